@@ -1,0 +1,30 @@
+# One target per task; CI (.ci/run) runs `make test`, exactly as a developer does.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: generate check lint typecheck test pytest surface
+
+# A fresh machine needs only python3 and make: the venv is rebuilt whenever pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install --quiet -e '.[dev]' && touch $@
+
+generate: $(VENV)/.installed
+	$(BIN)/python scripts/generate.py
+
+check: $(VENV)/.installed
+	$(BIN)/python scripts/generate.py --check
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+typecheck: $(VENV)/.installed
+	$(BIN)/mypy
+
+surface: $(VENV)/.installed
+	$(BIN)/python scripts/surface.py --write
+
+pytest: $(VENV)/.installed
+	$(BIN)/pytest
+
+test: lint typecheck check pytest

@@ -1,0 +1,106 @@
+"""Print, check or rewrite the snapshot of the generated package's public surface.
+
+    python scripts/surface.py          print the surface
+    python scripts/surface.py --write  rewrite tests/snapshots/public_surface.txt
+
+The surface is every operation module with its four call styles' signatures, and every model with its
+fields and their types. tests/test_surface.py fails when it differs from the committed snapshot, so a
+spec change shows its API diff in review.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import inspect
+import pkgutil
+import sys
+import typing
+from pathlib import Path
+from types import ModuleType
+
+import attrs
+
+ROOT = Path(__file__).resolve().parent.parent
+SNAPSHOT = ROOT / "tests" / "snapshots" / "public_surface.txt"
+CALL_STYLES = ("sync", "sync_detailed", "asyncio", "asyncio_detailed")
+
+
+def _annotation(annotation: object) -> str:
+    if annotation is inspect.Parameter.empty:
+        return "<unannotated>"
+    if isinstance(annotation, str):
+        return annotation
+    return inspect.formatannotation(annotation).replace("cadenya.", "")
+
+
+def _signature(function: typing.Callable[..., object]) -> str:
+    from cadenya.types import UNSET
+
+    signature = inspect.signature(function)
+    parameters: list[str] = []
+    keyword_only_marked = False
+    for parameter in signature.parameters.values():
+        if parameter.kind is inspect.Parameter.KEYWORD_ONLY and not keyword_only_marked:
+            parameters.append("*")
+            keyword_only_marked = True
+        text = f"{parameter.name}: {_annotation(parameter.annotation)}"
+        if parameter.default is not inspect.Parameter.empty:
+            text += " = UNSET" if parameter.default is UNSET else f" = {parameter.default!r}"
+        parameters.append(text)
+    prefix = "async def" if inspect.iscoroutinefunction(function) else "def"
+    return f"{prefix} {function.__name__}({', '.join(parameters)}) -> {_annotation(signature.return_annotation)}"
+
+
+def _submodules(package: ModuleType) -> list[ModuleType]:
+    names = sorted(info.name for info in pkgutil.iter_modules(package.__path__, package.__name__ + "."))
+    return [importlib.import_module(name) for name in names]
+
+
+def _operations() -> list[str]:
+    lines: list[str] = []
+    api = importlib.import_module("cadenya.api")
+    for tag in _submodules(api):
+        for operation in _submodules(tag):
+            lines.append(f"{operation.__name__}")
+            for style in CALL_STYLES:
+                lines.append(f"    {_signature(getattr(operation, style))}")
+    return lines
+
+
+def _models() -> list[str]:
+    lines: list[str] = []
+    models = importlib.import_module("cadenya.models")
+    for name in sorted(models.__all__):
+        model = getattr(models, name)
+        if attrs.has(model):
+            lines.append(f"class cadenya.models.{name}")
+            for field in attrs.fields(model):
+                init = "" if field.init else "  (not an __init__ argument)"
+                lines.append(f"    {field.name}: {_annotation(field.type)}{init}")
+        else:
+            values = ", ".join(repr(value) for value in typing.get_args(model))
+            lines.append(f"{name} = Literal[{values}]")
+    return lines
+
+
+def surface() -> str:
+    """The public surface of the installed cadenya package, one line per item."""
+    return "\n".join(["# operations", *_operations(), "", "# models", *_models()]) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--write", action="store_true", help=f"rewrite {SNAPSHOT.relative_to(ROOT)}")
+    args = parser.parse_args()
+    text = surface()
+    if args.write:
+        SNAPSHOT.write_text(text, encoding="utf-8")
+        print(f"wrote {SNAPSHOT.relative_to(ROOT)}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

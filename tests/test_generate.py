@@ -1,0 +1,89 @@
+"""The committed client is exactly what the pinned generator makes of the committed inputs."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from scripts import generate as generation
+
+CLIENT = generation.CLIENT
+
+
+@pytest.fixture(scope="module")
+def regenerated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    destination = tmp_path_factory.mktemp("regenerated")
+    generation.generate(destination)
+    return destination
+
+
+def test_committed_client_matches_a_fresh_generation(regenerated: Path) -> None:
+    """Regenerating into a temporary directory gives the committed files, byte for byte."""
+    problems = generation.compare(regenerated, CLIENT)
+    assert not problems, "\n".join(problems)
+
+
+def test_two_generations_are_byte_identical(regenerated: Path, tmp_path: Path) -> None:
+    """The same inputs give the same bytes."""
+    generation.generate(tmp_path)
+    assert generation.generated_files(tmp_path) == generation.generated_files(regenerated)
+
+
+def _tree(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+    return root
+
+
+def test_compare_names_missing_extra_and_changed_files(tmp_path: Path) -> None:
+    """Drift is reported file by file, with a diff for changed files."""
+    expected = _tree(tmp_path / "expected", {"cadenya/a.py": "a = 1\n", "cadenya/b.py": "b = 1\n"})
+    actual = _tree(tmp_path / "actual", {"cadenya/b.py": "b = 2\n", "cadenya/c.py": "c = 1\n"})
+    problems = generation.compare(expected, actual)
+    assert problems[0] == "missing: cadenya/a.py"
+    assert problems[1] == "extra: cadenya/c.py"
+    assert problems[2].startswith("changed: cadenya/b.py\n")
+    assert "-b = 2\n+b = 1\n" in problems[2]
+    assert len(problems) == 3
+
+
+def test_hand_written_lib_is_neither_compared_nor_replaced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """cadenya/lib is outside the generated tree: compare ignores it and install keeps it."""
+    source = _tree(tmp_path / "source", {"cadenya/a.py": "a = 1\n", ".stats.yml": "x: 1\n"})
+    client = _tree(tmp_path / "client", {"cadenya/lib/mine.py": "mine = 1\n", "cadenya/stale.py": "old\n"})
+    assert generation.compare(source, client) == [
+        "missing: .stats.yml",
+        "missing: cadenya/a.py",
+        "extra: cadenya/stale.py",
+    ]
+    monkeypatch.setattr(generation, "CLIENT", client)
+    generation.install(source)
+    assert (client / "cadenya/lib/mine.py").read_text(encoding="utf-8") == "mine = 1\n"
+    assert not (client / "cadenya/stale.py").exists()
+    assert generation.compare(source, client) == []
+
+
+def test_every_generated_python_file_says_it_is_generated() -> None:
+    """Each generated module starts with the do-not-edit header."""
+    for name, content in generation.generated_files(CLIENT).items():
+        if name.endswith(".py"):
+            assert content.startswith(generation.HEADER.encode()), name
+
+
+def test_stats_record_the_hashes_of_the_committed_inputs() -> None:
+    """client/.stats.yml names the spec and config it was generated from, and the pinned tools."""
+    stats = dict(line.split(": ", 1) for line in (CLIENT / ".stats.yml").read_text(encoding="utf-8").splitlines()[1:])
+    assert (
+        stats["openapi_spec_sha256"]
+        == hashlib.sha256(b"openapi.yaml\0" + generation.SPEC.read_bytes() + b"\0").hexdigest()
+    )
+    assert stats["configured_endpoints"] == "27"
+    assert stats["generator"] == "openapi-python-client 0.29.1"
+
+
+def test_package_ships_py_typed() -> None:
+    """The package is marked as typed (PEP 561)."""
+    assert (CLIENT / "cadenya" / "py.typed").is_file()
