@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tests.helpers import load_spec
+from tests.sandbox_support import Caller, SandboxServer
 
 
 @pytest.fixture(scope="session")
@@ -16,3 +18,23 @@ def spec() -> dict[str, Any]:
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxServer]:
+    """One sandbox server on 127.0.0.1 for the whole session, on a temporary database."""
+    server = SandboxServer(tmp_path_factory.mktemp("sandbox") / "sandbox.db").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def account(sandbox: SandboxServer) -> dict[str, str]:
+    """A fresh account (its own tenant) with its system key and session token."""
+    return sandbox.new_account()
+
+
+@pytest.fixture(params=["sync", "asyncio"])
+def api(request: pytest.FixtureRequest, sandbox: SandboxServer, account: dict[str, str]) -> Caller:
+    """Calls as the account's system key, in the sync or the asyncio style."""
+    return Caller(sandbox.base_url, account["apiKey"], request.param)

@@ -1,0 +1,285 @@
+"""The Starlette application: one generic endpoint per spec operation, validated both ways."""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from sandbox import _secrets
+from sandbox._spec import Operation, ParameterError, Spec, first_error
+from sandbox._store import Store, now
+
+logger = logging.getLogger("sandbox")
+
+
+class ApiError(Exception):
+    """An answer with the spec's Error body; raised anywhere while handling a request."""
+
+    def __init__(self, status: int, code: str, message: str, details: list[dict[str, str]] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.details = status, code, message, details
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.details:
+            body["details"] = self.details
+        return body
+
+
+@dataclass
+class Call:
+    """Everything a handler needs about the request it serves."""
+
+    operation: Operation
+    db: sqlite3.Connection
+    store: Store
+    account: sqlite3.Row
+    api_key: sqlite3.Row | None
+    path: dict[str, Any]
+    query: dict[str, Any]
+    body: Any
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    @property
+    def account_id(self) -> str:
+        return str(self.account["id"])
+
+
+Handler = Callable[[Call], "tuple[int, Any] | Any"]
+HANDLERS: dict[str, Handler] = {}
+
+
+def operation(operation_id: str) -> Callable[[Handler], Handler]:
+    """Register the handler of one spec operation."""
+
+    def register(handler: Handler) -> Handler:
+        HANDLERS[operation_id] = handler
+        return handler
+
+    return register
+
+
+def error_response(error: ApiError) -> JSONResponse:
+    headers = {"Retry-After": "1"} if error.status == 429 else None
+    return JSONResponse(error.body(), status_code=error.status, headers=headers)
+
+
+class _Rejected(Exception):
+    """Leaves a transaction without its writes: nothing a rejected request did may stay."""
+
+    def __init__(self, status: int, payload: Any) -> None:
+        super().__init__(status)
+        self.status, self.payload = status, payload
+
+
+class RequestIdMiddleware:
+    """Give every response, errors and unrouted paths included, an `X-Request-Id`."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = "req_" + secrets.token_hex(12)
+        scope.setdefault("state", {})["request_id"] = request_id
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+class Dispatcher:
+    """Validates a request against its operation, runs the handler in one transaction, validates the answer."""
+
+    def __init__(self, spec: Spec, store: Store, *, validate: bool) -> None:
+        self.spec, self.store, self.validate = spec, store, validate
+
+    def endpoint(self, operations: dict[str, Operation]) -> Callable[[Request], Any]:
+        async def serve(request: Request) -> Response:
+            op = operations.get(request.method) or operations["GET"]
+            try:
+                body = await request.body() if op.body_validator is not None else b""
+                return await run_in_threadpool(self.handle, op, request, body)
+            except ApiError as error:
+                return error_response(error)
+
+        return serve
+
+    def _token(self, request: Request) -> str:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise ApiError(401, "unauthenticated", "Send an API key as `Authorization: Bearer <token>`.")
+        return token.strip()
+
+    def _parameters(self, op: Operation, request: Request) -> tuple[dict[str, Any], dict[str, Any]]:
+        path: dict[str, Any] = {}
+        query: dict[str, Any] = {}
+        for parameter in op.parameters:
+            if parameter.location == "path":
+                raw = [request.path_params[parameter.name]]
+            else:
+                raw = request.query_params.getlist(parameter.name)
+                if not raw:
+                    if parameter.required:
+                        raise ParameterError(parameter.name, "is required")
+                    continue
+            value = parameter.coerce(raw)
+            if self.validate and (violation := first_error(parameter.validator, value)) is not None:
+                raise ParameterError(parameter.name, violation.message)
+            (path if parameter.location == "path" else query)[parameter.name] = value
+        return path, query
+
+    def _body(self, op: Operation, raw: bytes) -> Any:
+        if op.body_validator is None:
+            return None
+        if not raw:
+            if op.body_required:
+                raise ApiError(op.validation_status(body=False), "invalid_argument", "A JSON request body is required.")
+            return None
+        try:
+            body = json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise ApiError(op.validation_status(body=False), "invalid_argument", "The body is not UTF-8.") from None
+        except json.JSONDecodeError as error:
+            message = f"The body is not JSON: {error.msg} at line {error.lineno} column {error.colno}."
+            raise ApiError(op.validation_status(body=False), "invalid_argument", message) from None
+        if self.validate and (violation := first_error(op.body_validator, body)) is not None:
+            location = "/".join(str(part) for part in violation.absolute_path) or "body"
+            raise ApiError(
+                op.validation_status(body=True),
+                "invalid_argument",
+                f"The request body does not fit {op.operation_id}: {violation.message}",
+                [{"field": location, "reason": violation.message}],
+            )
+        return body
+
+    def _authenticate(self, op: Operation, db: sqlite3.Connection, token: str) -> tuple[sqlite3.Row, sqlite3.Row | None]:
+        rejected = ApiError(401, "unauthenticated", "The token is not valid, or has been revoked or rotated.")
+        if "apiKeyAuth" in op.security and _secrets.has_valid_checksum(token, _secrets.API_KEY_PREFIX):
+            key = db.execute(
+                "SELECT * FROM api_keys WHERE token_digest = ? AND revoked_at IS NULL", (_secrets.digest(token),)
+            ).fetchone()
+            if key is None or not _secrets.same_digest(key["token_digest"], token):
+                raise rejected
+            account = db.execute("SELECT * FROM accounts WHERE id = ?", (key["account_id"],)).fetchone()
+            return account, key
+        if "sessionToken" in op.security and _secrets.has_valid_checksum(token, _secrets.SESSION_PREFIX):
+            session = db.execute(
+                "SELECT * FROM session_tokens WHERE digest = ?", (_secrets.digest(token),)
+            ).fetchone()
+            if session is None or not _secrets.same_digest(session["digest"], token):
+                raise rejected
+            return db.execute("SELECT * FROM accounts WHERE id = ?", (session["account_id"],)).fetchone(), None
+        raise rejected
+
+    def handle(self, op: Operation, request: Request, raw_body: bytes) -> Response:
+        token = self._token(request)
+        try:
+            path, query = self._parameters(op, request)
+        except ParameterError as error:
+            raise ApiError(
+                op.validation_status(body=False),
+                "invalid_argument",
+                f"Parameter {error}.",
+                [{"field": error.field, "reason": error.reason}],
+            ) from None
+        body = self._body(op, raw_body)
+        try:
+            with self.store.transaction(write=op.method != "GET") as db:
+                account, api_key = self._authenticate(op, db, token)
+                call = Call(op, db, self.store, account, api_key, path, query, body)
+                try:
+                    result = HANDLERS[op.operation_id](call)
+                except ApiError as error:
+                    status, payload = error.status, error.body()
+                else:
+                    status, payload = result if isinstance(result, tuple) else (min(op.responses), result)
+                self._check_answer(op, status, payload, request)
+                if status >= 400:
+                    raise _Rejected(status, payload)
+        except _Rejected as rejected:
+            status, payload = rejected.status, rejected.payload
+        self._touch(api_key)
+        if payload is None:
+            return Response(status_code=status)
+        return JSONResponse(payload, status_code=status, headers={"Retry-After": "1"} if status == 429 else None)
+
+    def _check_answer(self, op: Operation, status: int, payload: Any, request: Request) -> None:
+        """An answer the spec does not allow is a sandbox bug: log it and send a 500, never the answer."""
+        if not self.validate:
+            return
+        if status not in op.responses:
+            problem = f"status {status} is not documented"
+        else:
+            validator = op.responses[status]
+            if validator is None:
+                problem = "" if payload is None else "a body was produced for a response that has none"
+            else:
+                violation = first_error(validator, payload)
+                problem = "" if violation is None else f"{violation.message} at /{'/'.join(map(str, violation.absolute_path))}"
+        if problem:
+            logger.error(
+                "response of %s violates the spec: %s (request id %s)",
+                op.operation_id,
+                problem,
+                request.scope.get("state", {}).get("request_id"),
+            )
+            raise ApiError(500, "internal", "The sandbox produced an answer its spec does not allow.")
+
+    def _touch(self, api_key: sqlite3.Row | None) -> None:
+        """Record when a key was last used, at most once a minute so reads stay reads."""
+        if api_key is None:
+            return
+        current = now()
+        if api_key["last_used_at"] is None or api_key["last_used_at"][:16] != current[:16]:
+            with self.store.transaction() as db:
+                db.execute("UPDATE api_keys SET last_used_at = ? WHERE id = ?", (current, api_key["id"]))
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    code = {404: "not_found", 405: "method_not_allowed"}.get(status, "internal")
+    return error_response(ApiError(status, code, f"{request.method} {request.url.path} is not part of this API."))
+
+
+def create_app(db_path: Path | str, *, validate: bool = True, spec: Spec | None = None) -> Starlette:
+    """The sandbox as an ASGI app over the SQLite database at `db_path`."""
+    from sandbox import _operations  # noqa: F401  (registers the handlers)
+
+    spec = spec or Spec()
+    store = Store(Path(db_path))
+    missing = {op.operation_id for op in spec.operations} ^ HANDLERS.keys()
+    if missing:
+        raise RuntimeError(f"operations without a handler, or handlers without an operation: {sorted(missing)}")
+    dispatcher = Dispatcher(spec, store, validate=validate)
+    by_path: dict[str, dict[str, Operation]] = {}
+    for op in spec.operations:
+        by_path.setdefault(op.path, {})[op.method] = op
+    routes = [
+        Route(path, dispatcher.endpoint(operations), methods=list(operations)) for path, operations in by_path.items()
+    ]
+    routes.append(Route("/openapi.json", lambda request: Response(spec.json, media_type="application/json")))
+    app = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_found})
+    app.add_middleware(RequestIdMiddleware)
+    app.state.store = store
+    app.state.spec = spec
+    return app

@@ -1,0 +1,161 @@
+"""What the sandbox knows about the API, all of it read from openapi.yaml at start-up."""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import ValidationError
+from referencing import Registry
+from referencing.jsonschema import DRAFT202012
+
+SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
+SPEC_URI = "urn:cadenya:openapi"
+HTTP_METHODS = ("get", "put", "post", "patch", "delete")
+
+
+class ParameterError(ValueError):
+    """A query or path parameter that does not fit the spec; `field` names it."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__(f"{name}: {reason}")
+        self.field = name
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    location: str
+    required: bool
+    schema: dict[str, Any]
+    validator: Draft202012Validator
+
+    def coerce(self, raw: list[str]) -> Any:
+        """Turn the query-string text of this parameter into the JSON value its schema describes."""
+        kind = self.schema.get("type")
+        if kind == "array":
+            return raw
+        text = raw[-1]
+        if kind == "boolean":
+            if text not in ("true", "false"):
+                raise ParameterError(self.name, "must be true or false")
+            return text == "true"
+        if kind == "integer":
+            try:
+                return int(text)
+            except ValueError:
+                raise ParameterError(self.name, "must be an integer") from None
+        return text
+
+
+@dataclass(frozen=True)
+class Operation:
+    operation_id: str
+    method: str
+    path: str
+    parameters: tuple[Parameter, ...]
+    body_validator: Draft202012Validator | None
+    body_required: bool
+    responses: dict[int, Draft202012Validator | None]
+    security: frozenset[str]
+    error_statuses: frozenset[int] = field(default_factory=frozenset)
+
+    def validation_status(self, *, body: bool) -> int:
+        """The documented status for a request that does not fit the spec: 422 for a body if listed, else 400."""
+        if body and 422 in self.error_statuses:
+            return 422
+        return 400 if 400 in self.error_statuses else 422
+
+
+def _rebase_refs(node: Any) -> Any:
+    """Point local `#/...` references at the spec's URI, so a sub-schema can be validated on its own."""
+    if isinstance(node, dict):
+        return {
+            key: (SPEC_URI + value if key == "$ref" and value.startswith("#") else _rebase_refs(value))
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_rebase_refs(item) for item in node]
+    return node
+
+
+class Spec:
+    """The parsed spec with a JSON Schema 2020-12 validator compiled for every parameter, body and response."""
+
+    def __init__(self, path: Path = SPEC_PATH) -> None:
+        self.document: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+        self.json = json.dumps(self.document).encode()
+        rebased = _rebase_refs(copy.deepcopy(self.document))
+        self._registry: Registry[Any] = Registry().with_resource(SPEC_URI, DRAFT202012.create_resource(rebased))
+        self._rebased = rebased
+        self.operations = tuple(self._operations())
+
+    def _resolve(self, node: dict[str, Any]) -> dict[str, Any]:
+        while "$ref" in node:
+            target: Any = self.document
+            for part in node["$ref"].removeprefix("#/").split("/"):
+                target = target[part]
+            node = target
+        return node
+
+    def validator(self, schema: dict[str, Any]) -> Draft202012Validator:
+        return Draft202012Validator(_rebase_refs(schema), registry=self._registry, format_checker=FormatChecker())
+
+    def _operations(self) -> list[Operation]:
+        global_security = self.document.get("security", [])
+        operations = []
+        for path, item in self.document["paths"].items():
+            for method in HTTP_METHODS:
+                if method not in item:
+                    continue
+                raw = item[method]
+                parameters = tuple(
+                    Parameter(
+                        name=p["name"],
+                        location=p["in"],
+                        required=p.get("required", False),
+                        schema=p["schema"],
+                        validator=self.validator(p["schema"]),
+                    )
+                    for p in (self._resolve(p) for p in [*item.get("parameters", []), *raw.get("parameters", [])])
+                )
+                body_validator, body_required = None, False
+                if "requestBody" in raw:
+                    body = self._resolve(raw["requestBody"])
+                    body_validator = self.validator(body["content"]["application/json"]["schema"])
+                    body_required = body.get("required", False)
+                responses: dict[int, Draft202012Validator | None] = {}
+                for status, response in raw["responses"].items():
+                    content = self._resolve(response).get("content", {}).get("application/json")
+                    responses[int(status)] = self.validator(content["schema"]) if content else None
+                security = frozenset(name for requirement in raw.get("security", global_security) for name in requirement)
+                operations.append(
+                    Operation(
+                        operation_id=raw["operationId"],
+                        method=method.upper(),
+                        path=path,
+                        parameters=parameters,
+                        body_validator=body_validator,
+                        body_required=body_required,
+                        responses=responses,
+                        security=security,
+                        error_statuses=frozenset(s for s in responses if s >= 400),
+                    )
+                )
+        return operations
+
+
+def first_error(validator: Draft202012Validator, instance: Any) -> ValidationError | None:
+    """The most relevant violation of `instance`, or None if it is valid."""
+    errors = list(validator.iter_errors(instance))
+    if not errors:
+        return None
+    from jsonschema.exceptions import best_match
+
+    return best_match(errors)
