@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: generate check lint typecheck test pytest surface
+.PHONY: generate check lint typecheck test pytest surface contract sandbox demo
 
 # A fresh machine needs only python3 and make: the venv is rebuilt whenever pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -27,4 +27,13 @@ surface: $(VENV)/.installed
 pytest: $(VENV)/.installed
 	$(BIN)/pytest
 
-test: lint typecheck check pytest
+contract: $(VENV)/.installed
+	$(BIN)/python -m scripts.contract
+
+sandbox: $(VENV)/.installed
+	$(BIN)/python -m scripts.sandbox
+
+demo: $(VENV)/.installed
+	$(BIN)/python -m scripts.demo
+
+test: lint typecheck check pytest contract

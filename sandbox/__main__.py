@@ -1,7 +1,7 @@
 """Command line of the sandbox.
 
-    python -m sandbox create-account --db PATH --name NAME
-    python -m sandbox serve --db PATH [--host 127.0.0.1] [--port 8765]
+python -m sandbox create-account --db PATH --name NAME
+python -m sandbox serve --db PATH [--host 127.0.0.1] [--port 8765]
 """
 
 from __future__ import annotations

@@ -140,11 +140,11 @@ class Dispatcher:
                 raw = request.query_params.getlist(parameter.name)
                 if not raw:
                     if parameter.required:
-                        raise ParameterError(parameter.name, "is required")
+                        raise ParameterError(parameter.name, "is required", parameter.location)
                     continue
             value = parameter.coerce(raw)
             if self.validate and (violation := first_error(parameter.validator, value)) is not None:
-                raise ParameterError(parameter.name, violation.message)
+                raise ParameterError(parameter.name, violation.message, parameter.location)
             (path if parameter.location == "path" else query)[parameter.name] = value
         return path, query
 
@@ -172,7 +172,9 @@ class Dispatcher:
             )
         return body
 
-    def _authenticate(self, op: Operation, db: sqlite3.Connection, token: str) -> tuple[sqlite3.Row, sqlite3.Row | None]:
+    def _authenticate(
+        self, op: Operation, db: sqlite3.Connection, token: str
+    ) -> tuple[sqlite3.Row, sqlite3.Row | None]:
         rejected = ApiError(401, "unauthenticated", "The token is not valid, or has been revoked or rotated.")
         if "apiKeyAuth" in op.security and _secrets.has_valid_checksum(token, _secrets.API_KEY_PREFIX):
             key = db.execute(
@@ -183,9 +185,7 @@ class Dispatcher:
             account = db.execute("SELECT * FROM accounts WHERE id = ?", (key["account_id"],)).fetchone()
             return account, key
         if "sessionToken" in op.security and _secrets.has_valid_checksum(token, _secrets.SESSION_PREFIX):
-            session = db.execute(
-                "SELECT * FROM session_tokens WHERE digest = ?", (_secrets.digest(token),)
-            ).fetchone()
+            session = db.execute("SELECT * FROM session_tokens WHERE digest = ?", (_secrets.digest(token),)).fetchone()
             if session is None or not _secrets.same_digest(session["digest"], token):
                 raise rejected
             return db.execute("SELECT * FROM accounts WHERE id = ?", (session["account_id"],)).fetchone(), None
@@ -196,6 +196,9 @@ class Dispatcher:
         try:
             path, query = self._parameters(op, request)
         except ParameterError as error:
+            if error.location == "path" and 404 in op.error_statuses:
+                # An id that cannot be valid names no resource.
+                raise ApiError(404, "not_found", f"Parameter {error}.") from None
             raise ApiError(
                 op.validation_status(body=False),
                 "invalid_argument",
@@ -203,6 +206,7 @@ class Dispatcher:
                 [{"field": error.field, "reason": error.reason}],
             ) from None
         body = self._body(op, raw_body)
+        payload: Any
         try:
             with self.store.transaction(write=op.method != "GET") as db:
                 account, api_key = self._authenticate(op, db, token)
@@ -235,7 +239,11 @@ class Dispatcher:
                 problem = "" if payload is None else "a body was produced for a response that has none"
             else:
                 violation = first_error(validator, payload)
-                problem = "" if violation is None else f"{violation.message} at /{'/'.join(map(str, violation.absolute_path))}"
+                problem = (
+                    ""
+                    if violation is None
+                    else f"{violation.message} at /{'/'.join(map(str, violation.absolute_path))}"
+                )
         if problem:
             logger.error(
                 "response of %s violates the spec: %s (request id %s)",
@@ -255,10 +263,14 @@ class Dispatcher:
                 db.execute("UPDATE api_keys SET last_used_at = ? WHERE id = ?", (current, api_key["id"]))
 
 
-async def _not_found(request: Request, exc: Exception) -> Response:
+async def _unrouted(request: Request, exc: Exception) -> Response:
+    """Unknown paths and methods answer with the Error body too (and 405 with its Allow header)."""
     status = exc.status_code if isinstance(exc, HTTPException) else 500
     code = {404: "not_found", 405: "method_not_allowed"}.get(status, "internal")
-    return error_response(ApiError(status, code, f"{request.method} {request.url.path} is not part of this API."))
+    response = error_response(ApiError(status, code, f"{request.method} {request.url.path} is not part of this API."))
+    if isinstance(exc, HTTPException) and exc.headers:
+        response.headers.update(exc.headers)
+    return response
 
 
 def create_app(db_path: Path | str, *, validate: bool = True, spec: Spec | None = None) -> Starlette:
@@ -278,7 +290,7 @@ def create_app(db_path: Path | str, *, validate: bool = True, spec: Spec | None 
         Route(path, dispatcher.endpoint(operations), methods=list(operations)) for path, operations in by_path.items()
     ]
     routes.append(Route("/openapi.json", lambda request: Response(spec.json, media_type="application/json")))
-    app = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_found})
+    app = Starlette(routes=routes, exception_handlers={404: _unrouted, 405: _unrouted})
     app.add_middleware(RequestIdMiddleware)
     app.state.store = store
     app.state.spec = spec

@@ -56,13 +56,21 @@ def _page(
         if token_scope != scope:
             raise ApiError(400, "invalid_argument", f"{token_name} does not belong to this list.",
                            [{"field": token_name, "reason": "unknown page token"}])  # fmt: skip
-    rows = call.db.execute(f"{sql} AND {seq} > ? ORDER BY {seq} LIMIT ?", (*args, after, size + 1)).fetchall()  # noqa: S608
+    rows = call.db.execute(f"{sql} AND {seq} > ? ORDER BY {seq} LIMIT ?", (*args, after, size + 1)).fetchall()
     if len(rows) <= size:
         return rows, None
     rows = rows[:size]
     last = rows[-1]["grant_seq" if seq == "g.seq" else "seq"]
     token = base64.urlsafe_b64encode(f"{last}:{scope}".encode()).decode().rstrip("=")
     return rows, token
+
+
+def _by_id(call: Call, table: str, identifier: str) -> sqlite3.Row:
+    """A row this request has just written or already found; its absence is a sandbox bug."""
+    row: sqlite3.Row | None = call.db.execute(f"SELECT * FROM {table} WHERE id = ?", (identifier,)).fetchone()  # noqa: S608
+    if row is None:
+        raise LookupError(f"{table} {identifier!r} vanished inside its own transaction")
+    return row
 
 
 def _list(items: list[dict[str, Any]], token: str | None, *, snake_case: bool) -> dict[str, Any]:
@@ -76,7 +84,8 @@ def _list(items: list[dict[str, Any]], token: str | None, *, snake_case: bool) -
 
 def _metadata(row: sqlite3.Row, account_id: str) -> dict[str, Any]:
     metadata = {"id": row["id"], "accountId": account_id, "name": row["name"], "profileId": row["profile_id"]}
-    _put(metadata, "externalId", row["external_id"] if "external_id" in row.keys() else None)
+    # `in row` would search the values of a sqlite3.Row, not its column names.
+    _put(metadata, "externalId", row["external_id"] if "external_id" in row.keys() else None)  # noqa: SIM118
     _put(metadata, "labels", _labels(row))
     return metadata
 
@@ -124,7 +133,7 @@ def _api_key(db: sqlite3.Connection, row: sqlite3.Row, *, token: str | None = No
 
 
 def _account(call: Call) -> dict[str, Any]:
-    account = call.db.execute("SELECT * FROM accounts WHERE id = ?", (call.account_id,)).fetchone()
+    account = _by_id(call, "accounts", call.account_id)
     system_key = call.db.execute(
         "SELECT * FROM api_keys WHERE account_id = ? AND system = 1", (call.account_id,)
     ).fetchone()
@@ -220,17 +229,21 @@ def _can_reach_all_workspaces(call: Call) -> bool:
 
 def _workspace_row(call: Call, workspace_id: str, *, for_grant: bool = False) -> sqlite3.Row:
     """A workspace the calling key may act on: it exists here, is not archived, and the key holds a grant."""
-    row = call.db.execute(
+    row: sqlite3.Row | None = call.db.execute(
         "SELECT * FROM workspaces WHERE id = ? AND account_id = ?", (workspace_id, call.account_id)
     ).fetchone()
     if row is None:
         raise _not_found("workspace", workspace_id)
     if row["status"] == "STATUS_ARCHIVED":
         raise ApiError(403, "workspace_archived", f"Workspace {workspace_id!r} is archived and rejects all requests.")
-    if not _can_reach_all_workspaces(call) and call.db.execute(
-        "SELECT 1 FROM api_key_workspaces WHERE api_key_id = ? AND workspace_id = ?",
-        (call.api_key["id"] if call.api_key else "", workspace_id),
-    ).fetchone() is None:
+    if (
+        not _can_reach_all_workspaces(call)
+        and call.db.execute(
+            "SELECT 1 FROM api_key_workspaces WHERE api_key_id = ? AND workspace_id = ?",
+            (call.api_key["id"] if call.api_key else "", workspace_id),
+        ).fetchone()
+        is None
+    ):
         action = "grant access to" if for_grant else "access"
         raise ApiError(403, "permission_denied", f"This API key cannot {action} workspace {workspace_id!r}.")
     return row
@@ -255,14 +268,15 @@ def create_workspace(call: Call) -> Any:
     )
     if call.api_key is not None and not call.api_key["system"]:
         call.db.execute(
-            "INSERT INTO api_key_workspaces (api_key_id, workspace_id) VALUES (?, ?)", (call.api_key["id"], workspace_id)
+            "INSERT INTO api_key_workspaces (api_key_id, workspace_id) VALUES (?, ?)",
+            (call.api_key["id"], workspace_id),
         )
-    row = call.db.execute("SELECT * FROM workspaces WHERE id = ?", (workspace_id,)).fetchone()
-    return 201, _workspace(row)
+    return 201, _workspace(_by_id(call, "workspaces", workspace_id))
 
 
 @operation("listWorkspaces")
 def list_workspaces(call: Call) -> Any:
+    args: tuple[str, ...]
     if _can_reach_all_workspaces(call):
         sql, args = "SELECT * FROM workspaces WHERE account_id = ?", (call.account_id,)
     else:
@@ -283,14 +297,14 @@ def update_workspace(call: Call) -> Any:
     row = _workspace_row(call, call.path["workspaceId"])
     _update(call, "workspaces", row["id"], {"name": "name", "description": "description", "labels": "labels",
                                             "status": "status"})  # fmt: skip
-    return _workspace(call.db.execute("SELECT * FROM workspaces WHERE id = ?", (row["id"],)).fetchone())
+    return _workspace(_by_id(call, "workspaces", row["id"]))
 
 
 # --- API keys ---------------------------------------------------------------------------------------
 
 
 def _api_key_row(call: Call, api_key_id: str) -> sqlite3.Row:
-    row = call.db.execute(
+    row: sqlite3.Row | None = call.db.execute(
         "SELECT * FROM api_keys WHERE id = ? AND account_id = ?", (api_key_id, call.account_id)
     ).fetchone()
     if row is None:
@@ -302,10 +316,6 @@ def _active(row: sqlite3.Row) -> sqlite3.Row:
     if row["revoked_at"] is not None:
         raise ApiError(409, "api_key_revoked", f"API key {row['id']!r} is revoked.")
     return row
-
-
-def _reload_key(call: Call, api_key_id: str) -> sqlite3.Row:
-    return call.db.execute("SELECT * FROM api_keys WHERE id = ?", (api_key_id,)).fetchone()
 
 
 @operation("createApiKey")
@@ -348,7 +358,7 @@ def create_api_key(call: Call) -> Any:
         [(api_key_id, workspace_id) for workspace_id in workspace_ids],
     )
     call.events.append(("api_key.created", {"apiKeyId": api_key_id}))
-    return 201, _api_key(call.db, _reload_key(call, api_key_id), token=token)
+    return 201, _api_key(call.db, _by_id(call, "api_keys", api_key_id), token=token)
 
 
 @operation("listApiKeys")
@@ -367,9 +377,9 @@ def get_api_key(call: Call) -> Any:
 
 @operation("updateApiKey")
 def update_api_key(call: Call) -> Any:
-    row = _api_key_row(call, call.path["apiKeyId"])
+    row = _active(_api_key_row(call, call.path["apiKeyId"]))
     _update(call, "api_keys", row["id"], {"name": "name", "description": "description", "labels": "labels"})
-    return _api_key(call.db, _reload_key(call, row["id"]))
+    return _api_key(call.db, _by_id(call, "api_keys", row["id"]))
 
 
 @operation("revokeApiKey")
@@ -389,10 +399,11 @@ def rotate_api_key(call: Call) -> Any:
     token = _secrets.new_token(_secrets.API_KEY_PREFIX)
     sealed = call.store.vault.seal(token) if row["sealed_token"] is not None else None
     call.db.execute(
-        "UPDATE api_keys SET token_digest = ?, sealed_token = ? WHERE id = ?", (_secrets.digest(token), sealed, row["id"])
+        "UPDATE api_keys SET token_digest = ?, sealed_token = ? WHERE id = ?",
+        (_secrets.digest(token), sealed, row["id"]),
     )
     call.events.append(("api_key.rotated", {"apiKeyId": row["id"]}))
-    return _api_key(call.db, _reload_key(call, row["id"]), token=token)
+    return _api_key(call.db, _by_id(call, "api_keys", row["id"]), token=token)
 
 
 @operation("revealApiKey")
@@ -422,20 +433,26 @@ def grant_api_key_workspace(call: Call) -> Any:
     row = _active(_api_key_row(call, call.path["apiKeyId"]))
     workspace = _workspace_row(call, call.path["workspaceId"], for_grant=True)
     call.db.execute(
-        "INSERT OR IGNORE INTO api_key_workspaces (api_key_id, workspace_id) VALUES (?, ?)", (row["id"], workspace["id"])
+        "INSERT OR IGNORE INTO api_key_workspaces (api_key_id, workspace_id) VALUES (?, ?)",
+        (row["id"], workspace["id"]),
     )
-    return _api_key(call.db, _reload_key(call, row["id"]))
+    return _api_key(call.db, _by_id(call, "api_keys", row["id"]))
 
 
 @operation("revokeApiKeyWorkspace")
 def revoke_api_key_workspace(call: Call) -> Any:
     row = _api_key_row(call, call.path["apiKeyId"])
     workspace_id = call.path["workspaceId"]
-    if call.db.execute(
-        "SELECT 1 FROM workspaces WHERE id = ? AND account_id = ?", (workspace_id, call.account_id)
-    ).fetchone() is None:
+    if (
+        call.db.execute(
+            "SELECT 1 FROM workspaces WHERE id = ? AND account_id = ?", (workspace_id, call.account_id)
+        ).fetchone()
+        is None
+    ):
         raise _not_found("workspace", workspace_id)
-    call.db.execute("DELETE FROM api_key_workspaces WHERE api_key_id = ? AND workspace_id = ?", (row["id"], workspace_id))
+    call.db.execute(
+        "DELETE FROM api_key_workspaces WHERE api_key_id = ? AND workspace_id = ?", (row["id"], workspace_id)
+    )
     return 204, None
 
 
@@ -450,7 +467,7 @@ def _organization(call: Call) -> str:
 
 def _service_account_row(call: Call) -> sqlite3.Row:
     identifier = call.path["service_account_id"]
-    row = call.db.execute(
+    row: sqlite3.Row | None = call.db.execute(
         "SELECT * FROM service_accounts WHERE id = ? AND account_id = ?", (identifier, _organization(call))
     ).fetchone()
     if row is None:
@@ -461,7 +478,7 @@ def _service_account_row(call: Call) -> sqlite3.Row:
 def _credential_row(call: Call) -> sqlite3.Row:
     service_account = _service_account_row(call)
     identifier = call.path["credential_id"]
-    row = call.db.execute(
+    row: sqlite3.Row | None = call.db.execute(
         "SELECT * FROM credentials WHERE id = ? AND service_account_id = ?", (identifier, service_account["id"])
     ).fetchone()
     if row is None:
@@ -486,8 +503,7 @@ def create_service_account(call: Call) -> Any:
         " VALUES (?, ?, ?, ?, ?, ?)",
         (identifier, _organization(call), call.body["name"], call.body.get("description"), created, created),
     )
-    row = call.db.execute("SELECT * FROM service_accounts WHERE id = ?", (identifier,)).fetchone()
-    return 201, _service_account(call, row)
+    return 201, _service_account(call, _by_id(call, "service_accounts", identifier))
 
 
 @operation("listServiceAccounts")
@@ -506,8 +522,10 @@ def get_service_account(call: Call) -> Any:
 def update_service_account(call: Call) -> Any:
     row = _service_account_row(call)
     _update(call, "service_accounts", row["id"], {"name": "name", "description": "description"})
-    call.db.execute("UPDATE service_accounts SET updated_at = ? WHERE id = ?", (_later_than(row["updated_at"]), row["id"]))
-    return _service_account(call, call.db.execute("SELECT * FROM service_accounts WHERE id = ?", (row["id"],)).fetchone())
+    call.db.execute(
+        "UPDATE service_accounts SET updated_at = ? WHERE id = ?", (_later_than(row["updated_at"]), row["id"])
+    )
+    return _service_account(call, _by_id(call, "service_accounts", row["id"]))
 
 
 @operation("deleteServiceAccount")
@@ -528,8 +546,7 @@ def create_service_account_credential(call: Call) -> Any:
         (identifier, service_account["id"], call.body["name"], call.body.get("description"),
          "cid_" + _secrets.new_nanoid(), _secrets.digest(secret), now()),
     )  # fmt: skip
-    row = call.db.execute("SELECT * FROM credentials WHERE id = ?", (identifier,)).fetchone()
-    return 201, {**_credential(call, row), "client_secret": secret}
+    return 201, {**_credential(call, _by_id(call, "credentials", identifier)), "client_secret": secret}
 
 
 @operation("listServiceAccountCredentials")
@@ -549,7 +566,7 @@ def get_service_account_credential(call: Call) -> Any:
 def update_service_account_credential(call: Call) -> Any:
     row = _credential_row(call)
     _update(call, "credentials", row["id"], {"name": "name", "description": "description"})
-    return _credential(call, call.db.execute("SELECT * FROM credentials WHERE id = ?", (row["id"],)).fetchone())
+    return _credential(call, _by_id(call, "credentials", row["id"]))
 
 
 @operation("deleteServiceAccountCredential")

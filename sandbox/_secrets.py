@@ -22,10 +22,11 @@ BASE62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
 CROCKFORD32 = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 NANOID_ALPHABET = string.ascii_letters + string.digits + "_-"
 
+# Prefixes, not secrets (S105).
 API_KEY_PREFIX = "cad_key_"
 SESSION_PREFIX = "cad_sess_"
-CLIENT_SECRET_PREFIX = "cad_cs_"
-WEBHOOK_SECRET_PREFIX = "wh_"
+CLIENT_SECRET_PREFIX = "cad_cs_"  # noqa: S105
+WEBHOOK_SECRET_PREFIX = "wh_"  # noqa: S105
 
 
 def _base62(number: int, width: int) -> str:

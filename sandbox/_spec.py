@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 from jsonschema import Draft202012Validator, FormatChecker
-from jsonschema.exceptions import ValidationError
+from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
@@ -22,10 +22,9 @@ HTTP_METHODS = ("get", "put", "post", "patch", "delete")
 class ParameterError(ValueError):
     """A query or path parameter that does not fit the spec; `field` names it."""
 
-    def __init__(self, name: str, reason: str) -> None:
+    def __init__(self, name: str, reason: str, location: str = "query") -> None:
         super().__init__(f"{name}: {reason}")
-        self.field = name
-        self.reason = reason
+        self.field, self.reason, self.location = name, reason, location
 
 
 @dataclass(frozen=True)
@@ -44,13 +43,13 @@ class Parameter:
         text = raw[-1]
         if kind == "boolean":
             if text not in ("true", "false"):
-                raise ParameterError(self.name, "must be true or false")
+                raise ParameterError(self.name, "must be true or false", self.location)
             return text == "true"
         if kind == "integer":
             try:
                 return int(text)
             except ValueError:
-                raise ParameterError(self.name, "must be an integer") from None
+                raise ParameterError(self.name, "must be an integer", self.location) from None
         return text
 
 
@@ -134,7 +133,9 @@ class Spec:
                 for status, response in raw["responses"].items():
                     content = self._resolve(response).get("content", {}).get("application/json")
                     responses[int(status)] = self.validator(content["schema"]) if content else None
-                security = frozenset(name for requirement in raw.get("security", global_security) for name in requirement)
+                security = frozenset(
+                    name for requirement in raw.get("security", global_security) for name in requirement
+                )
                 operations.append(
                     Operation(
                         operation_id=raw["operationId"],
@@ -154,8 +155,4 @@ class Spec:
 def first_error(validator: Draft202012Validator, instance: Any) -> ValidationError | None:
     """The most relevant violation of `instance`, or None if it is valid."""
     errors = list(validator.iter_errors(instance))
-    if not errors:
-        return None
-    from jsonschema.exceptions import best_match
-
-    return best_match(errors)
+    return best_match(errors) if errors else None

@@ -33,7 +33,7 @@ from cadenya.models import (
     UpdateAPIKeyRequest,
 )
 from cadenya.models.labels import Labels
-from cadenya.types import UNSET
+from cadenya.types import UNSET, Unset
 from tests.sandbox_support import Caller, SandboxServer
 
 
@@ -175,10 +175,11 @@ def test_rotation_retires_the_old_token_and_keeps_revealability(api: Caller) -> 
     assert isinstance(revealed, RevealAPIKeyResponse) and revealed.token == new
 
 
-def test_revoked_key_cannot_be_rotated_or_revealed(api: Caller) -> None:
-    """Rotation and reveal of a revoked key are typed errors."""
+def test_revoked_key_cannot_be_rotated_revealed_or_changed(api: Caller) -> None:
+    """Rotation, reveal and update of a revoked key are typed errors; it stays readable."""
     created = _create(api, revealable=True)
     api(revoke_api_key, created.metadata.id)
+    _error(api(update_api_key, created.metadata.id, body=UpdateAPIKeyRequest(name="x")), 409, "api_key_revoked")
     _error(api(rotate_api_key, created.metadata.id), 409, "api_key_revoked")
     _error(api(reveal_api_key, created.metadata.id), 409, "api_key_revoked")
 
@@ -200,7 +201,7 @@ def test_list_pages_with_opaque_tokens(api: Caller) -> None:
     """Pages of pageSize follow nextPageToken to the end; the last page has none."""
     created = {_create(api, name=f"page {i}").metadata.id for i in range(5)}
     seen: list[str] = []
-    token = UNSET
+    token: str | Unset = UNSET
     pages = 0
     while True:
         page = api(list_api_keys, page_size=2, page_token=token).parsed
@@ -223,7 +224,9 @@ def test_a_page_token_is_rejected_by_another_list(api: Caller) -> None:
         _create(api, name=f"k{index}")
     page = api(list_api_keys, page_size=1).parsed
     assert isinstance(page, ListAPIKeysResponse) and isinstance(page.next_page_token, str)
-    _error(api(list_api_keys, page_size=1, include_revoked=True, page_token=page.next_page_token), 400, "invalid_argument")
+    _error(
+        api(list_api_keys, page_size=1, include_revoked=True, page_token=page.next_page_token), 400, "invalid_argument"
+    )
     _error(api(list_api_keys, page_token="not-a-token"), 400, "invalid_argument")
 
 

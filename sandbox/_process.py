@@ -1,0 +1,72 @@
+"""Run the sandbox as a child process on loopback: for tests, scripts and the demo."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sandbox._store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class SandboxServer:
+    """`python -m sandbox serve` in a child process, bound to loopback; stops by itself with the test session."""
+
+    def __init__(self, db: Path, *, extra_args: tuple[str, ...] = ()) -> None:
+        self.db = db
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.extra_args = extra_args
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log = db.with_suffix(".log")
+
+    def start(self, timeout: float = 15.0) -> SandboxServer:
+        command = [sys.executable, "-m", "sandbox", "serve", "--db", str(self.db), "--host", "127.0.0.1",
+                   "--port", str(self.port), *self.extra_args]  # fmt: skip
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"sandbox exited early:\n{self.log.read_text()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"sandbox did not listen within {timeout}s:\n{self.log.read_text()}")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, no flush; what survives is what was durable."""
+        if self.process is None:
+            raise RuntimeError("the sandbox is not running")
+        os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+        self.process = None
+
+    def new_account(self, name: str = "Test account") -> dict[str, str]:
+        return Store(self.db).create_account(name)
