@@ -49,7 +49,9 @@ def main() -> None:
     validated, unvalidated = measure(True, args.requests), measure(False, args.requests)
     print(f"{'request':<26}{'validated ms':>14}{'unvalidated ms':>16}{'ratio':>8}")
     for name in validated:
-        print(f"{name:<26}{validated[name]:>14.3f}{unvalidated[name]:>16.3f}{validated[name] / unvalidated[name]:>8.2f}")
+        print(
+            f"{name:<26}{validated[name]:>14.3f}{unvalidated[name]:>16.3f}{validated[name] / unvalidated[name]:>8.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -6,83 +6,92 @@ from typing import Any, Self
 import httpx
 from attrs import define, evolve, field
 
+from .lib._send import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, api_key_from_env, base_url_from_env, configure_logging
 
-@define
+
+def _timeout(value: httpx.Timeout | float | None) -> httpx.Timeout:
+    """Any timeout httpx accepts; None keeps the finite default instead of meaning "wait forever"."""
+    if value is None:
+        return DEFAULT_TIMEOUT
+    return value if isinstance(value, httpx.Timeout) else httpx.Timeout(value)
+
+
+@define(repr=False)
 class Client:
-    """A class for keeping track of data related to the API
+    """A client for operations that need no authentication.
 
-    The following are accepted as keyword arguments and will be used to construct httpx Clients internally:
-
-        ``base_url``: The base URL for the API, all requests are made to a relative path to this URL
-
-        ``cookies``: A dictionary of cookies to be sent with every request
-
-        ``headers``: A dictionary of headers to be sent with every request
-
-        ``timeout``: The maximum amount of a time a request can take. API functions will raise
-        httpx.TimeoutException if this is exceeded.
-
-        ``verify_ssl``: Whether or not to verify the SSL certificate of the API server. This should be True in production,
-        but can be set to False for testing purposes.
-
-        ``follow_redirects``: Whether or not to follow redirects. Default value is False.
-
-        ``httpx_args``: A dictionary of additional arguments to be passed to the ``httpx.Client`` and ``httpx.AsyncClient`` constructor.
-
+    Keyword arguments: base_url, cookies, headers, timeout, max_retries, verify_ssl, follow_redirects,
+    raise_on_unexpected_status, and httpx_args (passed to the httpx.Client / httpx.AsyncClient constructor).
     """
 
     raise_on_unexpected_status: bool = field(default=False, kw_only=True)
-    """Whether or not to raise an errors.UnexpectedStatus if the API returns a status code that was not documented in the source OpenAPI document. Can also be provided as a keyword argument to the constructor."""
-    _base_url: str = field(alias="base_url")
+    """Raise errors.UnexpectedStatus for a status the spec does not document, instead of parsed=None."""
+    _base_url: str = field(factory=base_url_from_env, alias="base_url")
+    """Defaults to $CADENYA_BASE_URL, then to the production API."""
     _cookies: dict[str, str] = field(factory=dict, kw_only=True, alias="cookies")
     _headers: dict[str, str] = field(factory=dict, kw_only=True, alias="headers")
-    _timeout: httpx.Timeout | None = field(default=None, kw_only=True, alias="timeout")
+    timeout: httpx.Timeout = field(default=DEFAULT_TIMEOUT, converter=_timeout, kw_only=True)
+    """Per request: 60 s to read, 5 s to connect unless given. Change it per call with with_options()."""
+    max_retries: int = field(default=DEFAULT_MAX_RETRIES, kw_only=True)
+    """Retries of a failed connection, a timeout or a 408/409/429/5xx answer; 0 turns retries off."""
     _verify_ssl: str | bool | ssl.SSLContext = field(default=True, kw_only=True, alias="verify_ssl")
     _follow_redirects: bool = field(default=False, kw_only=True, alias="follow_redirects")
     _httpx_args: dict[str, Any] = field(factory=dict, kw_only=True, alias="httpx_args")
     _client: httpx.Client | None = field(default=None, init=False)
     _async_client: httpx.AsyncClient | None = field(default=None, init=False)
 
-    def with_headers(self, headers: dict[str, str]) -> "Client":
-        """Get a new client matching this one with additional headers"""
-        if self._client is not None:
-            self._client.headers.update(headers)
-        if self._async_client is not None:
-            self._async_client.headers.update(headers)
-        return evolve(self, headers={**self._headers, **headers})
+    def __attrs_post_init__(self) -> None:
+        configure_logging()
 
-    def with_cookies(self, cookies: dict[str, str]) -> "Client":
-        """Get a new client matching this one with additional cookies"""
-        if self._client is not None:
-            self._client.cookies.update(cookies)
-        if self._async_client is not None:
-            self._async_client.cookies.update(cookies)
-        return evolve(self, cookies={**self._cookies, **cookies})
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self._base_url!r}, timeout={self.timeout!r}, max_retries={self.max_retries})"
 
-    def with_timeout(self, timeout: httpx.Timeout) -> "Client":
-        """Get a new client matching this one with a new timeout configuration"""
-        if self._client is not None:
-            self._client.timeout = timeout
-        if self._async_client is not None:
-            self._async_client.timeout = timeout
-        return evolve(self, timeout=timeout)
+    __str__ = __repr__
+
+    def default_headers(self) -> dict[str, str]:
+        """The headers of every request: the client's own."""
+        return dict(self._headers)
+
+    def _evolve(self, **changes: Any) -> Self:
+        copy = evolve(self, **changes)
+        copy._client, copy._async_client = self._client, self._async_client
+        return copy
+
+    def with_options(self, *, timeout: httpx.Timeout | float | None = None, max_retries: int | None = None) -> Self:
+        """A client sharing this one's connections, with another timeout and/or retry budget (e.g. for one call)."""
+        return self._evolve(
+            timeout=self.timeout if timeout is None else timeout,
+            max_retries=self.max_retries if max_retries is None else max_retries,
+        )
+
+    def with_headers(self, headers: dict[str, str]) -> Self:
+        """A client sharing this one's connections, sending additional headers."""
+        return self._evolve(headers={**self._headers, **headers})
+
+    def with_cookies(self, cookies: dict[str, str]) -> Self:
+        """A client sharing this one's connections, sending additional cookies."""
+        return self._evolve(cookies={**self._cookies, **cookies})
+
+    def with_timeout(self, timeout: httpx.Timeout) -> Self:
+        """A client sharing this one's connections, with another timeout."""
+        return self.with_options(timeout=timeout)
 
     def set_httpx_client(self, client: httpx.Client) -> Self:
-        """Manually set the underlying httpx.Client
+        """Use your own httpx.Client (a proxy, a transport, ...).
 
-        **NOTE**: This will override any other settings on the client, including cookies, headers, and timeout.
+        The SDK's headers, timeout, retries, idempotency keys and logging still apply: they are added
+        per request, not baked into the httpx client.
         """
         self._client = client
         return self
 
     def get_httpx_client(self) -> httpx.Client:
-        """Get the underlying httpx.Client, constructing a new one if not previously set"""
+        """The underlying httpx.Client, constructing it if not set."""
         if self._client is None:
             self._client = httpx.Client(
                 base_url=self._base_url,
                 cookies=self._cookies,
-                headers=self._headers,
-                timeout=self._timeout,
+                timeout=self.timeout,
                 verify=self._verify_ssl,
                 follow_redirects=self._follow_redirects,
                 **self._httpx_args,
@@ -90,30 +99,26 @@ class Client:
         return self._client
 
     def __enter__(self) -> Self:
-        """Enter a context manager for self.client—you cannot enter twice (see httpx docs)"""
+        """Enter a context manager for the underlying httpx.Client (you cannot enter twice, see httpx)."""
         self.get_httpx_client().__enter__()
         return self
 
     def __exit__(self, *args: Any, **kwargs: Any) -> None:
-        """Exit a context manager for internal httpx.Client (see httpx docs)"""
+        """Close the underlying httpx.Client."""
         self.get_httpx_client().__exit__(*args, **kwargs)
 
     def set_async_httpx_client(self, async_client: httpx.AsyncClient) -> Self:
-        """Manually set the underlying httpx.AsyncClient
-
-        **NOTE**: This will override any other settings on the client, including cookies, headers, and timeout.
-        """
+        """Use your own httpx.AsyncClient; as set_httpx_client, the SDK's behaviour still applies."""
         self._async_client = async_client
         return self
 
     def get_async_httpx_client(self) -> httpx.AsyncClient:
-        """Get the underlying httpx.AsyncClient, constructing a new one if not previously set"""
+        """The underlying httpx.AsyncClient, constructing it if not set."""
         if self._async_client is None:
             self._async_client = httpx.AsyncClient(
                 base_url=self._base_url,
                 cookies=self._cookies,
-                headers=self._headers,
-                timeout=self._timeout,
+                timeout=self.timeout,
                 verify=self._verify_ssl,
                 follow_redirects=self._follow_redirects,
                 **self._httpx_args,
@@ -121,99 +126,95 @@ class Client:
         return self._async_client
 
     async def __aenter__(self) -> Self:
-        """Enter a context manager for underlying httpx.AsyncClient—you cannot enter twice (see httpx docs)"""
+        """Enter a context manager for the underlying httpx.AsyncClient."""
         await self.get_async_httpx_client().__aenter__()
         return self
 
     async def __aexit__(self, *args: Any, **kwargs: Any) -> None:
-        """Exit a context manager for underlying httpx.AsyncClient (see httpx docs)"""
+        """Close the underlying httpx.AsyncClient."""
         await self.get_async_httpx_client().__aexit__(*args, **kwargs)
 
 
-@define
+@define(repr=False)
 class AuthenticatedClient:
-    """A Client which has been authenticated for use on secured endpoints
+    """A client that sends an API key: `AuthenticatedClient(token="cad_key_...")`, or with $CADENYA_API_KEY set, `AuthenticatedClient()`.
 
-    The following are accepted as keyword arguments and will be used to construct httpx Clients internally:
-
-        ``base_url``: The base URL for the API, all requests are made to a relative path to this URL
-
-        ``cookies``: A dictionary of cookies to be sent with every request
-
-        ``headers``: A dictionary of headers to be sent with every request
-
-        ``timeout``: The maximum amount of a time a request can take. API functions will raise
-        httpx.TimeoutException if this is exceeded.
-
-        ``verify_ssl``: Whether or not to verify the SSL certificate of the API server. This should be True in production,
-        but can be set to False for testing purposes.
-
-        ``follow_redirects``: Whether or not to follow redirects. Default value is False.
-
-        ``httpx_args``: A dictionary of additional arguments to be passed to the ``httpx.Client`` and ``httpx.AsyncClient`` constructor.
-
+    Keyword arguments as Client, plus token, prefix and auth_header_name.
     """
 
     raise_on_unexpected_status: bool = field(default=False, kw_only=True)
-    """Whether or not to raise an errors.UnexpectedStatus if the API returns a status code that was not documented in the source OpenAPI document. Can also be provided as a keyword argument to the constructor."""
-    _base_url: str = field(alias="base_url")
+    """Raise errors.UnexpectedStatus for a status the spec does not document, instead of parsed=None."""
+    _base_url: str = field(factory=base_url_from_env, alias="base_url")
+    """Defaults to $CADENYA_BASE_URL, then to the production API."""
+    token: str = field(factory=api_key_from_env)
+    """The API key; defaults to $CADENYA_API_KEY. Never shown by repr() or str()."""
+    prefix: str = field(default="Bearer", kw_only=True)
+    auth_header_name: str = field(default="Authorization", kw_only=True)
     _cookies: dict[str, str] = field(factory=dict, kw_only=True, alias="cookies")
     _headers: dict[str, str] = field(factory=dict, kw_only=True, alias="headers")
-    _timeout: httpx.Timeout | None = field(default=None, kw_only=True, alias="timeout")
+    timeout: httpx.Timeout = field(default=DEFAULT_TIMEOUT, converter=_timeout, kw_only=True)
+    """Per request: 60 s to read, 5 s to connect unless given. Change it per call with with_options()."""
+    max_retries: int = field(default=DEFAULT_MAX_RETRIES, kw_only=True)
+    """Retries of a failed connection, a timeout or a 408/409/429/5xx answer; 0 turns retries off."""
     _verify_ssl: str | bool | ssl.SSLContext = field(default=True, kw_only=True, alias="verify_ssl")
     _follow_redirects: bool = field(default=False, kw_only=True, alias="follow_redirects")
     _httpx_args: dict[str, Any] = field(factory=dict, kw_only=True, alias="httpx_args")
     _client: httpx.Client | None = field(default=None, init=False)
     _async_client: httpx.AsyncClient | None = field(default=None, init=False)
 
-    token: str
-    """The token to use for authentication"""
-    prefix: str = "Bearer"
-    """The prefix to use for the Authorization header"""
-    auth_header_name: str = "Authorization"
-    """The name of the Authorization header"""
+    def __attrs_post_init__(self) -> None:
+        configure_logging()
 
-    def with_headers(self, headers: dict[str, str]) -> "AuthenticatedClient":
-        """Get a new client matching this one with additional headers"""
-        if self._client is not None:
-            self._client.headers.update(headers)
-        if self._async_client is not None:
-            self._async_client.headers.update(headers)
-        return evolve(self, headers={**self._headers, **headers})
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self._base_url!r}, timeout={self.timeout!r}, max_retries={self.max_retries})"
 
-    def with_cookies(self, cookies: dict[str, str]) -> "AuthenticatedClient":
-        """Get a new client matching this one with additional cookies"""
-        if self._client is not None:
-            self._client.cookies.update(cookies)
-        if self._async_client is not None:
-            self._async_client.cookies.update(cookies)
-        return evolve(self, cookies={**self._cookies, **cookies})
+    __str__ = __repr__
 
-    def with_timeout(self, timeout: httpx.Timeout) -> "AuthenticatedClient":
-        """Get a new client matching this one with a new timeout configuration"""
-        if self._client is not None:
-            self._client.timeout = timeout
-        if self._async_client is not None:
-            self._async_client.timeout = timeout
-        return evolve(self, timeout=timeout)
+    def default_headers(self) -> dict[str, str]:
+        """The headers of every request: the client's own and the Authorization header."""
+        credential = f"{self.prefix} {self.token}" if self.prefix else self.token
+        return {**self._headers, self.auth_header_name: credential}
+
+    def _evolve(self, **changes: Any) -> Self:
+        copy = evolve(self, **changes)
+        copy._client, copy._async_client = self._client, self._async_client
+        return copy
+
+    def with_options(self, *, timeout: httpx.Timeout | float | None = None, max_retries: int | None = None) -> Self:
+        """A client sharing this one's connections, with another timeout and/or retry budget (e.g. for one call)."""
+        return self._evolve(
+            timeout=self.timeout if timeout is None else timeout,
+            max_retries=self.max_retries if max_retries is None else max_retries,
+        )
+
+    def with_headers(self, headers: dict[str, str]) -> Self:
+        """A client sharing this one's connections, sending additional headers."""
+        return self._evolve(headers={**self._headers, **headers})
+
+    def with_cookies(self, cookies: dict[str, str]) -> Self:
+        """A client sharing this one's connections, sending additional cookies."""
+        return self._evolve(cookies={**self._cookies, **cookies})
+
+    def with_timeout(self, timeout: httpx.Timeout) -> Self:
+        """A client sharing this one's connections, with another timeout."""
+        return self.with_options(timeout=timeout)
 
     def set_httpx_client(self, client: httpx.Client) -> Self:
-        """Manually set the underlying httpx.Client
+        """Use your own httpx.Client (a proxy, a transport, ...).
 
-        **NOTE**: This will override any other settings on the client, including cookies, headers, and timeout.
+        The SDK's headers, timeout, retries, idempotency keys and logging still apply: they are added
+        per request, not baked into the httpx client.
         """
         self._client = client
         return self
 
     def get_httpx_client(self) -> httpx.Client:
-        """Get the underlying httpx.Client, constructing a new one if not previously set"""
+        """The underlying httpx.Client, constructing it if not set."""
         if self._client is None:
-            self._headers[self.auth_header_name] = f"{self.prefix} {self.token}" if self.prefix else self.token
             self._client = httpx.Client(
                 base_url=self._base_url,
                 cookies=self._cookies,
-                headers=self._headers,
-                timeout=self._timeout,
+                timeout=self.timeout,
                 verify=self._verify_ssl,
                 follow_redirects=self._follow_redirects,
                 **self._httpx_args,
@@ -221,31 +222,26 @@ class AuthenticatedClient:
         return self._client
 
     def __enter__(self) -> Self:
-        """Enter a context manager for self.client—you cannot enter twice (see httpx docs)"""
+        """Enter a context manager for the underlying httpx.Client (you cannot enter twice, see httpx)."""
         self.get_httpx_client().__enter__()
         return self
 
     def __exit__(self, *args: Any, **kwargs: Any) -> None:
-        """Exit a context manager for internal httpx.Client (see httpx docs)"""
+        """Close the underlying httpx.Client."""
         self.get_httpx_client().__exit__(*args, **kwargs)
 
     def set_async_httpx_client(self, async_client: httpx.AsyncClient) -> Self:
-        """Manually set the underlying httpx.AsyncClient
-
-        **NOTE**: This will override any other settings on the client, including cookies, headers, and timeout.
-        """
+        """Use your own httpx.AsyncClient; as set_httpx_client, the SDK's behaviour still applies."""
         self._async_client = async_client
         return self
 
     def get_async_httpx_client(self) -> httpx.AsyncClient:
-        """Get the underlying httpx.AsyncClient, constructing a new one if not previously set"""
+        """The underlying httpx.AsyncClient, constructing it if not set."""
         if self._async_client is None:
-            self._headers[self.auth_header_name] = f"{self.prefix} {self.token}" if self.prefix else self.token
             self._async_client = httpx.AsyncClient(
                 base_url=self._base_url,
                 cookies=self._cookies,
-                headers=self._headers,
-                timeout=self._timeout,
+                timeout=self.timeout,
                 verify=self._verify_ssl,
                 follow_redirects=self._follow_redirects,
                 **self._httpx_args,
@@ -253,10 +249,10 @@ class AuthenticatedClient:
         return self._async_client
 
     async def __aenter__(self) -> Self:
-        """Enter a context manager for underlying httpx.AsyncClient—you cannot enter twice (see httpx docs)"""
+        """Enter a context manager for the underlying httpx.AsyncClient."""
         await self.get_async_httpx_client().__aenter__()
         return self
 
     async def __aexit__(self, *args: Any, **kwargs: Any) -> None:
-        """Exit a context manager for underlying httpx.AsyncClient (see httpx docs)"""
+        """Close the underlying httpx.AsyncClient."""
         await self.get_async_httpx_client().__aexit__(*args, **kwargs)

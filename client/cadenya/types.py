@@ -52,5 +52,10 @@ class Response(Generic[T]):
     headers: MutableMapping[str, str]
     parsed: T | None
 
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` the API gave this response: quote it when reporting a problem."""
+        return self.headers.get("x-request-id")
+
 
 __all__ = ["UNSET", "File", "FileTypes", "RequestFiles", "Response", "Unset"]

@@ -1,0 +1,135 @@
+"""Typed exceptions, and `unwrap`, which turns a `Response[X | Error]` into `X` or raises one of them."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any, TypeVar
+
+import httpx
+
+from ..models.error import Error
+from ..types import Response
+
+T = TypeVar("T")
+
+REQUEST_ID_HEADER = "x-request-id"
+
+
+class CadenyaError(Exception):
+    """Base of every exception this SDK raises on purpose."""
+
+
+class APIConnectionError(CadenyaError, httpx.TransportError):
+    """The request did not get an answer: the connection failed or broke, after every retry.
+
+    Also an `httpx.TransportError`, so code written against the plain generated client keeps working.
+    """
+
+    def __init__(self, message: str, *, request: httpx.Request | None = None) -> None:
+        super().__init__(message)
+        self._request = request
+
+
+class APITimeoutError(APIConnectionError, httpx.TimeoutException):
+    """The request timed out, after every retry. Also an `httpx.TimeoutException`."""
+
+
+class ResponseValidationError(CadenyaError):
+    """A success answer whose body is not JSON, is truncated, or does not fit the operation's schema."""
+
+    def __init__(self, operation: str, status_code: int, request_id: str | None, reason: str) -> None:
+        self.operation, self.status_code, self.request_id = operation, status_code, request_id
+        super().__init__(
+            f"{operation}: the {status_code} response body could not be read as the documented model ({reason})"
+            f"{_request_id_suffix(request_id)}"
+        )
+
+
+class APIStatusError(CadenyaError):
+    """The API answered with an error status. `code` and `message` come from its `Error` body."""
+
+    def __init__(self, response: Response[Any], *, code: str, message: str, error: Error | None) -> None:
+        self.response = response
+        self.status_code = int(response.status_code)
+        self.code, self.message, self.error = code, message, error
+        self.request_id = request_id_of(response)
+        super().__init__(f"{self.status_code} {code}: {message}{_request_id_suffix(self.request_id)}")
+
+
+class BadRequestError(APIStatusError):
+    """400: the request was malformed."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: the token is missing, unknown, revoked or rotated."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the token may not do this."""
+
+
+class NotFoundError(APIStatusError):
+    """404: no such resource in this account."""
+
+
+class ConflictError(APIStatusError):
+    """409: the request conflicts with the current state (e.g. `api_key_limit_reached`)."""
+
+
+class UnprocessableEntityError(APIStatusError):
+    """422: the body does not fit the operation."""
+
+
+class RateLimitError(APIStatusError):
+    """429: too many requests; retried automatically up to `max_retries`."""
+
+
+class InternalServerError(APIStatusError):
+    """5xx: the API failed."""
+
+
+_BY_STATUS: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+
+def _request_id_suffix(request_id: str | None) -> str:
+    return f" (request id {request_id})" if request_id else ""
+
+
+def request_id_of(response: Response[Any] | httpx.Response) -> str | None:
+    """The `X-Request-Id` the API gave this response, if any."""
+    return response.headers.get(REQUEST_ID_HEADER)
+
+
+def status_error(response: Response[Any]) -> APIStatusError:
+    """The exception for an error response, whatever its body."""
+    status = int(response.status_code)
+    parsed = response.parsed
+    if isinstance(parsed, Error):
+        code, message, error = parsed.code, parsed.message, parsed
+    else:
+        try:
+            code, message, error = "unknown", HTTPStatus(status).phrase, None
+        except ValueError:
+            code, message, error = "unknown", "unexpected status", None
+    kind = _BY_STATUS.get(status, InternalServerError if status >= 500 else APIStatusError)
+    return kind(response, code=code, message=message, error=error)
+
+
+def unwrap(response: Response[T | Error]) -> T:
+    """The success model of `response`, or the typed exception for its status.
+
+    A 204 unwraps to None. Every non-2xx status raises an `APIStatusError` subclass carrying the
+    status, the `Error`'s code and message, and the request id.
+    """
+    status = int(response.status_code)
+    if 200 <= status < 300 and not isinstance(response.parsed, Error):
+        return response.parsed  # type: ignore[return-value]
+    raise status_error(response)
