@@ -27,6 +27,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: loopback only)")
     serve.add_argument("--port", type=int, default=8765)
     serve.add_argument("--no-validate", action="store_true", help="skip spec validation (for measurements only)")
+    serve.add_argument("--webhook-url", help="deliver signed account events to this URL")
+    serve.add_argument("--faults", action="store_true", help="honour the X-Sandbox-Fault test header")
     serve.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
     args = parser.parse_args(argv)
 
@@ -40,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     from sandbox._app import create_app
 
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = create_app(args.db, validate=not args.no_validate)
+    app = create_app(args.db, validate=not args.no_validate, webhook_url=args.webhook_url, faults=args.faults)
     print(f"sandbox listening on http://{args.host}:{args.port} (database {args.db})", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=args.log_level == "debug")
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import secrets
@@ -20,8 +21,10 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sandbox import _secrets
+from sandbox._faults import FaultMiddleware
 from sandbox._spec import Operation, ParameterError, Spec, first_error
 from sandbox._store import Store, now
+from sandbox._webhooks import WebhookSender
 
 logger = logging.getLogger("sandbox")
 
@@ -74,8 +77,23 @@ def operation(operation_id: str) -> Callable[[Handler], Handler]:
 
 
 def error_response(error: ApiError) -> JSONResponse:
-    headers = {"Retry-After": "1"} if error.status == 429 else None
+    headers = {"Retry-After": "1"} if error.status == 429 else {}
+    if error.status == 409:
+        headers["X-Should-Retry"] = "false"
     return JSONResponse(error.body(), status_code=error.status, headers=headers)
+
+
+def _fingerprint(op: Operation, request: Request, body: Any) -> bytes:
+    """What makes two requests the same request, for Idempotency-Key purposes."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":")) if body is not None else ""
+    return hashlib.sha256(f"{op.operation_id}\0{request.url.path}\0{canonical}".encode()).digest()
+
+
+def _stored_answer(db: sqlite3.Connection, account_id: str, key: str) -> sqlite3.Row | None:
+    row: sqlite3.Row | None = db.execute(
+        "SELECT * FROM idempotency WHERE account_id = ? AND key = ?", (account_id, key)
+    ).fetchone()
+    return row
 
 
 class _Rejected(Exception):
@@ -110,8 +128,8 @@ class RequestIdMiddleware:
 class Dispatcher:
     """Validates a request against its operation, runs the handler in one transaction, validates the answer."""
 
-    def __init__(self, spec: Spec, store: Store, *, validate: bool) -> None:
-        self.spec, self.store, self.validate = spec, store, validate
+    def __init__(self, spec: Spec, store: Store, *, validate: bool, webhooks: WebhookSender | None) -> None:
+        self.spec, self.store, self.validate, self.webhooks = spec, store, validate, webhooks
 
     def endpoint(self, operations: dict[str, Operation]) -> Callable[[Request], Any]:
         async def serve(request: Request) -> Response:
@@ -136,6 +154,10 @@ class Dispatcher:
         for parameter in op.parameters:
             if parameter.location == "path":
                 raw = [request.path_params[parameter.name]]
+            elif parameter.location == "header":
+                raw = request.headers.getlist(parameter.name)
+                if not raw:
+                    continue
             else:
                 raw = request.query_params.getlist(parameter.name)
                 if not raw:
@@ -145,7 +167,8 @@ class Dispatcher:
             value = parameter.coerce(raw)
             if self.validate and (violation := first_error(parameter.validator, value)) is not None:
                 raise ParameterError(parameter.name, violation.message, parameter.location)
-            (path if parameter.location == "path" else query)[parameter.name] = value
+            if parameter.location != "header":
+                (path if parameter.location == "path" else query)[parameter.name] = value
         return path, query
 
     def _body(self, op: Operation, raw: bytes) -> Any:
@@ -206,26 +229,67 @@ class Dispatcher:
                 [{"field": error.field, "reason": error.reason}],
             ) from None
         body = self._body(op, raw_body)
+        idempotency_key = request.headers.get("idempotency-key") if op.method == "POST" else None
         payload: Any
+        replayed = False
+        deliveries: list[tuple[str, dict[str, Any], str]] = []
         try:
             with self.store.transaction(write=op.method != "GET") as db:
                 account, api_key = self._authenticate(op, db, token)
                 call = Call(op, db, self.store, account, api_key, path, query, body)
-                try:
-                    result = HANDLERS[op.operation_id](call)
-                except ApiError as error:
-                    status, payload = error.status, error.body()
+                fingerprint = _fingerprint(op, request, body)
+                stored = _stored_answer(db, account["id"], idempotency_key) if idempotency_key else None
+                if stored is not None:
+                    if stored["request_digest"] != fingerprint:
+                        raise ApiError(409, "idempotency_key_reused",
+                                       "This Idempotency-Key was used with a different request.")  # fmt: skip
+                    status = stored["status"]
+                    payload = json.loads(self.store.vault.open(stored["body"])) if stored["body"] else None
+                    replayed = True
                 else:
-                    status, payload = result if isinstance(result, tuple) else (min(op.responses), result)
-                self._check_answer(op, status, payload, request)
-                if status >= 400:
-                    raise _Rejected(status, payload)
+                    status, payload = self._run_handler(op, call, request)
+                    if idempotency_key:
+                        # The answer may hold a token shown once: it is kept encrypted, like revealable keys.
+                        sealed = self.store.vault.seal(json.dumps(payload)) if payload is not None else None
+                        db.execute(
+                            "INSERT INTO idempotency (account_id, key, operation_id, request_digest, status, body,"
+                            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                            (account["id"], idempotency_key, op.operation_id, fingerprint, status, sealed, now()),
+                        )
+                    if self.webhooks is not None and call.events:
+                        (secret,) = db.execute(
+                            "SELECT webhook_secret FROM accounts WHERE id = ?", (account["id"],)
+                        ).fetchone()
+                        deliveries = [
+                            (kind, {**data, "accountId": account["id"]}, secret) for kind, data in call.events
+                        ]
         except _Rejected as rejected:
             status, payload = rejected.status, rejected.payload
+        if self.webhooks is not None:
+            for delivery in deliveries:
+                self.webhooks.enqueue(*delivery)
         self._touch(api_key)
+        headers = {"Idempotent-Replayed": "true"} if replayed else {}
+        if status == 429:
+            headers["Retry-After"] = "1"
+        if status == 409:
+            # A conflict here is about the state of the account: asking again will not change it.
+            headers["X-Should-Retry"] = "false"
         if payload is None:
-            return Response(status_code=status)
-        return JSONResponse(payload, status_code=status, headers={"Retry-After": "1"} if status == 429 else None)
+            return Response(status_code=status, headers=headers)
+        return JSONResponse(payload, status_code=status, headers=headers)
+
+    def _run_handler(self, op: Operation, call: Call, request: Request) -> tuple[int, Any]:
+        try:
+            result = HANDLERS[op.operation_id](call)
+        except ApiError as error:
+            status, payload = error.status, error.body()
+        else:
+            status, payload = result if isinstance(result, tuple) else (min(op.responses), result)
+        self._check_answer(op, status, payload, request)
+        if status >= 400:
+            raise _Rejected(status, payload)
+        return status, payload
 
     def _check_answer(self, op: Operation, status: int, payload: Any, request: Request) -> None:
         """An answer the spec does not allow is a sandbox bug: log it and send a 500, never the answer."""
@@ -273,8 +337,18 @@ async def _unrouted(request: Request, exc: Exception) -> Response:
     return response
 
 
-def create_app(db_path: Path | str, *, validate: bool = True, spec: Spec | None = None) -> Starlette:
-    """The sandbox as an ASGI app over the SQLite database at `db_path`."""
+def create_app(
+    db_path: Path | str,
+    *,
+    validate: bool = True,
+    spec: Spec | None = None,
+    webhook_url: str | None = None,
+    faults: bool = False,
+) -> Starlette:
+    """The sandbox as an ASGI app over the SQLite database at `db_path`.
+
+    `webhook_url` receives signed account events; `faults` turns on the test-only fault switch.
+    """
     from sandbox import _operations  # noqa: F401  (registers the handlers)
 
     spec = spec or Spec()
@@ -282,7 +356,9 @@ def create_app(db_path: Path | str, *, validate: bool = True, spec: Spec | None 
     missing = {op.operation_id for op in spec.operations} ^ HANDLERS.keys()
     if missing:
         raise RuntimeError(f"operations without a handler, or handlers without an operation: {sorted(missing)}")
-    dispatcher = Dispatcher(spec, store, validate=validate)
+    dispatcher = Dispatcher(
+        spec, store, validate=validate, webhooks=WebhookSender(webhook_url) if webhook_url else None
+    )
     by_path: dict[str, dict[str, Operation]] = {}
     for op in spec.operations:
         by_path.setdefault(op.path, {})[op.method] = op
@@ -291,6 +367,8 @@ def create_app(db_path: Path | str, *, validate: bool = True, spec: Spec | None 
     ]
     routes.append(Route("/openapi.json", lambda request: Response(spec.json, media_type="application/json")))
     app = Starlette(routes=routes, exception_handlers={404: _unrouted, 405: _unrouted})
+    if faults:
+        app.add_middleware(FaultMiddleware)
     app.add_middleware(RequestIdMiddleware)
     app.state.store = store
     app.state.spec = spec

@@ -22,7 +22,7 @@ from ._errors import (
     unwrap,
 )
 from ._pagination import apaginate, paginate
-from ._send import DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, idempotency_key
+from ._send import DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -42,7 +42,6 @@ __all__ = [
     "ResponseValidationError",
     "UnprocessableEntityError",
     "apaginate",
-    "idempotency_key",
     "paginate",
     "request_id_of",
     "unwrap",

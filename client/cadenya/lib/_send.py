@@ -7,7 +7,6 @@ this holds whatever httpx client the caller injected, and `build_response` to pa
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import email.utils
 import logging
 import os
@@ -15,7 +14,7 @@ import random
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -48,8 +47,6 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 logger = logging.getLogger("cadenya")
 
-_idempotency_key: contextvars.ContextVar[str | None] = contextvars.ContextVar("cadenya_idempotency_key", default=None)
-
 
 def base_url_from_env() -> str:
     return os.environ.get("CADENYA_BASE_URL") or DEFAULT_BASE_URL
@@ -74,28 +71,18 @@ def configure_logging() -> None:
         logger.addHandler(handler)
 
 
-@contextlib.contextmanager
-def idempotency_key(key: str) -> Iterator[None]:
-    """Send `key` as the Idempotency-Key of the POSTs made inside this block, instead of a generated one.
-
-    Use it to make a create safe to repeat across processes: the API replays the first answer for the
-    same key and body, and refuses the same key with a different body.
-    """
-    token = _idempotency_key.set(key)
-    try:
-        yield
-    finally:
-        _idempotency_key.reset(token)
-
-
 def _prepare(
     client: Client | AuthenticatedClient, http: httpx.Client | httpx.AsyncClient, kwargs: dict[str, Any]
 ) -> httpx.Request:
-    """The request, with the client's headers and timeout, and for a POST its Idempotency-Key, fixed once."""
+    """The request, with the client's headers and timeout, and for a POST its Idempotency-Key.
+
+    The key is the caller's (`idempotency_key=` of the operation) or generated here, once per logical
+    call, so every retry of the call carries the same key.
+    """
     method = str(kwargs["method"]).upper()
     headers = {**client.default_headers(), **kwargs.get("headers", {})}
     if method == "POST" and IDEMPOTENCY_HEADER not in headers:
-        headers[IDEMPOTENCY_HEADER] = _idempotency_key.get() or f"idem_{uuid.uuid4().hex}"
+        headers[IDEMPOTENCY_HEADER] = f"idem_{uuid.uuid4().hex}"
     rest = {key: value for key, value in kwargs.items() if key not in ("method", "url", "headers")}
     return http.build_request(method, kwargs["url"], headers=headers, timeout=client.timeout, **rest)
 

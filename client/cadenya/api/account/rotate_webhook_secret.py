@@ -9,16 +9,23 @@ from ...client import AuthenticatedClient, Client
 from ...lib._send import build_response, send, send_async
 from ...models.account import Account
 from ...models.error import Error
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
-def _get_kwargs() -> dict[str, Any]:
+def _get_kwargs(
+    *,
+    idempotency_key: str | Unset = UNSET,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
         "url": "/v1/account/webhook-secret/rotate",
     }
 
+    _kwargs["headers"] = headers
     return _kwargs
 
 
@@ -61,6 +68,7 @@ def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 def sync_detailed(
     *,
     client: AuthenticatedClient,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Account | Error]:
     """Rotate the webhook signing secret
 
@@ -68,6 +76,9 @@ def sync_detailed(
     `info.webhookEventsHmacSecret`. Events are signed with the new secret from then on; the old one
     signs
     nothing more.
+
+    Args:
+        idempotency_key (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -77,7 +88,9 @@ def sync_detailed(
         Response[Account | Error]
     """
 
-    kwargs = _get_kwargs()
+    kwargs = _get_kwargs(
+        idempotency_key=idempotency_key,
+    )
 
     response = send(client, kwargs)
 
@@ -87,6 +100,7 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient,
+    idempotency_key: str | Unset = UNSET,
 ) -> Account | Error | None:
     """Rotate the webhook signing secret
 
@@ -94,6 +108,9 @@ def sync(
     `info.webhookEventsHmacSecret`. Events are signed with the new secret from then on; the old one
     signs
     nothing more.
+
+    Args:
+        idempotency_key (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -105,12 +122,14 @@ def sync(
 
     return sync_detailed(
         client=client,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Account | Error]:
     """Rotate the webhook signing secret
 
@@ -118,6 +137,9 @@ async def asyncio_detailed(
     `info.webhookEventsHmacSecret`. Events are signed with the new secret from then on; the old one
     signs
     nothing more.
+
+    Args:
+        idempotency_key (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -127,7 +149,9 @@ async def asyncio_detailed(
         Response[Account | Error]
     """
 
-    kwargs = _get_kwargs()
+    kwargs = _get_kwargs(
+        idempotency_key=idempotency_key,
+    )
 
     response = await send_async(client, kwargs)
 
@@ -137,6 +161,7 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient,
+    idempotency_key: str | Unset = UNSET,
 ) -> Account | Error | None:
     """Rotate the webhook signing secret
 
@@ -144,6 +169,9 @@ async def asyncio(
     `info.webhookEventsHmacSecret`. Events are signed with the new secret from then on; the old one
     signs
     nothing more.
+
+    Args:
+        idempotency_key (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -156,5 +184,6 @@ async def asyncio(
     return (
         await asyncio_detailed(
             client=client,
+            idempotency_key=idempotency_key,
         )
     ).parsed

@@ -10,14 +10,17 @@ from ...lib._send import build_response, send, send_async
 from ...models.api_key import APIKey
 from ...models.create_api_key_request import CreateAPIKeyRequest
 from ...models.error import Error
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
     body: CreateAPIKeyRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -87,6 +90,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: CreateAPIKeyRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[APIKey | Error]:
     """Create an API key
 
@@ -96,6 +100,7 @@ def sync_detailed(
     workspaces at once.
 
     Args:
+        idempotency_key (str | Unset):
         body (CreateAPIKeyRequest): A new API key.
 
     Raises:
@@ -108,6 +113,7 @@ def sync_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = send(client, kwargs)
@@ -119,6 +125,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: CreateAPIKeyRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> APIKey | Error | None:
     """Create an API key
 
@@ -128,6 +135,7 @@ def sync(
     workspaces at once.
 
     Args:
+        idempotency_key (str | Unset):
         body (CreateAPIKeyRequest): A new API key.
 
     Raises:
@@ -141,6 +149,7 @@ def sync(
     return sync_detailed(
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -148,6 +157,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: CreateAPIKeyRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[APIKey | Error]:
     """Create an API key
 
@@ -157,6 +167,7 @@ async def asyncio_detailed(
     workspaces at once.
 
     Args:
+        idempotency_key (str | Unset):
         body (CreateAPIKeyRequest): A new API key.
 
     Raises:
@@ -169,6 +180,7 @@ async def asyncio_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await send_async(client, kwargs)
@@ -180,6 +192,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: CreateAPIKeyRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> APIKey | Error | None:
     """Create an API key
 
@@ -189,6 +202,7 @@ async def asyncio(
     workspaces at once.
 
     Args:
+        idempotency_key (str | Unset):
         body (CreateAPIKeyRequest): A new API key.
 
     Raises:
@@ -203,5 +217,6 @@ async def asyncio(
         await asyncio_detailed(
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

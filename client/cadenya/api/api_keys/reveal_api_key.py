@@ -10,12 +10,17 @@ from ...client import AuthenticatedClient, Client
 from ...lib._send import build_response, send, send_async
 from ...models.error import Error
 from ...models.reveal_api_key_response import RevealAPIKeyResponse
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     api_key_id: str,
+    *,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -24,6 +29,7 @@ def _get_kwargs(
         ),
     }
 
+    _kwargs["headers"] = headers
     return _kwargs
 
 
@@ -76,6 +82,7 @@ def sync_detailed(
     api_key_id: str,
     *,
     client: AuthenticatedClient,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | RevealAPIKeyResponse]:
     """Reveal an API key's token
 
@@ -84,6 +91,7 @@ def sync_detailed(
 
     Args:
         api_key_id (str):
+        idempotency_key (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -95,6 +103,7 @@ def sync_detailed(
 
     kwargs = _get_kwargs(
         api_key_id=api_key_id,
+        idempotency_key=idempotency_key,
     )
 
     response = send(client, kwargs)
@@ -106,6 +115,7 @@ def sync(
     api_key_id: str,
     *,
     client: AuthenticatedClient,
+    idempotency_key: str | Unset = UNSET,
 ) -> Error | RevealAPIKeyResponse | None:
     """Reveal an API key's token
 
@@ -114,6 +124,7 @@ def sync(
 
     Args:
         api_key_id (str):
+        idempotency_key (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -126,6 +137,7 @@ def sync(
     return sync_detailed(
         api_key_id=api_key_id,
         client=client,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -133,6 +145,7 @@ async def asyncio_detailed(
     api_key_id: str,
     *,
     client: AuthenticatedClient,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | RevealAPIKeyResponse]:
     """Reveal an API key's token
 
@@ -141,6 +154,7 @@ async def asyncio_detailed(
 
     Args:
         api_key_id (str):
+        idempotency_key (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -152,6 +166,7 @@ async def asyncio_detailed(
 
     kwargs = _get_kwargs(
         api_key_id=api_key_id,
+        idempotency_key=idempotency_key,
     )
 
     response = await send_async(client, kwargs)
@@ -163,6 +178,7 @@ async def asyncio(
     api_key_id: str,
     *,
     client: AuthenticatedClient,
+    idempotency_key: str | Unset = UNSET,
 ) -> Error | RevealAPIKeyResponse | None:
     """Reveal an API key's token
 
@@ -171,6 +187,7 @@ async def asyncio(
 
     Args:
         api_key_id (str):
+        idempotency_key (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -184,5 +201,6 @@ async def asyncio(
         await asyncio_detailed(
             api_key_id=api_key_id,
             client=client,
+            idempotency_key=idempotency_key,
         )
     ).parsed

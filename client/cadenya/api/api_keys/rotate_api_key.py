@@ -10,12 +10,17 @@ from ...client import AuthenticatedClient, Client
 from ...lib._send import build_response, send, send_async
 from ...models.api_key import APIKey
 from ...models.error import Error
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     api_key_id: str,
+    *,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -24,6 +29,7 @@ def _get_kwargs(
         ),
     }
 
+    _kwargs["headers"] = headers
     return _kwargs
 
 
@@ -72,6 +78,7 @@ def sync_detailed(
     api_key_id: str,
     *,
     client: AuthenticatedClient,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[APIKey | Error]:
     """Rotate an API key
 
@@ -80,6 +87,7 @@ def sync_detailed(
 
     Args:
         api_key_id (str):
+        idempotency_key (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -91,6 +99,7 @@ def sync_detailed(
 
     kwargs = _get_kwargs(
         api_key_id=api_key_id,
+        idempotency_key=idempotency_key,
     )
 
     response = send(client, kwargs)
@@ -102,6 +111,7 @@ def sync(
     api_key_id: str,
     *,
     client: AuthenticatedClient,
+    idempotency_key: str | Unset = UNSET,
 ) -> APIKey | Error | None:
     """Rotate an API key
 
@@ -110,6 +120,7 @@ def sync(
 
     Args:
         api_key_id (str):
+        idempotency_key (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -122,6 +133,7 @@ def sync(
     return sync_detailed(
         api_key_id=api_key_id,
         client=client,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -129,6 +141,7 @@ async def asyncio_detailed(
     api_key_id: str,
     *,
     client: AuthenticatedClient,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[APIKey | Error]:
     """Rotate an API key
 
@@ -137,6 +150,7 @@ async def asyncio_detailed(
 
     Args:
         api_key_id (str):
+        idempotency_key (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -148,6 +162,7 @@ async def asyncio_detailed(
 
     kwargs = _get_kwargs(
         api_key_id=api_key_id,
+        idempotency_key=idempotency_key,
     )
 
     response = await send_async(client, kwargs)
@@ -159,6 +174,7 @@ async def asyncio(
     api_key_id: str,
     *,
     client: AuthenticatedClient,
+    idempotency_key: str | Unset = UNSET,
 ) -> APIKey | Error | None:
     """Rotate an API key
 
@@ -167,6 +183,7 @@ async def asyncio(
 
     Args:
         api_key_id (str):
+        idempotency_key (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -180,5 +197,6 @@ async def asyncio(
         await asyncio_detailed(
             api_key_id=api_key_id,
             client=client,
+            idempotency_key=idempotency_key,
         )
     ).parsed

@@ -11,15 +11,18 @@ from ...lib._send import build_response, send, send_async
 from ...models.create_service_account_request import CreateServiceAccountRequest
 from ...models.error import Error
 from ...models.service_account import ServiceAccount
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     organization_id: str,
     *,
     body: CreateServiceAccountRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -94,11 +97,13 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: CreateServiceAccountRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | ServiceAccount]:
     """Create a service account
 
     Args:
         organization_id (str):
+        idempotency_key (str | Unset):
         body (CreateServiceAccountRequest): A new service account.
 
     Raises:
@@ -112,6 +117,7 @@ def sync_detailed(
     kwargs = _get_kwargs(
         organization_id=organization_id,
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = send(client, kwargs)
@@ -124,11 +130,13 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: CreateServiceAccountRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Error | ServiceAccount | None:
     """Create a service account
 
     Args:
         organization_id (str):
+        idempotency_key (str | Unset):
         body (CreateServiceAccountRequest): A new service account.
 
     Raises:
@@ -143,6 +151,7 @@ def sync(
         organization_id=organization_id,
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -151,11 +160,13 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: CreateServiceAccountRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | ServiceAccount]:
     """Create a service account
 
     Args:
         organization_id (str):
+        idempotency_key (str | Unset):
         body (CreateServiceAccountRequest): A new service account.
 
     Raises:
@@ -169,6 +180,7 @@ async def asyncio_detailed(
     kwargs = _get_kwargs(
         organization_id=organization_id,
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await send_async(client, kwargs)
@@ -181,11 +193,13 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: CreateServiceAccountRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Error | ServiceAccount | None:
     """Create a service account
 
     Args:
         organization_id (str):
+        idempotency_key (str | Unset):
         body (CreateServiceAccountRequest): A new service account.
 
     Raises:
@@ -201,5 +215,6 @@ async def asyncio(
             organization_id=organization_id,
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

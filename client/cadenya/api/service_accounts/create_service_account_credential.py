@@ -11,7 +11,7 @@ from ...lib._send import build_response, send, send_async
 from ...models.create_service_account_credential_request import CreateServiceAccountCredentialRequest
 from ...models.error import Error
 from ...models.service_account_credential_with_secret import ServiceAccountCredentialWithSecret
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
@@ -19,8 +19,11 @@ def _get_kwargs(
     service_account_id: str,
     *,
     body: CreateServiceAccountCredentialRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -101,6 +104,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: CreateServiceAccountCredentialRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | ServiceAccountCredentialWithSecret]:
     """Create a service account credential
 
@@ -111,6 +115,7 @@ def sync_detailed(
         organization_id (str):
         service_account_id (str): An id of the service-account family, a 26-character URL-safe
             nanoid.
+        idempotency_key (str | Unset):
         body (CreateServiceAccountCredentialRequest): A new credential.
 
     Raises:
@@ -125,6 +130,7 @@ def sync_detailed(
         organization_id=organization_id,
         service_account_id=service_account_id,
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = send(client, kwargs)
@@ -138,6 +144,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: CreateServiceAccountCredentialRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Error | ServiceAccountCredentialWithSecret | None:
     """Create a service account credential
 
@@ -148,6 +155,7 @@ def sync(
         organization_id (str):
         service_account_id (str): An id of the service-account family, a 26-character URL-safe
             nanoid.
+        idempotency_key (str | Unset):
         body (CreateServiceAccountCredentialRequest): A new credential.
 
     Raises:
@@ -163,6 +171,7 @@ def sync(
         service_account_id=service_account_id,
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -172,6 +181,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: CreateServiceAccountCredentialRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | ServiceAccountCredentialWithSecret]:
     """Create a service account credential
 
@@ -182,6 +192,7 @@ async def asyncio_detailed(
         organization_id (str):
         service_account_id (str): An id of the service-account family, a 26-character URL-safe
             nanoid.
+        idempotency_key (str | Unset):
         body (CreateServiceAccountCredentialRequest): A new credential.
 
     Raises:
@@ -196,6 +207,7 @@ async def asyncio_detailed(
         organization_id=organization_id,
         service_account_id=service_account_id,
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await send_async(client, kwargs)
@@ -209,6 +221,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: CreateServiceAccountCredentialRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Error | ServiceAccountCredentialWithSecret | None:
     """Create a service account credential
 
@@ -219,6 +232,7 @@ async def asyncio(
         organization_id (str):
         service_account_id (str): An id of the service-account family, a 26-character URL-safe
             nanoid.
+        idempotency_key (str | Unset):
         body (CreateServiceAccountCredentialRequest): A new credential.
 
     Raises:
@@ -235,5 +249,6 @@ async def asyncio(
             service_account_id=service_account_id,
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

@@ -10,14 +10,17 @@ from ...lib._send import build_response, send, send_async
 from ...models.create_workspace_request import CreateWorkspaceRequest
 from ...models.error import Error
 from ...models.workspace import Workspace
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
     body: CreateWorkspaceRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -82,12 +85,14 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: CreateWorkspaceRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | Workspace]:
     """Create a workspace
 
      Creates a workspace in the account. A new workspace is `STATUS_ENABLED`.
 
     Args:
+        idempotency_key (str | Unset):
         body (CreateWorkspaceRequest): A new workspace.
 
     Raises:
@@ -100,6 +105,7 @@ def sync_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = send(client, kwargs)
@@ -111,12 +117,14 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: CreateWorkspaceRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Error | Workspace | None:
     """Create a workspace
 
      Creates a workspace in the account. A new workspace is `STATUS_ENABLED`.
 
     Args:
+        idempotency_key (str | Unset):
         body (CreateWorkspaceRequest): A new workspace.
 
     Raises:
@@ -130,6 +138,7 @@ def sync(
     return sync_detailed(
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -137,12 +146,14 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: CreateWorkspaceRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | Workspace]:
     """Create a workspace
 
      Creates a workspace in the account. A new workspace is `STATUS_ENABLED`.
 
     Args:
+        idempotency_key (str | Unset):
         body (CreateWorkspaceRequest): A new workspace.
 
     Raises:
@@ -155,6 +166,7 @@ async def asyncio_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await send_async(client, kwargs)
@@ -166,12 +178,14 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: CreateWorkspaceRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Error | Workspace | None:
     """Create a workspace
 
      Creates a workspace in the account. A new workspace is `STATUS_ENABLED`.
 
     Args:
+        idempotency_key (str | Unset):
         body (CreateWorkspaceRequest): A new workspace.
 
     Raises:
@@ -186,5 +200,6 @@ async def asyncio(
         await asyncio_detailed(
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

@@ -1,0 +1,89 @@
+"""A fault switch for tests: only when the server runs with `serve --faults`.
+
+A request carrying `X-Sandbox-Fault: <fault>; times=<N>; id=<ID>` gets the fault for the first N
+requests (default 1) with that id; later ones pass through, so "503, then success" can be tested.
+
+    status=503                      an Error answer with that status
+    status=429; retry-after=1       ... with Retry-After in seconds
+    status=429; retry-after-ms=150  ... with retry-after-ms
+    status=429; retry-after-date=1  ... with Retry-After as an HTTP-date that many seconds ahead
+    delay=2                         wait that many seconds before handling (for read timeouts)
+    reset                           start a 200 answer, then drop the connection mid-body
+    reset-after                     handle the request (its writes commit), then drop the answer that way
+    nonjson                         a 200 whose body is not JSON
+    truncated                       a 200 whose JSON body is cut short
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import threading
+import time
+from collections import Counter
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+
+class FaultMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self._seen: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        header = dict(scope.get("headers", [])).get(b"x-sandbox-fault") if scope["type"] == "http" else None
+        if header is None:
+            await self.app(scope, receive, send)
+            return
+        options: dict[str, str] = {}
+        for part in header.decode().split(";"):
+            name, _, value = part.strip().partition("=")
+            if name:
+                options[name] = value
+        with self._lock:
+            key = options.get("id", header.decode())
+            self._seen[key] += 1
+            active = self._seen[key] <= int(options.get("times", "1") or 1)
+        if not active:
+            await self.app(scope, receive, send)
+            return
+        if "delay" in options:
+            await asyncio.sleep(float(options["delay"]))
+            await self.app(scope, receive, send)
+            return
+        if "reset-after" in options:
+
+            async def swallow(message: Message) -> None:
+                pass
+
+            await self.app(scope, receive, swallow)
+        if "reset" in options or "reset-after" in options:
+            await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"1000")]})
+            await send({"type": "http.response.body", "body": b'{"metadata": {', "more_body": True})
+            raise ConnectionResetError("fault injected: connection dropped mid-body")
+        if "nonjson" in options or "truncated" in options:
+            body = b"<html>gateway</html>" if "nonjson" in options else b'{"metadata": {"id": "apikey_01'
+            await _answer(send, 200, body, [])
+            return
+        status = int(options.get("status", "500"))
+        headers: list[tuple[bytes, bytes]] = []
+        if "retry-after" in options:
+            headers.append((b"retry-after", options["retry-after"].encode()))
+        if "retry-after-ms" in options:
+            headers.append((b"retry-after-ms", options["retry-after-ms"].encode()))
+        if "retry-after-date" in options:
+            when = email.utils.formatdate(time.time() + float(options["retry-after-date"]), usegmt=True)
+            headers.append((b"retry-after", when.encode()))
+        body = json.dumps({"code": "fault_injected", "message": f"injected {status}"}).encode()
+        await _answer(send, status, body, headers)
+
+
+async def _answer(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+    await send({
+        "type": "http.response.start",
+        "status": status,
+        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *headers],
+    })  # fmt: skip
+    await send({"type": "http.response.body", "body": body})
