@@ -9,6 +9,7 @@ import secrets
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -89,7 +90,13 @@ def _fingerprint(op: Operation, request: Request, body: Any) -> bytes:
     return hashlib.sha256(f"{op.operation_id}\0{request.url.path}\0{canonical}".encode()).digest()
 
 
+IDEMPOTENCY_WINDOW = timedelta(hours=24)
+
+
 def _stored_answer(db: sqlite3.Connection, account_id: str, key: str) -> sqlite3.Row | None:
+    """The kept answer for an Idempotency-Key, if it is younger than the window; older ones are forgotten."""
+    cutoff = (datetime.now(UTC) - IDEMPOTENCY_WINDOW).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    db.execute("DELETE FROM idempotency WHERE created_at < ?", (cutoff,))
     row: sqlite3.Row | None = db.execute(
         "SELECT * FROM idempotency WHERE account_id = ? AND key = ?", (account_id, key)
     ).fetchone()
