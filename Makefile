@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: generate check lint typecheck test pytest surface contract sandbox demo
+.PHONY: generate check lint typecheck test pytest surface contract sandbox demo bench bench-smoke
 
 # A fresh machine needs only python3 and make: the venv is rebuilt whenever pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -36,4 +36,10 @@ sandbox: $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(BIN)/python -m scripts.demo
 
-test: lint typecheck check pytest contract
+bench: $(VENV)/.installed
+	$(BIN)/python -m bench.run
+
+bench-smoke: $(VENV)/.installed
+	$(BIN)/python -m bench.run --smoke
+
+test: lint typecheck check pytest contract bench-smoke
