@@ -65,3 +65,22 @@ def test_absent_optional_fields_stay_absent() -> None:
     """An optional field that was not sent is not serialised as null."""
     document = {"metadata": {"id": "apikey_1", "accountId": "acct_1", "name": "n", "profileId": "prof_1"}, "spec": {}}
     assert APIKey.from_dict(document).to_dict() == document
+
+
+def test_from_dict_builds_the_same_object_as_the_constructor() -> None:
+    """The fast decode path (no __init__ call) gives an object equal to one built field by field."""
+    from cadenya.models import AccountResourceMetadata, APIKeySpec
+    from cadenya.models.labels import Labels
+
+    document = {"metadata": {"id": "apikey_1", "accountId": "acct_1", "name": "n", "profileId": "prof_1",
+                             "labels": {"team": "platform"}}, "spec": {"system": True}}  # fmt: skip
+    labels = Labels()
+    labels["team"] = "platform"
+    built = APIKey(
+        metadata=AccountResourceMetadata(
+            id="apikey_1", account_id="acct_1", name="n", profile_id="prof_1", labels=labels
+        ),
+        spec=APIKeySpec(system=True),
+    )
+    assert APIKey.from_dict(document) == built
+    assert APIKey.from_dict(document).to_dict() == built.to_dict() == document

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-if TYPE_CHECKING:
-    from ..models.account_info import AccountInfo
-    from ..models.account_resource_metadata import AccountResourceMetadata
-    from ..models.account_spec import AccountSpec
-
-
 T = TypeVar("T", bound="Account")
+
+_KNOWN_KEYS = frozenset(
+    {
+        "info",
+        "metadata",
+        "spec",
+    }
+)
+"""The JSON keys of this model's own fields; any other key is an additional property."""
 
 
 @_attrs_define
@@ -53,24 +56,26 @@ class Account:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.account_info import AccountInfo  # noqa: PLC0415
-        from ..models.account_resource_metadata import AccountResourceMetadata  # noqa: PLC0415
-        from ..models.account_spec import AccountSpec  # noqa: PLC0415
+        info = AccountInfo.from_dict(src_dict["info"])
 
-        d = dict(src_dict)
-        info = AccountInfo.from_dict(d.pop("info"))
+        metadata = AccountResourceMetadata.from_dict(src_dict["metadata"])
 
-        metadata = AccountResourceMetadata.from_dict(d.pop("metadata"))
+        spec = AccountSpec.from_dict(src_dict["spec"])
 
-        spec = AccountSpec.from_dict(d.pop("spec"))
+        # Built without calling __init__: the model has no validators, converters or post-init hook, so
+        # setting its slots directly is the same object, at a third of the cost of a keyword call, and
+        # this runs once per object decoded.
+        account = cls.__new__(cls)
+        account.info = info
+        account.metadata = metadata
+        account.spec = spec
 
-        account = cls(
-            info=info,
-            metadata=metadata,
-            spec=spec,
+        # Usually every key is known: then the subset test is all it costs.
+        account.additional_properties = (
+            {}
+            if src_dict.keys() <= _KNOWN_KEYS
+            else {key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS}
         )
-
-        account.additional_properties = d
         return account
 
     @property
@@ -88,3 +93,8 @@ class Account:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+from ..models.account_info import AccountInfo
+from ..models.account_resource_metadata import AccountResourceMetadata
+from ..models.account_spec import AccountSpec

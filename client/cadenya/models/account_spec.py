@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
-if TYPE_CHECKING:
-    from ..models.workspace import Workspace
-
-
 T = TypeVar("T", bound="AccountSpec")
+
+_KNOWN_KEYS = frozenset(
+    {
+        "billingEmail",
+        "description",
+        "domain",
+        "workspaces",
+    }
+)
+"""The JSON keys of this model's own fields; any other key is an additional property."""
 
 
 @_attrs_define
@@ -61,16 +67,13 @@ class AccountSpec:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.workspace import Workspace  # noqa: PLC0415
+        billing_email = src_dict.get("billingEmail", UNSET)
 
-        d = dict(src_dict)
-        billing_email = d.pop("billingEmail", UNSET)
+        description = src_dict.get("description", UNSET)
 
-        description = d.pop("description", UNSET)
+        domain = src_dict.get("domain", UNSET)
 
-        domain = d.pop("domain", UNSET)
-
-        _workspaces = d.pop("workspaces", UNSET)
+        _workspaces = src_dict.get("workspaces", UNSET)
         workspaces: list[Workspace] | Unset = UNSET
         if _workspaces is not UNSET:
             workspaces = []
@@ -79,14 +82,21 @@ class AccountSpec:
 
                 workspaces.append(workspaces_item)
 
-        account_spec = cls(
-            billing_email=billing_email,
-            description=description,
-            domain=domain,
-            workspaces=workspaces,
-        )
+        # Built without calling __init__: the model has no validators, converters or post-init hook, so
+        # setting its slots directly is the same object, at a third of the cost of a keyword call, and
+        # this runs once per object decoded.
+        account_spec = cls.__new__(cls)
+        account_spec.billing_email = billing_email
+        account_spec.description = description
+        account_spec.domain = domain
+        account_spec.workspaces = workspaces
 
-        account_spec.additional_properties = d
+        # Usually every key is known: then the subset test is all it costs.
+        account_spec.additional_properties = (
+            {}
+            if src_dict.keys() <= _KNOWN_KEYS
+            else {key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS}
+        )
         return account_spec
 
     @property
@@ -104,3 +114,6 @@ class AccountSpec:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+from ..models.workspace import Workspace

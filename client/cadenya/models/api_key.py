@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
-if TYPE_CHECKING:
-    from ..models.account_resource_metadata import AccountResourceMetadata
-    from ..models.api_key_info import APIKeyInfo
-    from ..models.api_key_spec import APIKeySpec
-
-
 T = TypeVar("T", bound="APIKey")
+
+_KNOWN_KEYS = frozenset(
+    {
+        "metadata",
+        "spec",
+        "info",
+    }
+)
+"""The JSON keys of this model's own fields; any other key is an additional property."""
 
 
 @_attrs_define
@@ -58,29 +61,31 @@ class APIKey:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.account_resource_metadata import AccountResourceMetadata  # noqa: PLC0415
-        from ..models.api_key_info import APIKeyInfo  # noqa: PLC0415
-        from ..models.api_key_spec import APIKeySpec  # noqa: PLC0415
+        metadata = AccountResourceMetadata.from_dict(src_dict["metadata"])
 
-        d = dict(src_dict)
-        metadata = AccountResourceMetadata.from_dict(d.pop("metadata"))
+        spec = APIKeySpec.from_dict(src_dict["spec"])
 
-        spec = APIKeySpec.from_dict(d.pop("spec"))
-
-        _info = d.pop("info", UNSET)
+        _info = src_dict.get("info", UNSET)
         info: APIKeyInfo | Unset
         if isinstance(_info, Unset):
             info = UNSET
         else:
             info = APIKeyInfo.from_dict(_info)
 
-        api_key = cls(
-            metadata=metadata,
-            spec=spec,
-            info=info,
-        )
+        # Built without calling __init__: the model has no validators, converters or post-init hook, so
+        # setting its slots directly is the same object, at a third of the cost of a keyword call, and
+        # this runs once per object decoded.
+        api_key = cls.__new__(cls)
+        api_key.metadata = metadata
+        api_key.spec = spec
+        api_key.info = info
 
-        api_key.additional_properties = d
+        # Usually every key is known: then the subset test is all it costs.
+        api_key.additional_properties = (
+            {}
+            if src_dict.keys() <= _KNOWN_KEYS
+            else {key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS}
+        )
         return api_key
 
     @property
@@ -98,3 +103,8 @@ class APIKey:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+from ..models.account_resource_metadata import AccountResourceMetadata
+from ..models.api_key_info import APIKeyInfo
+from ..models.api_key_spec import APIKeySpec

@@ -4,19 +4,27 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
-if TYPE_CHECKING:
-    from ..models.bare_metadata import BareMetadata
-    from ..models.profile import Profile
-
-
 T = TypeVar("T", bound="APIKeyInfo")
+
+_KNOWN_KEYS = frozenset(
+    {
+        "createdBy",
+        "workspacesPreview",
+        "workspacesTotal",
+        "revealAvailable",
+        "createdAt",
+        "lastUsedAt",
+        "revokedAt",
+    }
+)
+"""The JSON keys of this model's own fields; any other key is an additional property."""
 
 
 @_attrs_define
@@ -93,18 +101,14 @@ class APIKeyInfo:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.bare_metadata import BareMetadata  # noqa: PLC0415
-        from ..models.profile import Profile  # noqa: PLC0415
-
-        d = dict(src_dict)
-        _created_by = d.pop("createdBy", UNSET)
+        _created_by = src_dict.get("createdBy", UNSET)
         created_by: Profile | Unset
         if isinstance(_created_by, Unset):
             created_by = UNSET
         else:
             created_by = Profile.from_dict(_created_by)
 
-        _workspaces_preview = d.pop("workspacesPreview", UNSET)
+        _workspaces_preview = src_dict.get("workspacesPreview", UNSET)
         workspaces_preview: list[BareMetadata] | Unset = UNSET
         if _workspaces_preview is not UNSET:
             workspaces_preview = []
@@ -113,42 +117,49 @@ class APIKeyInfo:
 
                 workspaces_preview.append(workspaces_preview_item)
 
-        workspaces_total = d.pop("workspacesTotal", UNSET)
+        workspaces_total = src_dict.get("workspacesTotal", UNSET)
 
-        reveal_available = d.pop("revealAvailable", UNSET)
+        reveal_available = src_dict.get("revealAvailable", UNSET)
 
-        _created_at = d.pop("createdAt", UNSET)
+        _created_at = src_dict.get("createdAt", UNSET)
         created_at: datetime.datetime | Unset
         if isinstance(_created_at, Unset):
             created_at = UNSET
         else:
             created_at = datetime.datetime.fromisoformat(_created_at)
 
-        _last_used_at = d.pop("lastUsedAt", UNSET)
+        _last_used_at = src_dict.get("lastUsedAt", UNSET)
         last_used_at: datetime.datetime | Unset
         if isinstance(_last_used_at, Unset):
             last_used_at = UNSET
         else:
             last_used_at = datetime.datetime.fromisoformat(_last_used_at)
 
-        _revoked_at = d.pop("revokedAt", UNSET)
+        _revoked_at = src_dict.get("revokedAt", UNSET)
         revoked_at: datetime.datetime | Unset
         if isinstance(_revoked_at, Unset):
             revoked_at = UNSET
         else:
             revoked_at = datetime.datetime.fromisoformat(_revoked_at)
 
-        api_key_info = cls(
-            created_by=created_by,
-            workspaces_preview=workspaces_preview,
-            workspaces_total=workspaces_total,
-            reveal_available=reveal_available,
-            created_at=created_at,
-            last_used_at=last_used_at,
-            revoked_at=revoked_at,
-        )
+        # Built without calling __init__: the model has no validators, converters or post-init hook, so
+        # setting its slots directly is the same object, at a third of the cost of a keyword call, and
+        # this runs once per object decoded.
+        api_key_info = cls.__new__(cls)
+        api_key_info.created_by = created_by
+        api_key_info.workspaces_preview = workspaces_preview
+        api_key_info.workspaces_total = workspaces_total
+        api_key_info.reveal_available = reveal_available
+        api_key_info.created_at = created_at
+        api_key_info.last_used_at = last_used_at
+        api_key_info.revoked_at = revoked_at
 
-        api_key_info.additional_properties = d
+        # Usually every key is known: then the subset test is all it costs.
+        api_key_info.additional_properties = (
+            {}
+            if src_dict.keys() <= _KNOWN_KEYS
+            else {key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS}
+        )
         return api_key_info
 
     @property
@@ -166,3 +177,7 @@ class APIKeyInfo:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+from ..models.bare_metadata import BareMetadata
+from ..models.profile import Profile

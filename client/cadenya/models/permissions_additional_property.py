@@ -24,10 +24,12 @@ class PermissionsAdditionalProperty:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        permissions_additional_property = cls()
+        # Built without calling __init__: the model has no validators, converters or post-init hook, so
+        # setting its slots directly is the same object, at a third of the cost of a keyword call, and
+        # this runs once per object decoded.
+        permissions_additional_property = cls.__new__(cls)
 
-        permissions_additional_property.additional_properties = d
+        permissions_additional_property.additional_properties = dict(src_dict)
         return permissions_additional_property
 
     @property

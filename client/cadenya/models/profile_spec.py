@@ -13,6 +13,15 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="ProfileSpec")
 
+_KNOWN_KEYS = frozenset(
+    {
+        "type",
+        "email",
+        "name",
+    }
+)
+"""The JSON keys of this model's own fields; any other key is an additional property."""
+
 
 @_attrs_define
 class ProfileSpec:
@@ -49,20 +58,26 @@ class ProfileSpec:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        type_ = check_profile_type(d.pop("type"))
+        type_ = check_profile_type(src_dict["type"])
 
-        email = d.pop("email", UNSET)
+        email = src_dict.get("email", UNSET)
 
-        name = d.pop("name", UNSET)
+        name = src_dict.get("name", UNSET)
 
-        profile_spec = cls(
-            type_=type_,
-            email=email,
-            name=name,
+        # Built without calling __init__: the model has no validators, converters or post-init hook, so
+        # setting its slots directly is the same object, at a third of the cost of a keyword call, and
+        # this runs once per object decoded.
+        profile_spec = cls.__new__(cls)
+        profile_spec.type_ = type_
+        profile_spec.email = email
+        profile_spec.name = name
+
+        # Usually every key is known: then the subset test is all it costs.
+        profile_spec.additional_properties = (
+            {}
+            if src_dict.keys() <= _KNOWN_KEYS
+            else {key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS}
         )
-
-        profile_spec.additional_properties = d
         return profile_spec
 
     @property

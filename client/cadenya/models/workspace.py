@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -11,12 +11,16 @@ from attrs import field as _attrs_field
 from ..models.workspace_status import WorkspaceStatus, check_workspace_status
 from ..types import UNSET, Unset
 
-if TYPE_CHECKING:
-    from ..models.account_resource_metadata import AccountResourceMetadata
-    from ..models.workspace_spec import WorkspaceSpec
-
-
 T = TypeVar("T", bound="Workspace")
+
+_KNOWN_KEYS = frozenset(
+    {
+        "metadata",
+        "spec",
+        "status",
+    }
+)
+"""The JSON keys of this model's own fields; any other key is an additional property."""
 
 
 @_attrs_define
@@ -55,28 +59,31 @@ class Workspace:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.account_resource_metadata import AccountResourceMetadata  # noqa: PLC0415
-        from ..models.workspace_spec import WorkspaceSpec  # noqa: PLC0415
+        metadata = AccountResourceMetadata.from_dict(src_dict["metadata"])
 
-        d = dict(src_dict)
-        metadata = AccountResourceMetadata.from_dict(d.pop("metadata"))
+        spec = WorkspaceSpec.from_dict(src_dict["spec"])
 
-        spec = WorkspaceSpec.from_dict(d.pop("spec"))
-
-        _status = d.pop("status", UNSET)
+        _status = src_dict.get("status", UNSET)
         status: WorkspaceStatus | Unset
         if isinstance(_status, Unset):
             status = UNSET
         else:
             status = check_workspace_status(_status)
 
-        workspace = cls(
-            metadata=metadata,
-            spec=spec,
-            status=status,
-        )
+        # Built without calling __init__: the model has no validators, converters or post-init hook, so
+        # setting its slots directly is the same object, at a third of the cost of a keyword call, and
+        # this runs once per object decoded.
+        workspace = cls.__new__(cls)
+        workspace.metadata = metadata
+        workspace.spec = spec
+        workspace.status = status
 
-        workspace.additional_properties = d
+        # Usually every key is known: then the subset test is all it costs.
+        workspace.additional_properties = (
+            {}
+            if src_dict.keys() <= _KNOWN_KEYS
+            else {key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS}
+        )
         return workspace
 
     @property
@@ -94,3 +101,7 @@ class Workspace:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+from ..models.account_resource_metadata import AccountResourceMetadata
+from ..models.workspace_spec import WorkspaceSpec

@@ -12,6 +12,13 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="WorkspaceSpec")
 
+_KNOWN_KEYS = frozenset(
+    {
+        "description",
+    }
+)
+"""The JSON keys of this model's own fields; any other key is an additional property."""
+
 
 @_attrs_define
 class WorkspaceSpec:
@@ -34,14 +41,20 @@ class WorkspaceSpec:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        description = d.pop("description", UNSET)
+        description = src_dict.get("description", UNSET)
 
-        workspace_spec = cls(
-            description=description,
+        # Built without calling __init__: the model has no validators, converters or post-init hook, so
+        # setting its slots directly is the same object, at a third of the cost of a keyword call, and
+        # this runs once per object decoded.
+        workspace_spec = cls.__new__(cls)
+        workspace_spec.description = description
+
+        # Usually every key is known: then the subset test is all it costs.
+        workspace_spec.additional_properties = (
+            {}
+            if src_dict.keys() <= _KNOWN_KEYS
+            else {key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS}
         )
-
-        workspace_spec.additional_properties = d
         return workspace_spec
 
     @property
