@@ -76,11 +76,7 @@ class AccountSpec:
         _workspaces = src_dict.get("workspaces", UNSET)
         workspaces: list[Workspace] | Unset = UNSET
         if _workspaces is not UNSET:
-            workspaces = []
-            for workspaces_item_data in _workspaces:
-                workspaces_item = Workspace.from_dict(workspaces_item_data)
-
-                workspaces.append(workspaces_item)
+            workspaces = [Workspace.from_dict(item) for item in _workspaces]
 
         # Built without calling __init__: the model has no validators, converters or post-init hook, so
         # setting its slots directly is the same object, at a third of the cost of a keyword call, and

@@ -111,11 +111,7 @@ class APIKeyInfo:
         _workspaces_preview = src_dict.get("workspacesPreview", UNSET)
         workspaces_preview: list[BareMetadata] | Unset = UNSET
         if _workspaces_preview is not UNSET:
-            workspaces_preview = []
-            for workspaces_preview_item_data in _workspaces_preview:
-                workspaces_preview_item = BareMetadata.from_dict(workspaces_preview_item_data)
-
-                workspaces_preview.append(workspaces_preview_item)
+            workspaces_preview = [BareMetadata.from_dict(item) for item in _workspaces_preview]
 
         workspaces_total = src_dict.get("workspacesTotal", UNSET)
 

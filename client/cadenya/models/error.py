@@ -72,11 +72,7 @@ class Error:
         _details = src_dict.get("details", UNSET)
         details: list[ErrorDetail] | Unset = UNSET
         if _details is not UNSET:
-            details = []
-            for details_item_data in _details:
-                details_item = ErrorDetail.from_dict(details_item_data)
-
-                details.append(details_item)
+            details = [ErrorDetail.from_dict(item) for item in _details]
 
         # Built without calling __init__: the model has no validators, converters or post-init hook, so
         # setting its slots directly is the same object, at a third of the cost of a keyword call, and

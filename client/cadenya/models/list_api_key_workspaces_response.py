@@ -52,12 +52,7 @@ class ListAPIKeyWorkspacesResponse:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        items = []
-        _items = src_dict["items"]
-        for items_item_data in _items:
-            items_item = Workspace.from_dict(items_item_data)
-
-            items.append(items_item)
+        items = [Workspace.from_dict(item) for item in src_dict["items"]]
 
         next_page_token = src_dict.get("nextPageToken", UNSET)
 
