@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from openapi_spec_validator import validate
 
 from tests.helpers import SPEC_PATH, operations, resolve
@@ -197,3 +198,19 @@ def test_openapi_generator_accepts_the_spec(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert (tmp_path / "cadenya_og" / "models" / "api_key.py").is_file()
     assert (tmp_path / "cadenya_og" / "api" / "api_keys_api.py").is_file()
+
+
+def test_spec_has_no_duplicate_keys() -> None:
+    """YAML parsers disagree on duplicate keys (PyYAML keeps the last, the generator refuses): allow none."""
+
+    class StrictLoader(yaml.SafeLoader):
+        pass
+
+    def mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+        keys = [loader.construct_object(key) for key, _ in node.value]
+        duplicates = {key for key in keys if keys.count(key) > 1}
+        assert not duplicates, f"duplicate keys {duplicates} at line {node.start_mark.line + 1}"
+        return loader.construct_mapping(node)
+
+    StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+    assert yaml.load(SPEC_PATH.read_text(encoding="utf-8"), Loader=StrictLoader)  # noqa: S506
