@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -21,20 +22,16 @@ SERVICE_ACCOUNT = {"id": "V1StGXR8_Z5jdHi6B-myT0123a", "created_at": "2026-01-02
                    "updated_at": "2026-01-02T03:04:05Z"}  # fmt: skip
 
 
-def pages(item: dict[str, Any], token_name: str, seen: list[httpx.Request]) -> Any:
-    """Three pages of two, one and zero-next items; the token names the next page."""
+def pages(
+    named: Callable[[str], dict[str, Any]], token_name: str, seen: list[httpx.Request]
+) -> Callable[[httpx.Request], httpx.Response]:
+    """Three pages of two, one and one items (named "item <page>-<index>"); each but the last names the next."""
+    query_name = "pageToken" if token_name == "nextPageToken" else "page_token"
 
     def handler(request: httpx.Request) -> httpx.Response:
         seen.append(request)
-        token = request.url.params.get("pageToken" if token_name == "nextPageToken" else "page_token")
-        page = {None: 0, "p2": 1, "p3": 2}[token]
-        items = [{**item, "name": f"item {page}-{i}"} for i in range([2, 1, 1][page])]
-        body: dict[str, Any] = {
-            "items": [
-                {**item, "metadata": {**item["metadata"], "name": i["name"]}} if "metadata" in item else i
-                for i in items
-            ]
-        }
+        page = {None: 0, "p2": 1, "p3": 2}[request.url.params.get(query_name)]
+        body: dict[str, Any] = {"items": [named(f"item {page}-{i}") for i in range([2, 1, 1][page])]}
         if page < 2:
             body[token_name] = f"p{page + 2}"
         return httpx.Response(200, json=body)
@@ -42,10 +39,18 @@ def pages(item: dict[str, Any], token_name: str, seen: list[httpx.Request]) -> A
     return handler
 
 
+def api_key_named(name: str) -> dict[str, Any]:
+    return {**KEY, "metadata": {**KEY["metadata"], "name": name}}
+
+
+def service_account_named(name: str) -> dict[str, Any]:
+    return {**SERVICE_ACCOUNT, "name": name}
+
+
 def test_paginate_walks_every_page_with_the_filters() -> None:
     """Sync: all items in order; each page request repeats the filters and carries the token."""
     seen: list[httpx.Request] = []
-    client = client_for(pages(KEY, "nextPageToken", seen))
+    client = client_for(pages(api_key_named, "nextPageToken", seen))
     keys = list(cadenya.paginate(list_api_keys.sync_detailed, client=client, include_revoked=True, page_size=2))
     assert all(isinstance(key, APIKey) for key in keys)
     assert [key.metadata.name for key in keys] == ["item 0-0", "item 0-1", "item 1-0", "item 2-0"]
@@ -59,7 +64,7 @@ def test_paginate_walks_every_page_with_the_filters() -> None:
 def test_apaginate_walks_every_page_of_an_organization_list() -> None:
     """Async, snake_case family: path parameters, expand[] and page_token are forwarded."""
     seen: list[httpx.Request] = []
-    client = client_for(pages(SERVICE_ACCOUNT, "next_page_token", seen))
+    client = client_for(pages(service_account_named, "next_page_token", seen))
 
     async def collect() -> list[ServiceAccount]:
         return [
