@@ -156,6 +156,38 @@ def _connection_error(request: httpx.Request, error: httpx.TransportError, retri
     return kind(message, request=request)
 
 
+def _delay_after_failure(
+    client: Client | AuthenticatedClient,
+    request: httpx.Request,
+    error: httpx.TransportError,
+    retries: int,
+    started: float,
+) -> float:
+    """Seconds to wait before retrying a request that got no answer; raises the typed error when that was final."""
+    delay = _retry_delay(request, retries, client.max_retries, None)
+    if delay is None:
+        _log(request, None, started, retries, type(error).__name__)
+        raise _connection_error(request, error, retries) from error
+    logger.debug(
+        "%s %s: %s, retry %d in %.2f s", request.method, request.url.path, type(error).__name__, retries + 1, delay
+    )
+    return delay
+
+
+def _delay_after_answer(
+    client: Client | AuthenticatedClient, request: httpx.Request, response: httpx.Response, retries: int, started: float
+) -> float | None:
+    """Seconds to wait before retrying after this answer, or None (logged) when it is the one to return."""
+    delay = _retry_delay(request, retries, client.max_retries, response)
+    if delay is None:
+        _log(request, response, started, retries)
+    else:
+        logger.debug(
+            "%s %s: %d, retry %d in %.2f s", request.method, request.url.path, response.status_code, retries + 1, delay
+        )
+    return delay
+
+
 def send(client: Client | AuthenticatedClient, kwargs: dict[str, Any]) -> httpx.Response:
     """Send one logical request, retrying what may be retried; the same Idempotency-Key on every attempt."""
     http = client.get_httpx_client()
@@ -165,32 +197,13 @@ def send(client: Client | AuthenticatedClient, kwargs: dict[str, Any]) -> httpx.
         try:
             response = http.send(request)
         except httpx.TransportError as error:
-            delay = _retry_delay(request, retries, client.max_retries, None)
-            if delay is None:
-                _log(request, None, started, retries, type(error).__name__)
-                raise _connection_error(request, error, retries) from error
-            logger.debug(
-                "%s %s: %s, retry %d in %.2f s",
-                request.method,
-                request.url.path,
-                type(error).__name__,
-                retries + 1,
-                delay,
-            )
+            delay = _delay_after_failure(client, request, error, retries, started)
         else:
-            delay = _retry_delay(request, retries, client.max_retries, response)
-            if delay is None:
-                _log(request, response, started, retries)
+            answer_delay = _delay_after_answer(client, request, response, retries, started)
+            if answer_delay is None:
                 return response
             response.close()
-            logger.debug(
-                "%s %s: %d, retry %d in %.2f s",
-                request.method,
-                request.url.path,
-                response.status_code,
-                retries + 1,
-                delay,
-            )
+            delay = answer_delay
         time.sleep(delay)
         retries += 1
 
@@ -204,32 +217,13 @@ async def send_async(client: Client | AuthenticatedClient, kwargs: dict[str, Any
         try:
             response = await http.send(request)
         except httpx.TransportError as error:
-            delay = _retry_delay(request, retries, client.max_retries, None)
-            if delay is None:
-                _log(request, None, started, retries, type(error).__name__)
-                raise _connection_error(request, error, retries) from error
-            logger.debug(
-                "%s %s: %s, retry %d in %.2f s",
-                request.method,
-                request.url.path,
-                type(error).__name__,
-                retries + 1,
-                delay,
-            )
+            delay = _delay_after_failure(client, request, error, retries, started)
         else:
-            delay = _retry_delay(request, retries, client.max_retries, response)
-            if delay is None:
-                _log(request, response, started, retries)
+            answer_delay = _delay_after_answer(client, request, response, retries, started)
+            if answer_delay is None:
                 return response
             await response.aclose()
-            logger.debug(
-                "%s %s: %d, retry %d in %.2f s",
-                request.method,
-                request.url.path,
-                response.status_code,
-                retries + 1,
-                delay,
-            )
+            delay = answer_delay
         await anyio.sleep(delay)
         retries += 1
 
