@@ -16,7 +16,6 @@ import json
 import os
 import platform
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,7 +30,7 @@ from typing import Any
 import httpx
 
 from bench.data import CREATE_REQUEST, api_key_page
-from sandbox import ROOT, SandboxServer, free_port
+from sandbox import ROOT, SandboxServer, free_port, wait_until_listening
 
 
 @dataclass
@@ -131,19 +130,6 @@ def decode_and_encode(rows: list[Row], workdir: Path, smoke: bool) -> None:
     for name in encoders:
         if name != "ours":
             rows.append(Row("encode a create request", encoded["ours"], name, encoded[name], "us", "(info)"))
-
-
-def _wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("the static app exited")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("the static app did not start")
 
 
 def per_call(rows: list[Row], base_url: str, token: str, key_id: str, label: str, smoke: bool) -> None:
@@ -266,7 +252,7 @@ def main() -> int:
         port = free_port()
         static = subprocess.Popen([sys.executable, "-m", "bench.static_app", str(port)], cwd=ROOT)
         try:
-            _wait_for_port(port, static)
+            wait_until_listening(port, static)
             static_url = f"http://127.0.0.1:{port}"
             per_call(rows, static_url, "cad_key_static", "apikey_static", "static ASGI app", args.smoke)
             async_throughput(rows, static_url, "cad_key_static", "apikey_static", args.smoke)

@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from sandbox import _secrets
 from sandbox._faults import FaultMiddleware
 from sandbox._spec import Operation, ParameterError, Spec, first_error
-from sandbox._store import Store, now
+from sandbox._store import Store, now, timestamp
 from sandbox._webhooks import WebhookSender
 
 logger = logging.getLogger("sandbox")
@@ -77,11 +77,18 @@ def operation(operation_id: str) -> Callable[[Handler], Handler]:
     return register
 
 
+def _status_headers(status: int) -> dict[str, str]:
+    """Headers every answer with this status carries."""
+    if status == 429:
+        return {"Retry-After": "1"}
+    if status == 409:
+        # A conflict here is about the state of the account: asking again will not change it.
+        return {"X-Should-Retry": "false"}
+    return {}
+
+
 def error_response(error: ApiError) -> JSONResponse:
-    headers = {"Retry-After": "1"} if error.status == 429 else {}
-    if error.status == 409:
-        headers["X-Should-Retry"] = "false"
-    return JSONResponse(error.body(), status_code=error.status, headers=headers)
+    return JSONResponse(error.body(), status_code=error.status, headers=_status_headers(error.status))
 
 
 def _fingerprint(op: Operation, request: Request, body: Any) -> bytes:
@@ -95,7 +102,7 @@ IDEMPOTENCY_WINDOW = timedelta(hours=24)
 
 def _stored_answer(db: sqlite3.Connection, account_id: str, key: str) -> sqlite3.Row | None:
     """The kept answer for an Idempotency-Key, if it is younger than the window; older ones are forgotten."""
-    cutoff = (datetime.now(UTC) - IDEMPOTENCY_WINDOW).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    cutoff = timestamp(datetime.now(UTC) - IDEMPOTENCY_WINDOW)
     db.execute("DELETE FROM idempotency WHERE created_at < ?", (cutoff,))
     row: sqlite3.Row | None = db.execute(
         "SELECT * FROM idempotency WHERE account_id = ? AND key = ?", (account_id, key)
@@ -244,7 +251,7 @@ class Dispatcher:
             with self.store.transaction(write=op.method != "GET") as db:
                 account, api_key = self._authenticate(op, db, token)
                 call = Call(op, db, self.store, account, api_key, path, query, body)
-                fingerprint = _fingerprint(op, request, body)
+                fingerprint = _fingerprint(op, request, body) if idempotency_key else b""
                 stored = _stored_answer(db, account["id"], idempotency_key) if idempotency_key else None
                 if stored is not None:
                     if stored["request_digest"] != fingerprint:
@@ -276,12 +283,9 @@ class Dispatcher:
             for delivery in deliveries:
                 self.webhooks.enqueue(*delivery)
         self._touch(api_key)
-        headers = {"Idempotent-Replayed": "true"} if replayed else {}
-        if status == 429:
-            headers["Retry-After"] = "1"
-        if status == 409:
-            # A conflict here is about the state of the account: asking again will not change it.
-            headers["X-Should-Retry"] = "false"
+        headers = _status_headers(status)
+        if replayed:
+            headers["Idempotent-Replayed"] = "true"
         if payload is None:
             return Response(status_code=status, headers=headers)
         return JSONResponse(payload, status_code=status, headers=headers)

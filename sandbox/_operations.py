@@ -37,7 +37,9 @@ def _labels(row: sqlite3.Row) -> dict[str, str] | None:
 def _page(
     call: Call, sql: str, args: tuple[Any, ...], *, snake_case: bool, seq: str = "seq"
 ) -> tuple[list[sqlite3.Row], str | None]:
-    """One page of `sql` (a WHERE query, not ordered or limited) after the caller's opaque token, in `seq` order.
+    """One page of `sql` (a WHERE query, not ordered or limited) after the caller's opaque token.
+
+    `seq` is the result column that orders the list; an alias works (SQLite accepts it in WHERE).
 
     A token is bound to the list and filters it came from, so it cannot be replayed against another.
     """
@@ -60,7 +62,7 @@ def _page(
     if len(rows) <= size:
         return rows, None
     rows = rows[:size]
-    last = rows[-1]["grant_seq" if seq == "g.seq" else "seq"]
+    last = rows[-1][seq]
     token = base64.urlsafe_b64encode(f"{last}:{scope}".encode()).decode().rstrip("=")
     return rows, token
 
@@ -423,7 +425,7 @@ def list_api_key_workspaces(call: Call) -> Any:
         " WHERE g.api_key_id = ?",
         (row["id"],),
         snake_case=False,
-        seq="g.seq",
+        seq="grant_seq",
     )
     return _list([_workspace(w) for w in rows], token, snake_case=False)
 

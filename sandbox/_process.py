@@ -22,6 +22,20 @@ def free_port() -> int:
         return port
 
 
+def wait_until_listening(port: int, process: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
+    """Return once something accepts connections on 127.0.0.1:`port`; raise if `process` dies or time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited early (status {process.returncode})")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"the server did not listen on port {port} within {timeout}s")
+
+
 class SandboxServer:
     """`python -m sandbox serve` in a child process, bound to loopback; stops by itself with the test session."""
 
@@ -38,17 +52,12 @@ class SandboxServer:
                    "--port", str(self.port), *self.extra_args]  # fmt: skip
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"sandbox exited early:\n{self.log.read_text()}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return self
-            except OSError:
-                time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"sandbox did not listen within {timeout}s:\n{self.log.read_text()}")
+        try:
+            wait_until_listening(self.port, self.process, timeout)
+        except RuntimeError as error:
+            self.stop()
+            raise RuntimeError(f"{error}:\n{self.log.read_text()}") from None
+        return self
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

@@ -103,9 +103,13 @@ CREATE TABLE IF NOT EXISTS idempotency (
 """
 
 
+def timestamp(moment: datetime) -> str:
+    """A UTC time as the API writes it: RFC 3339 with microseconds; sorts as text in time order."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def now() -> str:
-    """The current time as the API writes it: RFC 3339, UTC, microseconds."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return timestamp(datetime.now(UTC))
 
 
 class Store:
