@@ -30,7 +30,9 @@ from typing import Any
 import httpx
 
 from bench.data import CREATE_REQUEST, api_key_page
-from sandbox import ROOT, SandboxServer, free_port, wait_until_listening
+from cadenya.sandbox import SandboxServer, free_port, wait_until_listening
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from sandbox import SandboxServer
+from cadenya.sandbox import SandboxServer
 
 
 def measure(validate: bool, requests: int) -> dict[str, float]:

@@ -14,7 +14,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from sandbox import ROOT, SandboxServer
+from cadenya.sandbox import SandboxServer
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # --max-examples bounds every phase; there is deliberately no --max-time, which would make the
 # fuzzing and stateful phases repeat until the budget is spent.

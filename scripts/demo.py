@@ -8,7 +8,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from sandbox import ROOT, SandboxServer
+from cadenya.sandbox import SandboxServer
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def main() -> int:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 import os
 import sys
+from pathlib import Path
 
-from sandbox import ROOT, Store, free_port
+from cadenya.sandbox import Store, free_port
+
+ROOT = Path(__file__).resolve().parent.parent
 
 STATE = ROOT / ".sandbox"
 
@@ -26,7 +29,18 @@ def main() -> int:
     print(f"  export CADENYA_API_KEY={account['apiKey']}")
     print(f"  account {account['accountId']}; session token in {credentials.relative_to(ROOT)}; Ctrl-C stops")
     sys.stdout.flush()
-    command = [sys.executable, "-m", "sandbox", "serve", "--db", str(db), "--host", "127.0.0.1", "--port", str(port)]
+    command = [
+        sys.executable,
+        "-m",
+        "cadenya.sandbox",
+        "serve",
+        "--db",
+        str(db),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
     os.execv(sys.executable, command)  # noqa: S606
 
 

@@ -19,7 +19,8 @@ from cadenya import AuthenticatedClient
 HTTP_METHODS = ("get", "put", "post", "patch", "delete")
 BASE_URL = "https://api.test.cadenya.invalid"
 TOKEN = "cad_test_token_0123456789"
-SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
+ROOT = Path(__file__).resolve().parent.parent
+SPEC_PATH = ROOT / "openapi.yaml"
 
 
 @functools.cache

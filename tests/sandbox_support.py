@@ -7,8 +7,9 @@ from types import ModuleType
 from typing import Any
 
 from cadenya import AuthenticatedClient
+from cadenya.sandbox import SandboxServer
 from cadenya.types import Response
-from sandbox import ROOT, SandboxServer
+from tests.helpers import ROOT
 
 __all__ = ["ROOT", "Caller", "SandboxServer"]
 

@@ -31,7 +31,7 @@ from cadenya.api.api_keys import (
     rotate_api_key,
 )
 from cadenya.models import Account, APIKey, CreateAPIKeyRequest
-from sandbox import SandboxServer
+from cadenya.sandbox import SandboxServer
 from tests.sandbox_support import Caller
 
 STYLES = ["sync", "asyncio"]

@@ -18,7 +18,7 @@ from cadenya import AuthenticatedClient
 from cadenya.api.account import get_account
 from cadenya.api.api_keys import create_api_key, get_api_key, list_api_keys
 from cadenya.models import APIKey, CreateAPIKeyRequest, Error, ListAPIKeysResponse
-from sandbox import _app, create_app
+from cadenya.sandbox import _app, create_app
 from tests.helpers import load_spec
 from tests.sandbox_support import ROOT, Caller, SandboxServer
 
@@ -102,7 +102,7 @@ def test_a_response_that_violates_the_spec_is_a_500_and_is_rolled_back(
         async with httpx.AsyncClient(transport=transport, base_url="http://sandbox.invalid") as client:
             return await client.post("/v1/workspaces", json={"name": "w"}, headers=_headers(account))
 
-    with caplog.at_level(logging.ERROR, logger="sandbox"):
+    with caplog.at_level(logging.ERROR, logger="cadenya.sandbox"):
         response = asyncio.run(post())
     assert response.status_code == 500
     assert Error.from_dict(response.json()).code == "internal"
@@ -114,7 +114,7 @@ def test_a_response_that_violates_the_spec_is_a_500_and_is_rolled_back(
 def test_create_account_prints_the_tokens_as_json_on_its_last_line(tmp_path: Path) -> None:
     """`python -m sandbox create-account` ends with one JSON object holding accountId, apiKey, sessionToken."""
     result = subprocess.run(
-        [sys.executable, "-m", "sandbox", "create-account", "--db", str(tmp_path / "cli.db"), "--name", "CLI"],
+        [sys.executable, "-m", "cadenya.sandbox", "create-account", "--db", str(tmp_path / "cli.db"), "--name", "CLI"],
         capture_output=True, text=True, check=True, cwd=ROOT, timeout=60,
     )  # fmt: skip
     created = json.loads(result.stdout.strip().splitlines()[-1])

@@ -14,6 +14,7 @@ from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
+# A copy of openapi.yaml that `make generate` writes into the package, so an installed sandbox has it too.
 SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
 SPEC_URI = "urn:cadenya:openapi"
 HTTP_METHODS = ("get", "put", "post", "patch", "delete")

@@ -8,9 +8,9 @@ import json
 import sqlite3
 from typing import Any
 
-from sandbox import _secrets
-from sandbox._app import ApiError, Call, operation
-from sandbox._store import now
+from . import _secrets
+from ._app import ApiError, Call, operation
+from ._store import now
 
 MAX_ACTIVE_API_KEYS = 50
 WORKSPACES_PREVIEW = 3

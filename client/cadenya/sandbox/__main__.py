@@ -1,7 +1,7 @@
 """Command line of the sandbox.
 
-python -m sandbox create-account --db PATH --name NAME
-python -m sandbox serve --db PATH [--host 127.0.0.1] [--port 8765]
+python -m cadenya.sandbox create-account --db PATH --name NAME
+python -m cadenya.sandbox serve --db PATH [--host 127.0.0.1] [--port 8765]
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ import logging
 import sys
 from pathlib import Path
 
-from sandbox._store import Store
+from ._store import Store
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sandbox", description="A local server of the Cadenya API.")
+    parser = argparse.ArgumentParser(prog="python -m cadenya.sandbox", description="A local server of the Cadenya API.")
     commands = parser.add_subparsers(dest="command", required=True)
     create = commands.add_parser("create-account", help="create an account; print its tokens as JSON, once")
     create.add_argument("--db", type=Path, required=True, help="SQLite database file (created if missing)")
@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import uvicorn
 
-    from sandbox._app import create_app
+    from ._app import create_app
 
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_app(args.db, validate=not args.no_validate, webhook_url=args.webhook_url, faults=args.faults)

@@ -10,9 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from sandbox._store import Store
-
-ROOT = Path(__file__).resolve().parent.parent
+from ._store import Store
 
 
 def free_port() -> int:
@@ -37,7 +35,7 @@ def wait_until_listening(port: int, process: subprocess.Popen[bytes], timeout: f
 
 
 class SandboxServer:
-    """`python -m sandbox serve` in a child process, bound to loopback; stops by itself with the test session."""
+    """`python -m cadenya.sandbox serve` in a child process, bound to loopback; stops by itself with the test session."""
 
     def __init__(self, db: Path, *, extra_args: tuple[str, ...] = ()) -> None:
         self.db = db
@@ -48,10 +46,10 @@ class SandboxServer:
         self.log = db.with_suffix(".log")
 
     def start(self, timeout: float = 15.0) -> SandboxServer:
-        command = [sys.executable, "-m", "sandbox", "serve", "--db", str(self.db), "--host", "127.0.0.1",
+        command = [sys.executable, "-m", "cadenya.sandbox", "serve", "--db", str(self.db), "--host", "127.0.0.1",
                    "--port", str(self.port), *self.extra_args]  # fmt: skip
         with self.log.open("ab") as log:
-            self.process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
         try:
             wait_until_listening(self.port, self.process, timeout)
         except RuntimeError as error:

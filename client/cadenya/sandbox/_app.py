@@ -21,13 +21,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from sandbox import _secrets
-from sandbox._faults import FaultMiddleware
-from sandbox._spec import Operation, ParameterError, Spec, first_error
-from sandbox._store import Store, now, timestamp
-from sandbox._webhooks import WebhookSender
+from . import _secrets
+from ._faults import FaultMiddleware
+from ._spec import Operation, ParameterError, Spec, first_error
+from ._store import Store, now, timestamp
+from ._webhooks import WebhookSender
 
-logger = logging.getLogger("sandbox")
+logger = logging.getLogger("cadenya.sandbox")
 
 
 class ApiError(Exception):
@@ -360,7 +360,7 @@ def create_app(
 
     `webhook_url` receives signed account events; `faults` turns on the test-only fault switch.
     """
-    from sandbox import _operations  # noqa: F401  (registers the handlers)
+    from . import _operations  # noqa: F401  (registers the handlers)
 
     spec = spec or Spec()
     store = Store(Path(db_path))

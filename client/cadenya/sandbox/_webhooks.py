@@ -12,10 +12,11 @@ from typing import Any
 import httpx
 
 from cadenya import webhooks
-from sandbox import _secrets
-from sandbox._store import now
 
-logger = logging.getLogger("sandbox.webhooks")
+from . import _secrets
+from ._store import now
+
+logger = logging.getLogger("cadenya.sandbox.webhooks")
 
 RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0, 4.0)
 

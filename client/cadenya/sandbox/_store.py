@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sandbox import _secrets
+from . import _secrets
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS accounts (
