@@ -3,20 +3,27 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: generate check lint typecheck test pytest surface contract sandbox demo bench bench-smoke
+.PHONY: generate check lint spec-lint typecheck test pytest surface contract sandbox demo bench bench-smoke
 
 # A fresh machine needs only python3 and make: the venv is rebuilt whenever pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install --quiet -e '.[dev]' && touch $@
 
+# Spectral (openapi.yaml's linter) comes from npm, pinned by package-lock.json.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error && touch $@
+
 generate: $(VENV)/.installed
-	$(BIN)/python scripts/generate.py
+	$(BIN)/python -m scripts.generate
 
 check: $(VENV)/.installed
-	$(BIN)/python scripts/generate.py --check
+	$(BIN)/python -m scripts.generate --check
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+spec-lint: node_modules/.installed
+	npx --no-install spectral lint --fail-severity=hint openapi.yaml
 
 typecheck: $(VENV)/.installed
 	$(BIN)/mypy
@@ -42,4 +49,4 @@ bench: $(VENV)/.installed
 bench-smoke: $(VENV)/.installed
 	$(BIN)/python -m bench.run --smoke
 
-test: lint typecheck check pytest contract bench-smoke
+test: lint spec-lint typecheck check pytest contract bench-smoke

@@ -1,7 +1,7 @@
 """Regenerate the client package from the spec, or check that the committed one is current.
 
-    python scripts/generate.py          rewrite client/ from openapi.yaml + generator-config.yaml (+ templates/)
-    python scripts/generate.py --check  regenerate into a temporary directory; print the diff and exit 1 on drift
+    python -m scripts.generate          rewrite client/ from openapi.yaml + generator-config.yaml (+ templates/)
+    python -m scripts.generate --check  regenerate into a temporary directory; print the diff and exit 1 on drift
 
 The generated tree is client/cadenya plus client/.stats.yml, which records the hashes of the inputs and
 the versions of the tools that produced it, and client/cadenya/openapi.yaml, a copy of the spec that ships
@@ -22,6 +22,8 @@ import tempfile
 import time
 from importlib import metadata
 from pathlib import Path
+
+from scripts import readme
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "openapi.yaml"
@@ -120,6 +122,16 @@ def generated_files(tree: Path) -> dict[str, bytes]:
     return files
 
 
+def _diff(name: str, committed: str, regenerated: str) -> str:
+    lines = difflib.unified_diff(
+        committed.splitlines(keepends=True),
+        regenerated.splitlines(keepends=True),
+        fromfile=f"committed/{name}",
+        tofile=f"regenerated/{name}",
+    )
+    return "".join(lines)
+
+
 def compare(expected: Path, actual: Path) -> list[str]:
     """Describe every missing, extra or changed file of `actual` against `expected`; empty if identical."""
     want, have = generated_files(expected), generated_files(actual)
@@ -130,13 +142,8 @@ def compare(expected: Path, actual: Path) -> list[str]:
         problems.append(f"extra: {name}")
     for name in sorted(want.keys() & have.keys()):
         if want[name] != have[name]:
-            diff = difflib.unified_diff(
-                have[name].decode(errors="replace").splitlines(keepends=True),
-                want[name].decode(errors="replace").splitlines(keepends=True),
-                fromfile=f"committed/{name}",
-                tofile=f"regenerated/{name}",
-            )
-            problems.append(f"changed: {name}\n{''.join(diff)}")
+            diff = _diff(name, have[name].decode(errors="replace"), want[name].decode(errors="replace"))
+            problems.append(f"changed: {name}\n{diff}")
     return problems
 
 
@@ -168,8 +175,11 @@ def main() -> int:
             print(error, file=sys.stderr)
             return 2
         elapsed = time.perf_counter() - started
+        current_readme, wanted_readme = readme.expected()
         if args.check:
             problems = compare(Path(temporary), CLIENT)
+            if current_readme != wanted_readme:
+                problems.append(f"changed: README.md\n{_diff('README.md', current_readme, wanted_readme)}")
             if problems:
                 print("client/ is out of date with openapi.yaml, generator-config.yaml or templates/:", file=sys.stderr)
                 print("\n".join(problems), file=sys.stderr)
@@ -178,6 +188,7 @@ def main() -> int:
             print(f"client/ is up to date (regenerated in {elapsed:.2f}s)")
             return 0
         install(Path(temporary))
+        readme.README.write_text(wanted_readme, encoding="utf-8")
         print(f"generated client/{PACKAGE} in {elapsed:.2f}s")
         return 0
 

@@ -79,9 +79,19 @@ def _models() -> list[str]:
                 init = "" if field.init else "  (not an __init__ argument)"
                 lines.append(f"    {field.name}: {_annotation(field.type)}{init}")
         else:
-            values = ", ".join(repr(value) for value in typing.get_args(model))
-            lines.append(f"{name} = Literal[{values}]")
+            lines.append(f"{name} = {_enum(model)}")
     return lines
+
+
+def _enum(alias: object) -> str:
+    """An enum alias as `Literal[...]`, followed by `| UnrecognizedStr` when it keeps unknown values."""
+    parts = []
+    for member in typing.get_args(alias) or (alias,):
+        if typing.get_origin(member) is typing.Literal:
+            parts.append(f"Literal[{', '.join(repr(value) for value in typing.get_args(member))}]")
+        else:
+            parts.append(getattr(member, "__name__", repr(member)))
+    return " | ".join(parts)
 
 
 def surface() -> str:

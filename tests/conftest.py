@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from tests.helpers import load_spec
-from tests.sandbox_support import Caller, SandboxServer
+from tests.sandbox_support import Caller, SandboxServer, assert_no_spec_violations
 
 
 @pytest.fixture(scope="session")
@@ -26,6 +26,7 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxServer]
     server = SandboxServer(tmp_path_factory.mktemp("sandbox") / "sandbox.db").start()
     yield server
     server.stop()
+    assert_no_spec_violations(server)
 
 
 @pytest.fixture

@@ -11,7 +11,13 @@ from cadenya.sandbox import SandboxServer
 from cadenya.types import Response
 from tests.helpers import ROOT
 
-__all__ = ["ROOT", "Caller", "SandboxServer"]
+__all__ = ["ROOT", "Caller", "SandboxServer", "assert_no_spec_violations"]
+
+
+def assert_no_spec_violations(server: SandboxServer) -> None:
+    """The sandbox logs every answer it refused to send because the spec does not allow it: there must be none."""
+    violations = [line for line in server.log.read_text(encoding="utf-8").splitlines() if "violates the spec" in line]
+    assert not violations, "\n".join(violations)
 
 
 class Caller:

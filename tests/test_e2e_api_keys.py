@@ -112,7 +112,7 @@ def test_reveal_returns_the_token_of_a_revealable_key(api: Caller) -> None:
 def test_reveal_of_a_key_not_created_revealable_is_a_typed_error(api: Caller) -> None:
     """revealApiKey refuses a key whose revealAvailable is false."""
     created = _create(api)
-    _error(api(reveal_api_key, created.metadata.id), 409, "api_key_not_revealable")
+    _error(api(reveal_api_key, created.metadata.id), 409, "reveal_unavailable")
 
 
 def test_fifty_first_active_key_is_refused(api: Caller) -> None:
@@ -154,7 +154,7 @@ def test_system_key_cannot_be_revoked_but_can_be_rotated(api: Caller) -> None:
     assert isinstance(account, Account) and account.info.global_api_key
     system = account.info.global_api_key
     assert system.spec.system is True
-    _error(api(revoke_api_key, system.metadata.id), 403, "system_api_key")
+    _error(api(revoke_api_key, system.metadata.id), 403, "system_api_key_not_revocable")
     rotated = api(rotate_api_key, system.metadata.id)
     assert rotated.status_code == 200 and isinstance(rotated.parsed, APIKey)
     _error(api(get_account), 401, "unauthenticated")

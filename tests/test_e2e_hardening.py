@@ -32,7 +32,7 @@ from cadenya.api.api_keys import (
 )
 from cadenya.models import Account, APIKey, CreateAPIKeyRequest
 from cadenya.sandbox import SandboxServer
-from tests.sandbox_support import Caller
+from tests.sandbox_support import Caller, assert_no_spec_violations
 
 STYLES = ["sync", "asyncio"]
 
@@ -92,6 +92,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, receiver: Receiver) -> Iter
     running = SandboxServer(db, extra_args=("--faults", "--webhook-url", receiver.url)).start()
     yield running
     running.stop()
+    assert_no_spec_violations(running)
 
 
 @pytest.fixture

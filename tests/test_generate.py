@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from scripts import generate as generation
+from scripts import readme
 
 CLIENT = generation.CLIENT
 
@@ -87,3 +88,25 @@ def test_stats_record_the_hashes_of_the_committed_inputs() -> None:
 def test_package_ships_py_typed() -> None:
     """The package is marked as typed (PEP 561)."""
     assert (CLIENT / "cadenya" / "py.typed").is_file()
+
+
+def test_readme_sections_generated_from_the_spec_are_current() -> None:
+    """README.md's generated parts (the error code table) are what openapi.yaml gives; `make generate` rewrites them."""
+    current, wanted = readme.expected()
+    assert current == wanted
+
+
+def test_readme_sections_are_replaced_between_their_markers() -> None:
+    """Only the text between a section's markers changes; a missing marker is an error, not a silent skip."""
+    spec = {
+        "paths": {"/x": {"get": {"operationId": "getX", "x-error-codes": {"404": ["not_found"]}}}},
+        "components": {"schemas": {"ErrorCode": {"enum": ["not_found"], "x-enum-descriptions": ["404: gone."]}}},
+    }
+    text = "before\n<!-- generated:error-codes -->\nstale\n<!-- /generated:error-codes -->\nafter\n"
+    rendered = readme.render(text, spec)
+    assert rendered.startswith("before\n<!-- generated:error-codes -->\n| code |")
+    assert "| `not_found` | 404 | gone. | every operation |" in rendered
+    assert "stale" not in rendered
+    assert rendered.endswith("<!-- /generated:error-codes -->\nafter\n")
+    with pytest.raises(ValueError, match="marker"):
+        readme.render("no markers here\n", spec)

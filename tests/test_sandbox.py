@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import json
 import logging
@@ -109,6 +110,54 @@ def test_a_response_that_violates_the_spec_is_a_500_and_is_rolled_back(
     assert "createWorkspace violates the spec" in caplog.text
     assert response.headers["X-Request-Id"] in caplog.text
     assert _snapshot(tmp_path / "bug.db")["workspaces"] == []
+
+
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [
+        pytest.param(409, "reveal_unavailable", id="code-of-another-operation"),
+        pytest.param(409, "made_up_code", id="code-outside-the-enum"),
+        pytest.param(403, "permission_denied", id="status-not-documented"),
+    ],
+)
+def test_an_error_code_the_spec_does_not_document_is_never_sent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, status: int, code: str
+) -> None:
+    """An error the spec does not list for the operation and status becomes a logged 500, with writes rolled back."""
+    app = create_app(tmp_path / "codes.db")
+    account = app.state.store.create_account("Codes")
+    original = _app.HANDLERS["createWorkspace"]
+
+    def undocumented(call: _app.Call) -> Any:
+        original(call)
+        raise _app.ApiError(status, code, "not in the spec")
+
+    monkeypatch.setitem(_app.HANDLERS, "createWorkspace", undocumented)
+
+    async def post() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://sandbox.invalid") as client:
+            return await client.post("/v1/workspaces", json={"name": "w"}, headers=_headers(account))
+
+    with caplog.at_level(logging.ERROR, logger="cadenya.sandbox"):
+        response = asyncio.run(post())
+    assert (response.status_code, response.json()["code"]) == (500, "internal")
+    assert "createWorkspace violates the spec" in caplog.text
+    assert _snapshot(tmp_path / "codes.db")["workspaces"] == []
+
+
+def test_every_error_code_literal_in_the_sandbox_is_in_the_spec() -> None:
+    """A static check beside the runtime guard: each code the sandbox's source can raise is an ErrorCode."""
+    codes = set(load_spec()["components"]["schemas"]["ErrorCode"]["enum"])
+    raised: set[str] = set()
+    for source in Path(_app.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) == "ApiError":
+                literal = node.args[1] if len(node.args) > 1 else None
+                if isinstance(literal, ast.Constant) and isinstance(literal.value, str):
+                    raised.add(literal.value)
+    assert raised, "no ApiError(...) calls found: the scan is broken"
+    assert raised <= codes, raised - codes
 
 
 def test_create_account_prints_the_tokens_as_json_on_its_last_line(tmp_path: Path) -> None:

@@ -4,14 +4,25 @@
 
 from collections.abc import Mapping, MutableMapping
 from http import HTTPStatus
-from typing import IO, BinaryIO, Generic, Literal, TypeVar
+from typing import IO, BinaryIO, Generic, Literal, NewType, TypeVar
 
 from attrs import define
 
 
 class Unset:
+    """The type of `UNSET`: a field or argument that was left out.
+
+    `None` is not enough, because `None` is a value the API can send or receive (JSON `null`); `UNSET`
+    means the field is absent from the JSON altogether, so a PATCH leaves it unchanged.
+    """
+
+    __slots__ = ()
+
     def __bool__(self) -> Literal[False]:
         return False
+
+    def __repr__(self) -> str:
+        return "UNSET"
 
 
 UNSET: Unset = Unset()
@@ -40,6 +51,18 @@ class File:
         return self.file_name, self.payload, self.mime_type
 
 
+UnrecognizedStr = NewType("UnrecognizedStr", str)
+"""An enum value this version of the SDK does not know, kept as the string the API sent.
+
+Response enums are typed `Literal[...] | UnrecognizedStr`, so a value added by a later API neither breaks
+the call nor gets lost, and a type checker makes you handle it after matching the known values.
+"""
+
+
+class UnmatchedVariant(TypeError):
+    """A body that fits none of the shapes a `oneOf` documents, as a later API may send."""
+
+
 T = TypeVar("T")
 
 
@@ -58,4 +81,4 @@ class Response(Generic[T]):
         return self.headers.get("x-request-id")
 
 
-__all__ = ["UNSET", "File", "FileTypes", "RequestFiles", "Response", "Unset"]
+__all__ = ["UNSET", "File", "FileTypes", "RequestFiles", "Response", "UnmatchedVariant", "UnrecognizedStr", "Unset"]

@@ -112,6 +112,7 @@ def status_error(response: Response[Any]) -> APIStatusError:
     """The exception for an error response, whatever its body."""
     status = int(response.status_code)
     parsed = response.parsed
+    code: str
     if isinstance(parsed, Error):
         code, message, error = parsed.code, parsed.message, parsed
     else:

@@ -23,7 +23,7 @@ import anyio
 import httpx
 
 from ..errors import UnexpectedStatus
-from ..types import Response
+from ..types import Response, UnmatchedVariant
 from ._errors import REQUEST_ID_HEADER, APIConnectionError, APITimeoutError, ResponseValidationError
 
 if TYPE_CHECKING:
@@ -246,12 +246,15 @@ def build_response(response: httpx.Response, operation: str, parse: Callable[[],
     """The generated `Response`, with unreadable bodies turned into typed errors instead of leaking out.
 
     A 2xx body that cannot be parsed raises `ResponseValidationError` naming the operation. An error
-    status whose body cannot be parsed gives `parsed=None`, as an undocumented status does.
+    status whose body cannot be parsed gives `parsed=None`, as an undocumented status does; so does a body
+    that fits none of the shapes of a `oneOf` (a later API may add one): its content is kept.
     """
     try:
         parsed: T | None = parse()
     except UnexpectedStatus:
         raise
+    except UnmatchedVariant:
+        parsed = None
     except (ValueError, KeyError, TypeError, AttributeError, IndexError) as error:
         if 200 <= response.status_code < 300:
             raise ResponseValidationError(

@@ -15,6 +15,7 @@ from .create_service_account_credential_request import CreateServiceAccountCrede
 from .create_service_account_request import CreateServiceAccountRequest
 from .create_workspace_request import CreateWorkspaceRequest
 from .error import Error
+from .error_code import ErrorCode
 from .error_detail import ErrorDetail
 from .expand_field import ExpandField
 from .labels import Labels
@@ -56,6 +57,7 @@ __all__ = (
     "CreateServiceAccountRequest",
     "CreateWorkspaceRequest",
     "Error",
+    "ErrorCode",
     "ErrorDetail",
     "ExpandField",
     "Labels",

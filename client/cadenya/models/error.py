@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.error_code import ErrorCode, check_error_code
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="Error")
@@ -26,11 +27,10 @@ _KNOWN_KEYS = frozenset(
 class Error:
     """The body of every error answer."""
 
-    code: str
-    """ A stable, machine-readable snake_case code, such as `unauthenticated`, `permission_denied`,
-    `not_found`, `invalid_argument`, `api_key_limit_reached`, `reveal_unavailable`,
-    `system_api_key_not_revocable`, `workspace_archived` or `rate_limited`. New codes may be added;
-    treat unknown ones by their HTTP status.
+    code: ErrorCode
+    """ The stable, machine-readable reason of an error answer. Each operation lists, in `x-error-codes`, the
+    codes it can answer for each error status. Codes may be added in later versions of the API; a client
+    keeps an unknown code as its string and should treat it by its HTTP status.
      """
     message: str
     """ A human-readable explanation; its wording may change. """
@@ -39,7 +39,7 @@ class Error:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        code = self.code
+        code: str = self.code
 
         message = self.message
 
@@ -65,7 +65,7 @@ class Error:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        code = src_dict["code"]
+        code = check_error_code(src_dict["code"])
 
         message = src_dict["message"]
 

@@ -152,6 +152,11 @@ class Dispatcher:
                 body = await request.body() if op.body_validator is not None else b""
                 return await run_in_threadpool(self.handle, op, request, body)
             except ApiError as error:
+                # Errors found before the handler ran (authentication, parameters, body) are checked too.
+                try:
+                    self._check_answer(op, error.status, error.body(), request)
+                except ApiError as undocumented:
+                    return error_response(undocumented)
                 return error_response(error)
 
         return serve
@@ -296,7 +301,7 @@ class Dispatcher:
         except ApiError as error:
             status, payload = error.status, error.body()
         else:
-            status, payload = result if isinstance(result, tuple) else (min(op.responses), result)
+            status, payload = result if isinstance(result, tuple) else (op.success_status, result)
         self._check_answer(op, status, payload, request)
         if status >= 400:
             raise _Rejected(status, payload)
@@ -306,19 +311,7 @@ class Dispatcher:
         """An answer the spec does not allow is a sandbox bug: log it and send a 500, never the answer."""
         if not self.validate:
             return
-        if status not in op.responses:
-            problem = f"status {status} is not documented"
-        else:
-            validator = op.responses[status]
-            if validator is None:
-                problem = "" if payload is None else "a body was produced for a response that has none"
-            else:
-                violation = first_error(validator, payload)
-                problem = (
-                    ""
-                    if violation is None
-                    else f"{violation.message} at /{'/'.join(map(str, violation.absolute_path))}"
-                )
+        problem = _spec_problem(op, status, payload)
         if problem:
             logger.error(
                 "response of %s violates the spec: %s (request id %s)",
@@ -336,6 +329,22 @@ class Dispatcher:
         if api_key["last_used_at"] is None or api_key["last_used_at"][:16] != current[:16]:
             with self.store.transaction() as db:
                 db.execute("UPDATE api_keys SET last_used_at = ? WHERE id = ?", (current, api_key["id"]))
+
+
+def _spec_problem(op: Operation, status: int, payload: Any) -> str:
+    """What makes this answer one the spec does not allow, or "" when it is allowed."""
+    key = op.response_key(status)
+    if key is None:
+        return f"status {status} is not documented"
+    validator = op.responses[key]
+    if validator is None:
+        return "" if payload is None else "a body was produced for a response that has none"
+    violation = first_error(validator, payload)
+    if violation is not None:
+        return f"{violation.message} at /{'/'.join(map(str, violation.absolute_path))}"
+    if status >= 400 and payload["code"] not in op.error_codes.get(key, frozenset()):
+        return f"error code {payload['code']!r} is not documented for status {key}"
+    return ""
 
 
 async def _unrouted(request: Request, exc: Exception) -> Response:

@@ -3,7 +3,8 @@
 A request carrying `X-Sandbox-Fault: <fault>; times=<N>; id=<ID>` gets the fault for the first N
 requests (default 1) with that id; later ones pass through, so "503, then success" can be tested.
 
-    status=503                      an Error answer with that status
+    status=503                      an Error answer with that status (429 rate_limited, 500 internal,
+                                    other 5xx unavailable: the codes the spec documents)
     status=429; retry-after=1       ... with Retry-After in seconds
     status=429; retry-after-ms=150  ... with retry-after-ms
     status=429; retry-after-date=1  ... with Retry-After as an HTTP-date that many seconds ahead
@@ -76,8 +77,17 @@ class FaultMiddleware:
         if "retry-after-date" in options:
             when = email.utils.formatdate(time.time() + float(options["retry-after-date"]), usegmt=True)
             headers.append((b"retry-after", when.encode()))
-        body = json.dumps({"code": "fault_injected", "message": f"injected {status}"}).encode()
+        body = json.dumps({"code": _code(status), "message": f"injected {status}"}).encode()
         await _answer(send, status, body, headers)
+
+
+def _code(status: int) -> str:
+    """The error code the API documents for an injected status; a status it never answers gets `fault_injected`."""
+    if status == 429:
+        return "rate_limited"
+    if status == 500:
+        return "internal"
+    return "unavailable" if status > 500 else "fault_injected"
 
 
 async def _answer(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:

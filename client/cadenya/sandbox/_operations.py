@@ -41,12 +41,13 @@ def _page(
 
     `seq` is the result column that orders the list; an alias works (SQLite accepts it in WHERE).
 
-    A token is bound to the list and filters it came from, so it cannot be replayed against another.
+    A token is bound to the list and the filters that select its items, so it cannot be replayed against
+    another; the page size and `expand[]`, which only shape each page, may change from page to page.
     """
     size_name, token_name = ("page_size", "page_token") if snake_case else ("pageSize", "pageToken")
     size = call.query.get(size_name, DEFAULT_PAGE_SIZE)
     scope = hashlib.sha256(repr((call.operation.operation_id, call.path, sorted(
-        (k, str(v)) for k, v in call.query.items() if k not in (size_name, token_name)
+        (k, str(v)) for k, v in call.query.items() if k not in (size_name, token_name, "expand[]")
     ))).encode()).hexdigest()[:16]  # fmt: skip
     after = 0
     if token_name in call.query:
@@ -388,7 +389,9 @@ def update_api_key(call: Call) -> Any:
 def revoke_api_key(call: Call) -> Any:
     row = _api_key_row(call, call.path["apiKeyId"])
     if row["system"]:
-        raise ApiError(403, "system_api_key", "The account's system API key cannot be revoked; rotate it instead.")
+        raise ApiError(
+            403, "system_api_key_not_revocable", "The account's system API key cannot be revoked; rotate it instead."
+        )
     if row["revoked_at"] is None:
         call.db.execute("UPDATE api_keys SET revoked_at = ?, sealed_token = NULL WHERE id = ?", (now(), row["id"]))
         call.events.append(("api_key.revoked", {"apiKeyId": row["id"]}))
@@ -412,7 +415,7 @@ def rotate_api_key(call: Call) -> Any:
 def reveal_api_key(call: Call) -> Any:
     row = _active(_api_key_row(call, call.path["apiKeyId"]))
     if row["sealed_token"] is None:
-        raise ApiError(409, "api_key_not_revealable", "This API key was not created revealable.")
+        raise ApiError(409, "reveal_unavailable", "This API key was not created revealable.")
     return {"token": call.store.vault.open(row["sealed_token"])}
 
 

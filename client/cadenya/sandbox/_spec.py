@@ -62,9 +62,29 @@ class Operation:
     parameters: tuple[Parameter, ...]
     body_validator: Draft202012Validator | None
     body_required: bool
-    responses: dict[int, Draft202012Validator | None]
+    responses: dict[str, Draft202012Validator | None]
+    """The documented answers by their spec key: a status ("201") or a range ("5XX")."""
     security: frozenset[str]
-    error_statuses: frozenset[int] = field(default_factory=frozenset)
+    error_codes: dict[str, frozenset[str]] = field(default_factory=dict)
+    """`x-error-codes`: for each documented error status or range, the codes it may carry."""
+
+    @property
+    def error_statuses(self) -> frozenset[int]:
+        """The error statuses the spec names one by one (ranges excluded)."""
+        return frozenset(int(key) for key in self.responses if key.isdigit() and int(key) >= 400)
+
+    @property
+    def success_status(self) -> int:
+        """The operation's documented success status (each operation has exactly one)."""
+        return min(int(key) for key in self.responses if key.isdigit() and int(key) < 300)
+
+    def response_key(self, status: int) -> str | None:
+        """The spec key documenting `status`: the status itself, else its range (5XX), else None."""
+        exact = str(status)
+        if exact in self.responses:
+            return exact
+        pattern = f"{exact[0]}XX"
+        return pattern if pattern in self.responses else None
 
     def validation_status(self, *, body: bool) -> int:
         """The documented status for a request that does not fit the spec: 422 for a body if listed, else 400."""
@@ -130,10 +150,10 @@ class Spec:
                     body = self._resolve(raw["requestBody"])
                     body_validator = self.validator(body["content"]["application/json"]["schema"])
                     body_required = body.get("required", False)
-                responses: dict[int, Draft202012Validator | None] = {}
+                responses: dict[str, Draft202012Validator | None] = {}
                 for status, response in raw["responses"].items():
                     content = self._resolve(response).get("content", {}).get("application/json")
-                    responses[int(status)] = self.validator(content["schema"]) if content else None
+                    responses[str(status)] = self.validator(content["schema"]) if content else None
                 security = frozenset(
                     name for requirement in raw.get("security", global_security) for name in requirement
                 )
@@ -147,7 +167,9 @@ class Spec:
                         body_required=body_required,
                         responses=responses,
                         security=security,
-                        error_statuses=frozenset(s for s in responses if s >= 400),
+                        error_codes={
+                            str(status): frozenset(codes) for status, codes in raw.get("x-error-codes", {}).items()
+                        },
                     )
                 )
         return operations

@@ -10,7 +10,7 @@ from ...lib._send import build_response, send, send_async
 from ...models.account import Account
 from ...models.error import Error
 from ...models.session_account import SessionAccount
-from ...types import Response
+from ...types import Response, UnmatchedVariant
 
 
 def _get_kwargs() -> dict[str, Any]:
@@ -37,11 +37,15 @@ def _parse_response(
                 return componentsschemas_get_account_response_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            if not isinstance(data, dict):
-                raise TypeError()
-            componentsschemas_get_account_response_type_1 = SessionAccount.from_dict(data)
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_get_account_response_type_1 = SessionAccount.from_dict(data)
 
-            return componentsschemas_get_account_response_type_1
+                return componentsschemas_get_account_response_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            raise UnmatchedVariant("Account | SessionAccount")
 
         response_200 = _parse_response_200(response.json())
 
@@ -52,15 +56,15 @@ def _parse_response(
 
         return response_401
 
-    if response.status_code == 403:
-        response_403 = Error.from_dict(response.json())
-
-        return response_403
-
     if response.status_code == 429:
         response_429 = Error.from_dict(response.json())
 
         return response_429
+
+    if 500 <= response.status_code <= 599:
+        response_5xx = Error.from_dict(response.json())
+
+        return response_5xx
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -80,16 +84,21 @@ def sync_detailed(
 ) -> Response[Account | SessionAccount | Error]:
     """Get the calling account
 
-     Returns the account that owns the calling credentials; a cheap way to check that they are valid.
+    Returns the account that owns the calling credentials; a cheap way to check that they are valid.
     Called with an API key it returns the full `Account`. Called with a session token it returns the
     minimal `SessionAccount` shape.
 
+    Args:
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
+
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Response[Account | SessionAccount | Error]
+        Response[Account | SessionAccount | Error]: the status, headers, raw body and `parsed`, which is
+        the success model, the `Error` of a documented error status, or None for an undocumented status.
     """
 
     kwargs = _get_kwargs()
@@ -105,16 +114,21 @@ def sync(
 ) -> Account | SessionAccount | Error | None:
     """Get the calling account
 
-     Returns the account that owns the calling credentials; a cheap way to check that they are valid.
+    Returns the account that owns the calling credentials; a cheap way to check that they are valid.
     Called with an API key it returns the full `Account`. Called with a session token it returns the
     minimal `SessionAccount` shape.
 
+    Args:
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
+
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Account | SessionAccount | Error
+        Account | SessionAccount | Error | None: the success model, the `Error` of a documented error
+        status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
     """
 
     return sync_detailed(
@@ -128,16 +142,21 @@ async def asyncio_detailed(
 ) -> Response[Account | SessionAccount | Error]:
     """Get the calling account
 
-     Returns the account that owns the calling credentials; a cheap way to check that they are valid.
+    Returns the account that owns the calling credentials; a cheap way to check that they are valid.
     Called with an API key it returns the full `Account`. Called with a session token it returns the
     minimal `SessionAccount` shape.
 
+    Args:
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
+
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Response[Account | SessionAccount | Error]
+        Response[Account | SessionAccount | Error]: the status, headers, raw body and `parsed`, which is
+        the success model, the `Error` of a documented error status, or None for an undocumented status.
     """
 
     kwargs = _get_kwargs()
@@ -153,16 +172,21 @@ async def asyncio(
 ) -> Account | SessionAccount | Error | None:
     """Get the calling account
 
-     Returns the account that owns the calling credentials; a cheap way to check that they are valid.
+    Returns the account that owns the calling credentials; a cheap way to check that they are valid.
     Called with an API key it returns the full `Account`. Called with a session token it returns the
     minimal `SessionAccount` shape.
 
+    Args:
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
+
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Account | SessionAccount | Error
+        Account | SessionAccount | Error | None: the success model, the `Error` of a documented error
+        status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
     """
 
     return (

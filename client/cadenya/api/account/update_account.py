@@ -48,11 +48,6 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_401
 
-    if response.status_code == 403:
-        response_403 = Error.from_dict(response.json())
-
-        return response_403
-
     if response.status_code == 422:
         response_422 = Error.from_dict(response.json())
 
@@ -62,6 +57,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         response_429 = Error.from_dict(response.json())
 
         return response_429
+
+    if 500 <= response.status_code <= 599:
+        response_5xx = Error.from_dict(response.json())
+
+        return response_5xx
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -80,19 +80,22 @@ def sync_detailed(
 ) -> Response[Account | Error]:
     """Update the account
 
-     Changes the account's name, labels, billing e-mail, description or domain. Fields left out keep
+    Changes the account's name, labels, billing e-mail, description or domain. Fields left out keep
     their value.
 
     Args:
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
         body (UpdateAccountRequest): The account fields to change; fields left out keep their
             value.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Response[Account | Error]
+        Response[Account | Error]: the status, headers, raw body and `parsed`, which is
+        the success model, the `Error` of a documented error status, or None for an undocumented status.
     """
 
     kwargs = _get_kwargs(
@@ -111,19 +114,22 @@ def sync(
 ) -> Account | Error | None:
     """Update the account
 
-     Changes the account's name, labels, billing e-mail, description or domain. Fields left out keep
+    Changes the account's name, labels, billing e-mail, description or domain. Fields left out keep
     their value.
 
     Args:
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
         body (UpdateAccountRequest): The account fields to change; fields left out keep their
             value.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Account | Error
+        Account | Error | None: the success model, the `Error` of a documented error
+        status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
     """
 
     return sync_detailed(
@@ -139,19 +145,22 @@ async def asyncio_detailed(
 ) -> Response[Account | Error]:
     """Update the account
 
-     Changes the account's name, labels, billing e-mail, description or domain. Fields left out keep
+    Changes the account's name, labels, billing e-mail, description or domain. Fields left out keep
     their value.
 
     Args:
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
         body (UpdateAccountRequest): The account fields to change; fields left out keep their
             value.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Response[Account | Error]
+        Response[Account | Error]: the status, headers, raw body and `parsed`, which is
+        the success model, the `Error` of a documented error status, or None for an undocumented status.
     """
 
     kwargs = _get_kwargs(
@@ -170,19 +179,22 @@ async def asyncio(
 ) -> Account | Error | None:
     """Update the account
 
-     Changes the account's name, labels, billing e-mail, description or domain. Fields left out keep
+    Changes the account's name, labels, billing e-mail, description or domain. Fields left out keep
     their value.
 
     Args:
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
         body (UpdateAccountRequest): The account fields to change; fields left out keep their
             value.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Account | Error
+        Account | Error | None: the success model, the `Error` of a documented error
+        status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
     """
 
     return (

@@ -76,6 +76,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_429
 
+    if 500 <= response.status_code <= 599:
+        response_5xx = Error.from_dict(response.json())
+
+        return response_5xx
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
@@ -94,21 +99,28 @@ def sync_detailed(
 ) -> Response[APIKey | Error]:
     """Create an API key
 
-     Issues a new API key. The plaintext token is in `spec.token` of this answer and nowhere else, ever,
+    Issues a new API key. The plaintext token is in `spec.token` of this answer and nowhere else, ever,
     unless the key is created `revealable`. An account holds at most 50 active keys; creating one more
     fails with the code `api_key_limit_reached`. `workspaceIds` grants the new key access to those
     workspaces at once.
 
     Args:
-        idempotency_key (str | Unset):
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
         body (CreateAPIKeyRequest): A new API key.
+        idempotency_key (str | Unset): Makes the POST safe to repeat. The first answer for a key
+            is kept for 24 hours: the same key with the same request replays it (with `Idempotent-
+            Replayed: true`) and changes nothing; the same key with a different request is a 409
+            `idempotency_key_reused`. The SDK sends a fresh key on every call and reuses it on that
+            call's retries.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Response[APIKey | Error]
+        Response[APIKey | Error]: the status, headers, raw body and `parsed`, which is
+        the success model, the `Error` of a documented error status, or None for an undocumented status.
     """
 
     kwargs = _get_kwargs(
@@ -129,21 +141,28 @@ def sync(
 ) -> APIKey | Error | None:
     """Create an API key
 
-     Issues a new API key. The plaintext token is in `spec.token` of this answer and nowhere else, ever,
+    Issues a new API key. The plaintext token is in `spec.token` of this answer and nowhere else, ever,
     unless the key is created `revealable`. An account holds at most 50 active keys; creating one more
     fails with the code `api_key_limit_reached`. `workspaceIds` grants the new key access to those
     workspaces at once.
 
     Args:
-        idempotency_key (str | Unset):
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
         body (CreateAPIKeyRequest): A new API key.
+        idempotency_key (str | Unset): Makes the POST safe to repeat. The first answer for a key
+            is kept for 24 hours: the same key with the same request replays it (with `Idempotent-
+            Replayed: true`) and changes nothing; the same key with a different request is a 409
+            `idempotency_key_reused`. The SDK sends a fresh key on every call and reuses it on that
+            call's retries.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        APIKey | Error
+        APIKey | Error | None: the success model, the `Error` of a documented error
+        status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
     """
 
     return sync_detailed(
@@ -161,21 +180,28 @@ async def asyncio_detailed(
 ) -> Response[APIKey | Error]:
     """Create an API key
 
-     Issues a new API key. The plaintext token is in `spec.token` of this answer and nowhere else, ever,
+    Issues a new API key. The plaintext token is in `spec.token` of this answer and nowhere else, ever,
     unless the key is created `revealable`. An account holds at most 50 active keys; creating one more
     fails with the code `api_key_limit_reached`. `workspaceIds` grants the new key access to those
     workspaces at once.
 
     Args:
-        idempotency_key (str | Unset):
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
         body (CreateAPIKeyRequest): A new API key.
+        idempotency_key (str | Unset): Makes the POST safe to repeat. The first answer for a key
+            is kept for 24 hours: the same key with the same request replays it (with `Idempotent-
+            Replayed: true`) and changes nothing; the same key with a different request is a 409
+            `idempotency_key_reused`. The SDK sends a fresh key on every call and reuses it on that
+            call's retries.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Response[APIKey | Error]
+        Response[APIKey | Error]: the status, headers, raw body and `parsed`, which is
+        the success model, the `Error` of a documented error status, or None for an undocumented status.
     """
 
     kwargs = _get_kwargs(
@@ -196,21 +222,28 @@ async def asyncio(
 ) -> APIKey | Error | None:
     """Create an API key
 
-     Issues a new API key. The plaintext token is in `spec.token` of this answer and nowhere else, ever,
+    Issues a new API key. The plaintext token is in `spec.token` of this answer and nowhere else, ever,
     unless the key is created `revealable`. An account holds at most 50 active keys; creating one more
     fails with the code `api_key_limit_reached`. `workspaceIds` grants the new key access to those
     workspaces at once.
 
     Args:
-        idempotency_key (str | Unset):
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
         body (CreateAPIKeyRequest): A new API key.
+        idempotency_key (str | Unset): Makes the POST safe to repeat. The first answer for a key
+            is kept for 24 hours: the same key with the same request replays it (with `Idempotent-
+            Replayed: true`) and changes nothing; the same key with a different request is a 409
+            `idempotency_key_reused`. The SDK sends a fresh key on every call and reuses it on that
+            call's retries.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        APIKey | Error
+        APIKey | Error | None: the success model, the `Error` of a documented error
+        status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
     """
 
     return (

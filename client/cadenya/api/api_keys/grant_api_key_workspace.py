@@ -60,6 +60,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_429
 
+    if 500 <= response.status_code <= 599:
+        response_5xx = Error.from_dict(response.json())
+
+        return response_5xx
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
@@ -80,19 +85,22 @@ def sync_detailed(
 ) -> Response[APIKey | Error]:
     """Grant an API key access to a workspace
 
-     Gives the key access to the workspace. Granting access the key already has succeeds and changes
+    Gives the key access to the workspace. Granting access the key already has succeeds and changes
     nothing.
 
     Args:
-        api_key_id (str):
-        workspace_id (str):
+        api_key_id (str): The API key's id (`apikey_...`).
+        workspace_id (str): The workspace's id (`ws_...`).
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Response[APIKey | Error]
+        Response[APIKey | Error]: the status, headers, raw body and `parsed`, which is
+        the success model, the `Error` of a documented error status, or None for an undocumented status.
     """
 
     kwargs = _get_kwargs(
@@ -113,19 +121,22 @@ def sync(
 ) -> APIKey | Error | None:
     """Grant an API key access to a workspace
 
-     Gives the key access to the workspace. Granting access the key already has succeeds and changes
+    Gives the key access to the workspace. Granting access the key already has succeeds and changes
     nothing.
 
     Args:
-        api_key_id (str):
-        workspace_id (str):
+        api_key_id (str): The API key's id (`apikey_...`).
+        workspace_id (str): The workspace's id (`ws_...`).
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        APIKey | Error
+        APIKey | Error | None: the success model, the `Error` of a documented error
+        status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
     """
 
     return sync_detailed(
@@ -143,19 +154,22 @@ async def asyncio_detailed(
 ) -> Response[APIKey | Error]:
     """Grant an API key access to a workspace
 
-     Gives the key access to the workspace. Granting access the key already has succeeds and changes
+    Gives the key access to the workspace. Granting access the key already has succeeds and changes
     nothing.
 
     Args:
-        api_key_id (str):
-        workspace_id (str):
+        api_key_id (str): The API key's id (`apikey_...`).
+        workspace_id (str): The workspace's id (`ws_...`).
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Response[APIKey | Error]
+        Response[APIKey | Error]: the status, headers, raw body and `parsed`, which is
+        the success model, the `Error` of a documented error status, or None for an undocumented status.
     """
 
     kwargs = _get_kwargs(
@@ -176,19 +190,22 @@ async def asyncio(
 ) -> APIKey | Error | None:
     """Grant an API key access to a workspace
 
-     Gives the key access to the workspace. Granting access the key already has succeeds and changes
+    Gives the key access to the workspace. Granting access the key already has succeeds and changes
     nothing.
 
     Args:
-        api_key_id (str):
-        workspace_id (str):
+        api_key_id (str): The API key's id (`apikey_...`).
+        workspace_id (str): The workspace's id (`ws_...`).
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        APIKey | Error
+        APIKey | Error | None: the success model, the `Error` of a documented error
+        status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
     """
 
     return (

@@ -57,11 +57,6 @@ def _parse_response(
 
         return response_401
 
-    if response.status_code == 403:
-        response_403 = Error.from_dict(response.json())
-
-        return response_403
-
     if response.status_code == 404:
         response_404 = Error.from_dict(response.json())
 
@@ -71,6 +66,11 @@ def _parse_response(
         response_429 = Error.from_dict(response.json())
 
         return response_429
+
+    if 500 <= response.status_code <= 599:
+        response_5xx = Error.from_dict(response.json())
+
+        return response_5xx
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -95,20 +95,27 @@ def sync_detailed(
 ) -> Response[Error | ListAPIKeyWorkspacesResponse]:
     """List an API key's workspaces
 
-     Lists every workspace the key has access to, one page at a time; the full list behind
+    Lists every workspace the key has access to, one page at a time; the full list behind
     `info.workspacesPreview`.
 
     Args:
-        api_key_id (str):
-        page_size (int | Unset):
-        page_token (str | Unset):
+        api_key_id (str): The API key's id (`apikey_...`).
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
+        page_size (int | Unset): How many items one page holds, from 1 to 100. The server uses 20
+            when it is not sent.
+        page_token (str | Unset): The `nextPageToken` of the previous page; leave it out for the
+            first page. A token belongs to the list it came from: the same operation, path and filters
+            (such as `includeRevoked`); `pageSize` may change between pages. A token of another list,
+            of other filters, or altered in any way is a 400 `invalid_argument`.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Response[Error | ListAPIKeyWorkspacesResponse]
+        Response[Error | ListAPIKeyWorkspacesResponse]: the status, headers, raw body and `parsed`, which is
+        the success model, the `Error` of a documented error status, or None for an undocumented status.
     """
 
     kwargs = _get_kwargs(
@@ -131,20 +138,27 @@ def sync(
 ) -> Error | ListAPIKeyWorkspacesResponse | None:
     """List an API key's workspaces
 
-     Lists every workspace the key has access to, one page at a time; the full list behind
+    Lists every workspace the key has access to, one page at a time; the full list behind
     `info.workspacesPreview`.
 
     Args:
-        api_key_id (str):
-        page_size (int | Unset):
-        page_token (str | Unset):
+        api_key_id (str): The API key's id (`apikey_...`).
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
+        page_size (int | Unset): How many items one page holds, from 1 to 100. The server uses 20
+            when it is not sent.
+        page_token (str | Unset): The `nextPageToken` of the previous page; leave it out for the
+            first page. A token belongs to the list it came from: the same operation, path and filters
+            (such as `includeRevoked`); `pageSize` may change between pages. A token of another list,
+            of other filters, or altered in any way is a 400 `invalid_argument`.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Error | ListAPIKeyWorkspacesResponse
+        Error | ListAPIKeyWorkspacesResponse | None: the success model, the `Error` of a documented error
+        status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
     """
 
     return sync_detailed(
@@ -164,20 +178,27 @@ async def asyncio_detailed(
 ) -> Response[Error | ListAPIKeyWorkspacesResponse]:
     """List an API key's workspaces
 
-     Lists every workspace the key has access to, one page at a time; the full list behind
+    Lists every workspace the key has access to, one page at a time; the full list behind
     `info.workspacesPreview`.
 
     Args:
-        api_key_id (str):
-        page_size (int | Unset):
-        page_token (str | Unset):
+        api_key_id (str): The API key's id (`apikey_...`).
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
+        page_size (int | Unset): How many items one page holds, from 1 to 100. The server uses 20
+            when it is not sent.
+        page_token (str | Unset): The `nextPageToken` of the previous page; leave it out for the
+            first page. A token belongs to the list it came from: the same operation, path and filters
+            (such as `includeRevoked`); `pageSize` may change between pages. A token of another list,
+            of other filters, or altered in any way is a 400 `invalid_argument`.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Response[Error | ListAPIKeyWorkspacesResponse]
+        Response[Error | ListAPIKeyWorkspacesResponse]: the status, headers, raw body and `parsed`, which is
+        the success model, the `Error` of a documented error status, or None for an undocumented status.
     """
 
     kwargs = _get_kwargs(
@@ -200,20 +221,27 @@ async def asyncio(
 ) -> Error | ListAPIKeyWorkspacesResponse | None:
     """List an API key's workspaces
 
-     Lists every workspace the key has access to, one page at a time; the full list behind
+    Lists every workspace the key has access to, one page at a time; the full list behind
     `info.workspacesPreview`.
 
     Args:
-        api_key_id (str):
-        page_size (int | Unset):
-        page_token (str | Unset):
+        api_key_id (str): The API key's id (`apikey_...`).
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
+        page_size (int | Unset): How many items one page holds, from 1 to 100. The server uses 20
+            when it is not sent.
+        page_token (str | Unset): The `nextPageToken` of the previous page; leave it out for the
+            first page. A token belongs to the list it came from: the same operation, path and filters
+            (such as `includeRevoked`); `pageSize` may change between pages. A token of another list,
+            of other filters, or altered in any way is a 400 `invalid_argument`.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Error | ListAPIKeyWorkspacesResponse
+        Error | ListAPIKeyWorkspacesResponse | None: the success model, the `Error` of a documented error
+        status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
     """
 
     return (

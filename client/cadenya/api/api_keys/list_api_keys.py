@@ -56,15 +56,15 @@ def _parse_response(
 
         return response_401
 
-    if response.status_code == 403:
-        response_403 = Error.from_dict(response.json())
-
-        return response_403
-
     if response.status_code == 429:
         response_429 = Error.from_dict(response.json())
 
         return response_429
+
+    if 500 <= response.status_code <= 599:
+        response_5xx = Error.from_dict(response.json())
+
+        return response_5xx
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -87,20 +87,28 @@ def sync_detailed(
 ) -> Response[Error | ListAPIKeysResponse]:
     """List API keys
 
-     Lists the account's API keys, oldest first, one page at a time. Revoked keys are left out unless
+    Lists the account's API keys, oldest first, one page at a time. Revoked keys are left out unless
     `includeRevoked` is true. Tokens are never part of the answer.
 
     Args:
-        include_revoked (bool | Unset):
-        page_size (int | Unset):
-        page_token (str | Unset):
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
+        include_revoked (bool | Unset): Also list revoked keys. The server treats a missing value
+            as false.
+        page_size (int | Unset): How many items one page holds, from 1 to 100. The server uses 20
+            when it is not sent.
+        page_token (str | Unset): The `nextPageToken` of the previous page; leave it out for the
+            first page. A token belongs to the list it came from: the same operation, path and filters
+            (such as `includeRevoked`); `pageSize` may change between pages. A token of another list,
+            of other filters, or altered in any way is a 400 `invalid_argument`.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Response[Error | ListAPIKeysResponse]
+        Response[Error | ListAPIKeysResponse]: the status, headers, raw body and `parsed`, which is
+        the success model, the `Error` of a documented error status, or None for an undocumented status.
     """
 
     kwargs = _get_kwargs(
@@ -123,20 +131,28 @@ def sync(
 ) -> Error | ListAPIKeysResponse | None:
     """List API keys
 
-     Lists the account's API keys, oldest first, one page at a time. Revoked keys are left out unless
+    Lists the account's API keys, oldest first, one page at a time. Revoked keys are left out unless
     `includeRevoked` is true. Tokens are never part of the answer.
 
     Args:
-        include_revoked (bool | Unset):
-        page_size (int | Unset):
-        page_token (str | Unset):
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
+        include_revoked (bool | Unset): Also list revoked keys. The server treats a missing value
+            as false.
+        page_size (int | Unset): How many items one page holds, from 1 to 100. The server uses 20
+            when it is not sent.
+        page_token (str | Unset): The `nextPageToken` of the previous page; leave it out for the
+            first page. A token belongs to the list it came from: the same operation, path and filters
+            (such as `includeRevoked`); `pageSize` may change between pages. A token of another list,
+            of other filters, or altered in any way is a 400 `invalid_argument`.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Error | ListAPIKeysResponse
+        Error | ListAPIKeysResponse | None: the success model, the `Error` of a documented error
+        status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
     """
 
     return sync_detailed(
@@ -156,20 +172,28 @@ async def asyncio_detailed(
 ) -> Response[Error | ListAPIKeysResponse]:
     """List API keys
 
-     Lists the account's API keys, oldest first, one page at a time. Revoked keys are left out unless
+    Lists the account's API keys, oldest first, one page at a time. Revoked keys are left out unless
     `includeRevoked` is true. Tokens are never part of the answer.
 
     Args:
-        include_revoked (bool | Unset):
-        page_size (int | Unset):
-        page_token (str | Unset):
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
+        include_revoked (bool | Unset): Also list revoked keys. The server treats a missing value
+            as false.
+        page_size (int | Unset): How many items one page holds, from 1 to 100. The server uses 20
+            when it is not sent.
+        page_token (str | Unset): The `nextPageToken` of the previous page; leave it out for the
+            first page. A token belongs to the list it came from: the same operation, path and filters
+            (such as `includeRevoked`); `pageSize` may change between pages. A token of another list,
+            of other filters, or altered in any way is a 400 `invalid_argument`.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Response[Error | ListAPIKeysResponse]
+        Response[Error | ListAPIKeysResponse]: the status, headers, raw body and `parsed`, which is
+        the success model, the `Error` of a documented error status, or None for an undocumented status.
     """
 
     kwargs = _get_kwargs(
@@ -192,20 +216,28 @@ async def asyncio(
 ) -> Error | ListAPIKeysResponse | None:
     """List API keys
 
-     Lists the account's API keys, oldest first, one page at a time. Revoked keys are left out unless
+    Lists the account's API keys, oldest first, one page at a time. Revoked keys are left out unless
     `includeRevoked` is true. Tokens are never part of the answer.
 
     Args:
-        include_revoked (bool | Unset):
-        page_size (int | Unset):
-        page_token (str | Unset):
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
+        include_revoked (bool | Unset): Also list revoked keys. The server treats a missing value
+            as false.
+        page_size (int | Unset): How many items one page holds, from 1 to 100. The server uses 20
+            when it is not sent.
+        page_token (str | Unset): The `nextPageToken` of the previous page; leave it out for the
+            first page. A token belongs to the list it came from: the same operation, path and filters
+            (such as `includeRevoked`); `pageSize` may change between pages. A token of another list,
+            of other filters, or altered in any way is a 400 `invalid_argument`.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Error | ListAPIKeysResponse
+        Error | ListAPIKeysResponse | None: the success model, the `Error` of a documented error
+        status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
     """
 
     return (

@@ -51,11 +51,6 @@ def _parse_response(
 
         return response_401
 
-    if response.status_code == 403:
-        response_403 = Error.from_dict(response.json())
-
-        return response_403
-
     if response.status_code == 404:
         response_404 = Error.from_dict(response.json())
 
@@ -70,6 +65,11 @@ def _parse_response(
         response_429 = Error.from_dict(response.json())
 
         return response_429
+
+    if 500 <= response.status_code <= 599:
+        response_5xx = Error.from_dict(response.json())
+
+        return response_5xx
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -91,19 +91,27 @@ def sync_detailed(
 ) -> Response[Error | RevealAPIKeyResponse]:
     """Reveal an API key's token
 
-     Decrypts and returns the key's current plaintext token. Only keys created with `revealable: true`
-    can be revealed (`info.revealAvailable`); any other key answers with the code `reveal_unavailable`.
+    Decrypts and returns the key's current plaintext token. Only keys created with `revealable: true`
+    can be revealed (`info.revealAvailable`); any other key answers with the code `reveal_unavailable`,
+    and a revoked key with `api_key_revoked`.
 
     Args:
-        api_key_id (str):
-        idempotency_key (str | Unset):
+        api_key_id (str): The API key's id (`apikey_...`).
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
+        idempotency_key (str | Unset): Makes the POST safe to repeat. The first answer for a key
+            is kept for 24 hours: the same key with the same request replays it (with `Idempotent-
+            Replayed: true`) and changes nothing; the same key with a different request is a 409
+            `idempotency_key_reused`. The SDK sends a fresh key on every call and reuses it on that
+            call's retries.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Response[Error | RevealAPIKeyResponse]
+        Response[Error | RevealAPIKeyResponse]: the status, headers, raw body and `parsed`, which is
+        the success model, the `Error` of a documented error status, or None for an undocumented status.
     """
 
     kwargs = _get_kwargs(
@@ -124,19 +132,27 @@ def sync(
 ) -> Error | RevealAPIKeyResponse | None:
     """Reveal an API key's token
 
-     Decrypts and returns the key's current plaintext token. Only keys created with `revealable: true`
-    can be revealed (`info.revealAvailable`); any other key answers with the code `reveal_unavailable`.
+    Decrypts and returns the key's current plaintext token. Only keys created with `revealable: true`
+    can be revealed (`info.revealAvailable`); any other key answers with the code `reveal_unavailable`,
+    and a revoked key with `api_key_revoked`.
 
     Args:
-        api_key_id (str):
-        idempotency_key (str | Unset):
+        api_key_id (str): The API key's id (`apikey_...`).
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
+        idempotency_key (str | Unset): Makes the POST safe to repeat. The first answer for a key
+            is kept for 24 hours: the same key with the same request replays it (with `Idempotent-
+            Replayed: true`) and changes nothing; the same key with a different request is a 409
+            `idempotency_key_reused`. The SDK sends a fresh key on every call and reuses it on that
+            call's retries.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Error | RevealAPIKeyResponse
+        Error | RevealAPIKeyResponse | None: the success model, the `Error` of a documented error
+        status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
     """
 
     return sync_detailed(
@@ -154,19 +170,27 @@ async def asyncio_detailed(
 ) -> Response[Error | RevealAPIKeyResponse]:
     """Reveal an API key's token
 
-     Decrypts and returns the key's current plaintext token. Only keys created with `revealable: true`
-    can be revealed (`info.revealAvailable`); any other key answers with the code `reveal_unavailable`.
+    Decrypts and returns the key's current plaintext token. Only keys created with `revealable: true`
+    can be revealed (`info.revealAvailable`); any other key answers with the code `reveal_unavailable`,
+    and a revoked key with `api_key_revoked`.
 
     Args:
-        api_key_id (str):
-        idempotency_key (str | Unset):
+        api_key_id (str): The API key's id (`apikey_...`).
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
+        idempotency_key (str | Unset): Makes the POST safe to repeat. The first answer for a key
+            is kept for 24 hours: the same key with the same request replays it (with `Idempotent-
+            Replayed: true`) and changes nothing; the same key with a different request is a 409
+            `idempotency_key_reused`. The SDK sends a fresh key on every call and reuses it on that
+            call's retries.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Response[Error | RevealAPIKeyResponse]
+        Response[Error | RevealAPIKeyResponse]: the status, headers, raw body and `parsed`, which is
+        the success model, the `Error` of a documented error status, or None for an undocumented status.
     """
 
     kwargs = _get_kwargs(
@@ -187,19 +211,27 @@ async def asyncio(
 ) -> Error | RevealAPIKeyResponse | None:
     """Reveal an API key's token
 
-     Decrypts and returns the key's current plaintext token. Only keys created with `revealable: true`
-    can be revealed (`info.revealAvailable`); any other key answers with the code `reveal_unavailable`.
+    Decrypts and returns the key's current plaintext token. Only keys created with `revealable: true`
+    can be revealed (`info.revealAvailable`); any other key answers with the code `reveal_unavailable`,
+    and a revoked key with `api_key_revoked`.
 
     Args:
-        api_key_id (str):
-        idempotency_key (str | Unset):
+        api_key_id (str): The API key's id (`apikey_...`).
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
+        idempotency_key (str | Unset): Makes the POST safe to repeat. The first answer for a key
+            is kept for 24 hours: the same key with the same request replays it (with `Idempotent-
+            Replayed: true`) and changes nothing; the same key with a different request is a 409
+            `idempotency_key_reused`. The SDK sends a fresh key on every call and reuses it on that
+            call's retries.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Error | RevealAPIKeyResponse
+        Error | RevealAPIKeyResponse | None: the success model, the `Error` of a documented error
+        status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
     """
 
     return (

@@ -51,6 +51,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_429
 
+    if 500 <= response.status_code <= 599:
+        response_5xx = Error.from_dict(response.json())
+
+        return response_5xx
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
@@ -68,19 +73,22 @@ def sync_detailed(
 ) -> Response[Any | Error]:
     """Revoke an API key
 
-     Revokes an API key: its token authenticates nothing from the next request on. Revoking a key that is
+    Revokes an API key: its token authenticates nothing from the next request on. Revoking a key that is
     already revoked succeeds again. The account's system key cannot be revoked (code
     `system_api_key_not_revocable`); rotate it instead.
 
     Args:
-        api_key_id (str):
+        api_key_id (str): The API key's id (`apikey_...`).
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Response[Any | Error]
+        Response[Any | Error]: the status, headers, raw body and `parsed`, which is
+        the success model, the `Error` of a documented error status, or None for an undocumented status.
     """
 
     kwargs = _get_kwargs(
@@ -99,19 +107,22 @@ def sync(
 ) -> Any | Error | None:
     """Revoke an API key
 
-     Revokes an API key: its token authenticates nothing from the next request on. Revoking a key that is
+    Revokes an API key: its token authenticates nothing from the next request on. Revoking a key that is
     already revoked succeeds again. The account's system key cannot be revoked (code
     `system_api_key_not_revocable`); rotate it instead.
 
     Args:
-        api_key_id (str):
+        api_key_id (str): The API key's id (`apikey_...`).
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Any | Error
+        Any | Error | None: the success model, the `Error` of a documented error
+        status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
     """
 
     return sync_detailed(
@@ -127,19 +138,22 @@ async def asyncio_detailed(
 ) -> Response[Any | Error]:
     """Revoke an API key
 
-     Revokes an API key: its token authenticates nothing from the next request on. Revoking a key that is
+    Revokes an API key: its token authenticates nothing from the next request on. Revoking a key that is
     already revoked succeeds again. The account's system key cannot be revoked (code
     `system_api_key_not_revocable`); rotate it instead.
 
     Args:
-        api_key_id (str):
+        api_key_id (str): The API key's id (`apikey_...`).
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Response[Any | Error]
+        Response[Any | Error]: the status, headers, raw body and `parsed`, which is
+        the success model, the `Error` of a documented error status, or None for an undocumented status.
     """
 
     kwargs = _get_kwargs(
@@ -158,19 +172,22 @@ async def asyncio(
 ) -> Any | Error | None:
     """Revoke an API key
 
-     Revokes an API key: its token authenticates nothing from the next request on. Revoking a key that is
+    Revokes an API key: its token authenticates nothing from the next request on. Revoking a key that is
     already revoked succeeds again. The account's system key cannot be revoked (code
     `system_api_key_not_revocable`); rotate it instead.
 
     Args:
-        api_key_id (str):
+        api_key_id (str): The API key's id (`apikey_...`).
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Any | Error
+        Any | Error | None: the success model, the `Error` of a documented error
+        status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
     """
 
     return (

@@ -38,11 +38,6 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_401
 
-    if response.status_code == 403:
-        response_403 = Error.from_dict(response.json())
-
-        return response_403
-
     if response.status_code == 404:
         response_404 = Error.from_dict(response.json())
 
@@ -52,6 +47,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         response_429 = Error.from_dict(response.json())
 
         return response_429
+
+    if 500 <= response.status_code <= 599:
+        response_5xx = Error.from_dict(response.json())
+
+        return response_5xx
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -73,19 +73,22 @@ def sync_detailed(
 ) -> Response[Any | Error]:
     """Withdraw an API key's access to a workspace
 
-     Removes the key's access to the workspace; removing access the key does not have succeeds too. A key
+    Removes the key's access to the workspace; removing access the key does not have succeeds too. A key
     left with no workspace stays valid but reaches no workspace-scoped resource.
 
     Args:
-        api_key_id (str):
-        workspace_id (str):
+        api_key_id (str): The API key's id (`apikey_...`).
+        workspace_id (str): The workspace's id (`ws_...`).
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Response[Any | Error]
+        Response[Any | Error]: the status, headers, raw body and `parsed`, which is
+        the success model, the `Error` of a documented error status, or None for an undocumented status.
     """
 
     kwargs = _get_kwargs(
@@ -106,19 +109,22 @@ def sync(
 ) -> Any | Error | None:
     """Withdraw an API key's access to a workspace
 
-     Removes the key's access to the workspace; removing access the key does not have succeeds too. A key
+    Removes the key's access to the workspace; removing access the key does not have succeeds too. A key
     left with no workspace stays valid but reaches no workspace-scoped resource.
 
     Args:
-        api_key_id (str):
-        workspace_id (str):
+        api_key_id (str): The API key's id (`apikey_...`).
+        workspace_id (str): The workspace's id (`ws_...`).
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Any | Error
+        Any | Error | None: the success model, the `Error` of a documented error
+        status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
     """
 
     return sync_detailed(
@@ -136,19 +142,22 @@ async def asyncio_detailed(
 ) -> Response[Any | Error]:
     """Withdraw an API key's access to a workspace
 
-     Removes the key's access to the workspace; removing access the key does not have succeeds too. A key
+    Removes the key's access to the workspace; removing access the key does not have succeeds too. A key
     left with no workspace stays valid but reaches no workspace-scoped resource.
 
     Args:
-        api_key_id (str):
-        workspace_id (str):
+        api_key_id (str): The API key's id (`apikey_...`).
+        workspace_id (str): The workspace's id (`ws_...`).
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Response[Any | Error]
+        Response[Any | Error]: the status, headers, raw body and `parsed`, which is
+        the success model, the `Error` of a documented error status, or None for an undocumented status.
     """
 
     kwargs = _get_kwargs(
@@ -169,19 +178,22 @@ async def asyncio(
 ) -> Any | Error | None:
     """Withdraw an API key's access to a workspace
 
-     Removes the key's access to the workspace; removing access the key does not have succeeds too. A key
+    Removes the key's access to the workspace; removing access the key does not have succeeds too. A key
     left with no workspace stays valid but reaches no workspace-scoped resource.
 
     Args:
-        api_key_id (str):
-        workspace_id (str):
+        api_key_id (str): The API key's id (`apikey_...`).
+        workspace_id (str): The workspace's id (`ws_...`).
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Any | Error
+        Any | Error | None: the success model, the `Error` of a documented error
+        status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
     """
 
     return (

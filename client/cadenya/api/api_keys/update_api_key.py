@@ -52,11 +52,6 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_401
 
-    if response.status_code == 403:
-        response_403 = Error.from_dict(response.json())
-
-        return response_403
-
     if response.status_code == 404:
         response_404 = Error.from_dict(response.json())
 
@@ -77,6 +72,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_429
 
+    if 500 <= response.status_code <= 599:
+        response_5xx = Error.from_dict(response.json())
+
+        return response_5xx
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
@@ -95,19 +95,22 @@ def sync_detailed(
 ) -> Response[APIKey | Error]:
     """Update an API key
 
-     Renames an API key or changes its description or labels. The token does not change.
+    Renames an API key or changes its description or labels. The token does not change.
 
     Args:
-        api_key_id (str):
+        api_key_id (str): The API key's id (`apikey_...`).
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
         body (UpdateAPIKeyRequest): The API key fields to change; fields left out keep their
             value.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Response[APIKey | Error]
+        Response[APIKey | Error]: the status, headers, raw body and `parsed`, which is
+        the success model, the `Error` of a documented error status, or None for an undocumented status.
     """
 
     kwargs = _get_kwargs(
@@ -128,19 +131,22 @@ def sync(
 ) -> APIKey | Error | None:
     """Update an API key
 
-     Renames an API key or changes its description or labels. The token does not change.
+    Renames an API key or changes its description or labels. The token does not change.
 
     Args:
-        api_key_id (str):
+        api_key_id (str): The API key's id (`apikey_...`).
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
         body (UpdateAPIKeyRequest): The API key fields to change; fields left out keep their
             value.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        APIKey | Error
+        APIKey | Error | None: the success model, the `Error` of a documented error
+        status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
     """
 
     return sync_detailed(
@@ -158,19 +164,22 @@ async def asyncio_detailed(
 ) -> Response[APIKey | Error]:
     """Update an API key
 
-     Renames an API key or changes its description or labels. The token does not change.
+    Renames an API key or changes its description or labels. The token does not change.
 
     Args:
-        api_key_id (str):
+        api_key_id (str): The API key's id (`apikey_...`).
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
         body (UpdateAPIKeyRequest): The API key fields to change; fields left out keep their
             value.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Response[APIKey | Error]
+        Response[APIKey | Error]: the status, headers, raw body and `parsed`, which is
+        the success model, the `Error` of a documented error status, or None for an undocumented status.
     """
 
     kwargs = _get_kwargs(
@@ -191,19 +200,22 @@ async def asyncio(
 ) -> APIKey | Error | None:
     """Update an API key
 
-     Renames an API key or changes its description or labels. The token does not change.
+    Renames an API key or changes its description or labels. The token does not change.
 
     Args:
-        api_key_id (str):
+        api_key_id (str): The API key's id (`apikey_...`).
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
         body (UpdateAPIKeyRequest): The API key fields to change; fields left out keep their
             value.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        APIKey | Error
+        APIKey | Error | None: the success model, the `Error` of a documented error
+        status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
     """
 
     return (

@@ -59,11 +59,6 @@ def _parse_response(
 
         return response_401
 
-    if response.status_code == 403:
-        response_403 = Error.from_dict(response.json())
-
-        return response_403
-
     if response.status_code == 404:
         response_404 = Error.from_dict(response.json())
 
@@ -83,6 +78,11 @@ def _parse_response(
         response_429 = Error.from_dict(response.json())
 
         return response_429
+
+    if 500 <= response.status_code <= 599:
+        response_5xx = Error.from_dict(response.json())
+
+        return response_5xx
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -108,22 +108,29 @@ def sync_detailed(
 ) -> Response[Error | ServiceAccountCredentialWithSecret]:
     """Create a service account credential
 
-     Issues a client credential for the service account. The answer is the only place `client_secret`
+    Issues a client credential for the service account. The answer is the only place `client_secret`
     ever appears.
 
     Args:
-        organization_id (str):
-        service_account_id (str): An id of the service-account family, a 26-character URL-safe
-            nanoid.
-        idempotency_key (str | Unset):
+        organization_id (str): The organization, which is the calling account's id (`acct_...`);
+            any other value is not found.
+        service_account_id (str): The service account's id.
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
         body (CreateServiceAccountCredentialRequest): A new credential.
+        idempotency_key (str | Unset): Makes the POST safe to repeat. The first answer for a key
+            is kept for 24 hours: the same key with the same request replays it (with `Idempotent-
+            Replayed: true`) and changes nothing; the same key with a different request is a 409
+            `idempotency_key_reused`. The SDK sends a fresh key on every call and reuses it on that
+            call's retries.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Response[Error | ServiceAccountCredentialWithSecret]
+        Response[Error | ServiceAccountCredentialWithSecret]: the status, headers, raw body and `parsed`, which is
+        the success model, the `Error` of a documented error status, or None for an undocumented status.
     """
 
     kwargs = _get_kwargs(
@@ -148,22 +155,29 @@ def sync(
 ) -> Error | ServiceAccountCredentialWithSecret | None:
     """Create a service account credential
 
-     Issues a client credential for the service account. The answer is the only place `client_secret`
+    Issues a client credential for the service account. The answer is the only place `client_secret`
     ever appears.
 
     Args:
-        organization_id (str):
-        service_account_id (str): An id of the service-account family, a 26-character URL-safe
-            nanoid.
-        idempotency_key (str | Unset):
+        organization_id (str): The organization, which is the calling account's id (`acct_...`);
+            any other value is not found.
+        service_account_id (str): The service account's id.
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
         body (CreateServiceAccountCredentialRequest): A new credential.
+        idempotency_key (str | Unset): Makes the POST safe to repeat. The first answer for a key
+            is kept for 24 hours: the same key with the same request replays it (with `Idempotent-
+            Replayed: true`) and changes nothing; the same key with a different request is a 409
+            `idempotency_key_reused`. The SDK sends a fresh key on every call and reuses it on that
+            call's retries.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Error | ServiceAccountCredentialWithSecret
+        Error | ServiceAccountCredentialWithSecret | None: the success model, the `Error` of a documented error
+        status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
     """
 
     return sync_detailed(
@@ -185,22 +199,29 @@ async def asyncio_detailed(
 ) -> Response[Error | ServiceAccountCredentialWithSecret]:
     """Create a service account credential
 
-     Issues a client credential for the service account. The answer is the only place `client_secret`
+    Issues a client credential for the service account. The answer is the only place `client_secret`
     ever appears.
 
     Args:
-        organization_id (str):
-        service_account_id (str): An id of the service-account family, a 26-character URL-safe
-            nanoid.
-        idempotency_key (str | Unset):
+        organization_id (str): The organization, which is the calling account's id (`acct_...`);
+            any other value is not found.
+        service_account_id (str): The service account's id.
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
         body (CreateServiceAccountCredentialRequest): A new credential.
+        idempotency_key (str | Unset): Makes the POST safe to repeat. The first answer for a key
+            is kept for 24 hours: the same key with the same request replays it (with `Idempotent-
+            Replayed: true`) and changes nothing; the same key with a different request is a 409
+            `idempotency_key_reused`. The SDK sends a fresh key on every call and reuses it on that
+            call's retries.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Response[Error | ServiceAccountCredentialWithSecret]
+        Response[Error | ServiceAccountCredentialWithSecret]: the status, headers, raw body and `parsed`, which is
+        the success model, the `Error` of a documented error status, or None for an undocumented status.
     """
 
     kwargs = _get_kwargs(
@@ -225,22 +246,29 @@ async def asyncio(
 ) -> Error | ServiceAccountCredentialWithSecret | None:
     """Create a service account credential
 
-     Issues a client credential for the service account. The answer is the only place `client_secret`
+    Issues a client credential for the service account. The answer is the only place `client_secret`
     ever appears.
 
     Args:
-        organization_id (str):
-        service_account_id (str): An id of the service-account family, a 26-character URL-safe
-            nanoid.
-        idempotency_key (str | Unset):
+        organization_id (str): The organization, which is the calling account's id (`acct_...`);
+            any other value is not found.
+        service_account_id (str): The service account's id.
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
         body (CreateServiceAccountCredentialRequest): A new credential.
+        idempotency_key (str | Unset): Makes the POST safe to repeat. The first answer for a key
+            is kept for 24 hours: the same key with the same request replays it (with `Idempotent-
+            Replayed: true`) and changes nothing; the same key with a different request is a 409
+            `idempotency_key_reused`. The SDK sends a fresh key on every call and reuses it on that
+            call's retries.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Error | ServiceAccountCredentialWithSecret
+        Error | ServiceAccountCredentialWithSecret | None: the success model, the `Error` of a documented error
+        status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
     """
 
     return (

@@ -40,11 +40,6 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_401
 
-    if response.status_code == 403:
-        response_403 = Error.from_dict(response.json())
-
-        return response_403
-
     if response.status_code == 404:
         response_404 = Error.from_dict(response.json())
 
@@ -54,6 +49,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         response_429 = Error.from_dict(response.json())
 
         return response_429
+
+    if 500 <= response.status_code <= 599:
+        response_5xx = Error.from_dict(response.json())
+
+        return response_5xx
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -76,20 +76,23 @@ def sync_detailed(
 ) -> Response[Any | Error]:
     """Delete a service account credential
 
-     Deletes the credential; its client id and secret authenticate nothing from then on.
+    Deletes the credential; its client id and secret authenticate nothing from then on.
 
     Args:
-        organization_id (str):
-        service_account_id (str): An id of the service-account family, a 26-character URL-safe
-            nanoid.
-        credential_id (str): An id of the service-account family, a 26-character URL-safe nanoid.
+        organization_id (str): The organization, which is the calling account's id (`acct_...`);
+            any other value is not found.
+        service_account_id (str): The service account's id.
+        credential_id (str): The credential's id.
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Response[Any | Error]
+        Response[Any | Error]: the status, headers, raw body and `parsed`, which is
+        the success model, the `Error` of a documented error status, or None for an undocumented status.
     """
 
     kwargs = _get_kwargs(
@@ -112,20 +115,23 @@ def sync(
 ) -> Any | Error | None:
     """Delete a service account credential
 
-     Deletes the credential; its client id and secret authenticate nothing from then on.
+    Deletes the credential; its client id and secret authenticate nothing from then on.
 
     Args:
-        organization_id (str):
-        service_account_id (str): An id of the service-account family, a 26-character URL-safe
-            nanoid.
-        credential_id (str): An id of the service-account family, a 26-character URL-safe nanoid.
+        organization_id (str): The organization, which is the calling account's id (`acct_...`);
+            any other value is not found.
+        service_account_id (str): The service account's id.
+        credential_id (str): The credential's id.
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Any | Error
+        Any | Error | None: the success model, the `Error` of a documented error
+        status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
     """
 
     return sync_detailed(
@@ -145,20 +151,23 @@ async def asyncio_detailed(
 ) -> Response[Any | Error]:
     """Delete a service account credential
 
-     Deletes the credential; its client id and secret authenticate nothing from then on.
+    Deletes the credential; its client id and secret authenticate nothing from then on.
 
     Args:
-        organization_id (str):
-        service_account_id (str): An id of the service-account family, a 26-character URL-safe
-            nanoid.
-        credential_id (str): An id of the service-account family, a 26-character URL-safe nanoid.
+        organization_id (str): The organization, which is the calling account's id (`acct_...`);
+            any other value is not found.
+        service_account_id (str): The service account's id.
+        credential_id (str): The credential's id.
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Response[Any | Error]
+        Response[Any | Error]: the status, headers, raw body and `parsed`, which is
+        the success model, the `Error` of a documented error status, or None for an undocumented status.
     """
 
     kwargs = _get_kwargs(
@@ -181,20 +190,23 @@ async def asyncio(
 ) -> Any | Error | None:
     """Delete a service account credential
 
-     Deletes the credential; its client id and secret authenticate nothing from then on.
+    Deletes the credential; its client id and secret authenticate nothing from then on.
 
     Args:
-        organization_id (str):
-        service_account_id (str): An id of the service-account family, a 26-character URL-safe
-            nanoid.
-        credential_id (str): An id of the service-account family, a 26-character URL-safe nanoid.
+        organization_id (str): The organization, which is the calling account's id (`acct_...`);
+            any other value is not found.
+        service_account_id (str): The service account's id.
+        credential_id (str): The credential's id.
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Any | Error
+        Any | Error | None: the success model, the `Error` of a documented error
+        status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
     """
 
     return (

@@ -62,11 +62,6 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_401
 
-    if response.status_code == 403:
-        response_403 = Error.from_dict(response.json())
-
-        return response_403
-
     if response.status_code == 404:
         response_404 = Error.from_dict(response.json())
 
@@ -76,6 +71,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         response_429 = Error.from_dict(response.json())
 
         return response_429
+
+    if 500 <= response.status_code <= 599:
+        response_5xx = Error.from_dict(response.json())
+
+        return response_5xx
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -98,18 +98,24 @@ def sync_detailed(
 ) -> Response[Error | ServiceAccount]:
     """Get a service account
 
+    Returns one service account of the organization; `expand[]=permissions` fills in its `permissions`.
+
     Args:
-        organization_id (str):
-        service_account_id (str): An id of the service-account family, a 26-character URL-safe
-            nanoid.
-        expand (list[ExpandField] | Unset):
+        organization_id (str): The organization, which is the calling account's id (`acct_...`);
+            any other value is not found.
+        service_account_id (str): The service account's id.
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
+        expand (list[ExpandField] | Unset): Extra fields to fill in. `permissions` fills the
+            `permissions` map of each returned object.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Response[Error | ServiceAccount]
+        Response[Error | ServiceAccount]: the status, headers, raw body and `parsed`, which is
+        the success model, the `Error` of a documented error status, or None for an undocumented status.
     """
 
     kwargs = _get_kwargs(
@@ -132,18 +138,24 @@ def sync(
 ) -> Error | ServiceAccount | None:
     """Get a service account
 
+    Returns one service account of the organization; `expand[]=permissions` fills in its `permissions`.
+
     Args:
-        organization_id (str):
-        service_account_id (str): An id of the service-account family, a 26-character URL-safe
-            nanoid.
-        expand (list[ExpandField] | Unset):
+        organization_id (str): The organization, which is the calling account's id (`acct_...`);
+            any other value is not found.
+        service_account_id (str): The service account's id.
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
+        expand (list[ExpandField] | Unset): Extra fields to fill in. `permissions` fills the
+            `permissions` map of each returned object.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Error | ServiceAccount
+        Error | ServiceAccount | None: the success model, the `Error` of a documented error
+        status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
     """
 
     return sync_detailed(
@@ -163,18 +175,24 @@ async def asyncio_detailed(
 ) -> Response[Error | ServiceAccount]:
     """Get a service account
 
+    Returns one service account of the organization; `expand[]=permissions` fills in its `permissions`.
+
     Args:
-        organization_id (str):
-        service_account_id (str): An id of the service-account family, a 26-character URL-safe
-            nanoid.
-        expand (list[ExpandField] | Unset):
+        organization_id (str): The organization, which is the calling account's id (`acct_...`);
+            any other value is not found.
+        service_account_id (str): The service account's id.
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
+        expand (list[ExpandField] | Unset): Extra fields to fill in. `permissions` fills the
+            `permissions` map of each returned object.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Response[Error | ServiceAccount]
+        Response[Error | ServiceAccount]: the status, headers, raw body and `parsed`, which is
+        the success model, the `Error` of a documented error status, or None for an undocumented status.
     """
 
     kwargs = _get_kwargs(
@@ -197,18 +215,24 @@ async def asyncio(
 ) -> Error | ServiceAccount | None:
     """Get a service account
 
+    Returns one service account of the organization; `expand[]=permissions` fills in its `permissions`.
+
     Args:
-        organization_id (str):
-        service_account_id (str): An id of the service-account family, a 26-character URL-safe
-            nanoid.
-        expand (list[ExpandField] | Unset):
+        organization_id (str): The organization, which is the calling account's id (`acct_...`);
+            any other value is not found.
+        service_account_id (str): The service account's id.
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
+        expand (list[ExpandField] | Unset): Extra fields to fill in. `permissions` fills the
+            `permissions` map of each returned object.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Error | ServiceAccount
+        Error | ServiceAccount | None: the success model, the `Error` of a documented error
+        status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
     """
 
     return (

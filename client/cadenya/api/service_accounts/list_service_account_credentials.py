@@ -70,11 +70,6 @@ def _parse_response(
 
         return response_401
 
-    if response.status_code == 403:
-        response_403 = Error.from_dict(response.json())
-
-        return response_403
-
     if response.status_code == 404:
         response_404 = Error.from_dict(response.json())
 
@@ -84,6 +79,11 @@ def _parse_response(
         response_429 = Error.from_dict(response.json())
 
         return response_429
+
+    if 500 <= response.status_code <= 599:
+        response_5xx = Error.from_dict(response.json())
+
+        return response_5xx
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -110,23 +110,31 @@ def sync_detailed(
 ) -> Response[Error | ListServiceAccountCredentialsResponse]:
     """List a service account's credentials
 
-     Lists the credentials of the service account, oldest first, one page at a time. Secrets are never
+    Lists the credentials of the service account, oldest first, one page at a time. Secrets are never
     listed.
 
     Args:
-        organization_id (str):
-        service_account_id (str): An id of the service-account family, a 26-character URL-safe
-            nanoid.
-        expand (list[ExpandField] | Unset):
-        page_size (int | Unset):
-        page_token (str | Unset):
+        organization_id (str): The organization, which is the calling account's id (`acct_...`);
+            any other value is not found.
+        service_account_id (str): The service account's id.
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
+        expand (list[ExpandField] | Unset): Extra fields to fill in. `permissions` fills the
+            `permissions` map of each returned object.
+        page_size (int | Unset): How many items one page holds, from 1 to 100. The server uses 20
+            when it is not sent.
+        page_token (str | Unset): The `next_page_token` of the previous page; leave it out for the
+            first page. A token belongs to the list it came from: the same operation and path;
+            `page_size` and `expand[]` may change between pages. A token of another list or altered in
+            any way is a 400 `invalid_argument`.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Response[Error | ListServiceAccountCredentialsResponse]
+        Response[Error | ListServiceAccountCredentialsResponse]: the status, headers, raw body and `parsed`, which is
+        the success model, the `Error` of a documented error status, or None for an undocumented status.
     """
 
     kwargs = _get_kwargs(
@@ -153,23 +161,31 @@ def sync(
 ) -> Error | ListServiceAccountCredentialsResponse | None:
     """List a service account's credentials
 
-     Lists the credentials of the service account, oldest first, one page at a time. Secrets are never
+    Lists the credentials of the service account, oldest first, one page at a time. Secrets are never
     listed.
 
     Args:
-        organization_id (str):
-        service_account_id (str): An id of the service-account family, a 26-character URL-safe
-            nanoid.
-        expand (list[ExpandField] | Unset):
-        page_size (int | Unset):
-        page_token (str | Unset):
+        organization_id (str): The organization, which is the calling account's id (`acct_...`);
+            any other value is not found.
+        service_account_id (str): The service account's id.
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
+        expand (list[ExpandField] | Unset): Extra fields to fill in. `permissions` fills the
+            `permissions` map of each returned object.
+        page_size (int | Unset): How many items one page holds, from 1 to 100. The server uses 20
+            when it is not sent.
+        page_token (str | Unset): The `next_page_token` of the previous page; leave it out for the
+            first page. A token belongs to the list it came from: the same operation and path;
+            `page_size` and `expand[]` may change between pages. A token of another list or altered in
+            any way is a 400 `invalid_argument`.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Error | ListServiceAccountCredentialsResponse
+        Error | ListServiceAccountCredentialsResponse | None: the success model, the `Error` of a documented error
+        status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
     """
 
     return sync_detailed(
@@ -193,23 +209,31 @@ async def asyncio_detailed(
 ) -> Response[Error | ListServiceAccountCredentialsResponse]:
     """List a service account's credentials
 
-     Lists the credentials of the service account, oldest first, one page at a time. Secrets are never
+    Lists the credentials of the service account, oldest first, one page at a time. Secrets are never
     listed.
 
     Args:
-        organization_id (str):
-        service_account_id (str): An id of the service-account family, a 26-character URL-safe
-            nanoid.
-        expand (list[ExpandField] | Unset):
-        page_size (int | Unset):
-        page_token (str | Unset):
+        organization_id (str): The organization, which is the calling account's id (`acct_...`);
+            any other value is not found.
+        service_account_id (str): The service account's id.
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
+        expand (list[ExpandField] | Unset): Extra fields to fill in. `permissions` fills the
+            `permissions` map of each returned object.
+        page_size (int | Unset): How many items one page holds, from 1 to 100. The server uses 20
+            when it is not sent.
+        page_token (str | Unset): The `next_page_token` of the previous page; leave it out for the
+            first page. A token belongs to the list it came from: the same operation and path;
+            `page_size` and `expand[]` may change between pages. A token of another list or altered in
+            any way is a 400 `invalid_argument`.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Response[Error | ListServiceAccountCredentialsResponse]
+        Response[Error | ListServiceAccountCredentialsResponse]: the status, headers, raw body and `parsed`, which is
+        the success model, the `Error` of a documented error status, or None for an undocumented status.
     """
 
     kwargs = _get_kwargs(
@@ -236,23 +260,31 @@ async def asyncio(
 ) -> Error | ListServiceAccountCredentialsResponse | None:
     """List a service account's credentials
 
-     Lists the credentials of the service account, oldest first, one page at a time. Secrets are never
+    Lists the credentials of the service account, oldest first, one page at a time. Secrets are never
     listed.
 
     Args:
-        organization_id (str):
-        service_account_id (str): An id of the service-account family, a 26-character URL-safe
-            nanoid.
-        expand (list[ExpandField] | Unset):
-        page_size (int | Unset):
-        page_token (str | Unset):
+        organization_id (str): The organization, which is the calling account's id (`acct_...`);
+            any other value is not found.
+        service_account_id (str): The service account's id.
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
+        expand (list[ExpandField] | Unset): Extra fields to fill in. `permissions` fills the
+            `permissions` map of each returned object.
+        page_size (int | Unset): How many items one page holds, from 1 to 100. The server uses 20
+            when it is not sent.
+        page_token (str | Unset): The `next_page_token` of the previous page; leave it out for the
+            first page. A token belongs to the list it came from: the same operation and path;
+            `page_size` and `expand[]` may change between pages. A token of another list or altered in
+            any way is a 400 `invalid_argument`.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Error | ListServiceAccountCredentialsResponse
+        Error | ListServiceAccountCredentialsResponse | None: the success model, the `Error` of a documented error
+        status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
     """
 
     return (

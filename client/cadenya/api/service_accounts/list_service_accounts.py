@@ -68,11 +68,6 @@ def _parse_response(
 
         return response_401
 
-    if response.status_code == 403:
-        response_403 = Error.from_dict(response.json())
-
-        return response_403
-
     if response.status_code == 404:
         response_404 = Error.from_dict(response.json())
 
@@ -82,6 +77,11 @@ def _parse_response(
         response_429 = Error.from_dict(response.json())
 
         return response_429
+
+    if 500 <= response.status_code <= 599:
+        response_5xx = Error.from_dict(response.json())
+
+        return response_5xx
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -105,20 +105,29 @@ def sync_detailed(
 ) -> Response[Error | ListServiceAccountsResponse]:
     """List service accounts
 
-     Lists the organization's service accounts, oldest first, one page at a time.
+    Lists the organization's service accounts, oldest first, one page at a time.
 
     Args:
-        organization_id (str):
-        expand (list[ExpandField] | Unset):
-        page_size (int | Unset):
-        page_token (str | Unset):
+        organization_id (str): The organization, which is the calling account's id (`acct_...`);
+            any other value is not found.
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
+        expand (list[ExpandField] | Unset): Extra fields to fill in. `permissions` fills the
+            `permissions` map of each returned object.
+        page_size (int | Unset): How many items one page holds, from 1 to 100. The server uses 20
+            when it is not sent.
+        page_token (str | Unset): The `next_page_token` of the previous page; leave it out for the
+            first page. A token belongs to the list it came from: the same operation and path;
+            `page_size` and `expand[]` may change between pages. A token of another list or altered in
+            any way is a 400 `invalid_argument`.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Response[Error | ListServiceAccountsResponse]
+        Response[Error | ListServiceAccountsResponse]: the status, headers, raw body and `parsed`, which is
+        the success model, the `Error` of a documented error status, or None for an undocumented status.
     """
 
     kwargs = _get_kwargs(
@@ -143,20 +152,29 @@ def sync(
 ) -> Error | ListServiceAccountsResponse | None:
     """List service accounts
 
-     Lists the organization's service accounts, oldest first, one page at a time.
+    Lists the organization's service accounts, oldest first, one page at a time.
 
     Args:
-        organization_id (str):
-        expand (list[ExpandField] | Unset):
-        page_size (int | Unset):
-        page_token (str | Unset):
+        organization_id (str): The organization, which is the calling account's id (`acct_...`);
+            any other value is not found.
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
+        expand (list[ExpandField] | Unset): Extra fields to fill in. `permissions` fills the
+            `permissions` map of each returned object.
+        page_size (int | Unset): How many items one page holds, from 1 to 100. The server uses 20
+            when it is not sent.
+        page_token (str | Unset): The `next_page_token` of the previous page; leave it out for the
+            first page. A token belongs to the list it came from: the same operation and path;
+            `page_size` and `expand[]` may change between pages. A token of another list or altered in
+            any way is a 400 `invalid_argument`.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Error | ListServiceAccountsResponse
+        Error | ListServiceAccountsResponse | None: the success model, the `Error` of a documented error
+        status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
     """
 
     return sync_detailed(
@@ -178,20 +196,29 @@ async def asyncio_detailed(
 ) -> Response[Error | ListServiceAccountsResponse]:
     """List service accounts
 
-     Lists the organization's service accounts, oldest first, one page at a time.
+    Lists the organization's service accounts, oldest first, one page at a time.
 
     Args:
-        organization_id (str):
-        expand (list[ExpandField] | Unset):
-        page_size (int | Unset):
-        page_token (str | Unset):
+        organization_id (str): The organization, which is the calling account's id (`acct_...`);
+            any other value is not found.
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
+        expand (list[ExpandField] | Unset): Extra fields to fill in. `permissions` fills the
+            `permissions` map of each returned object.
+        page_size (int | Unset): How many items one page holds, from 1 to 100. The server uses 20
+            when it is not sent.
+        page_token (str | Unset): The `next_page_token` of the previous page; leave it out for the
+            first page. A token belongs to the list it came from: the same operation and path;
+            `page_size` and `expand[]` may change between pages. A token of another list or altered in
+            any way is a 400 `invalid_argument`.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Response[Error | ListServiceAccountsResponse]
+        Response[Error | ListServiceAccountsResponse]: the status, headers, raw body and `parsed`, which is
+        the success model, the `Error` of a documented error status, or None for an undocumented status.
     """
 
     kwargs = _get_kwargs(
@@ -216,20 +243,29 @@ async def asyncio(
 ) -> Error | ListServiceAccountsResponse | None:
     """List service accounts
 
-     Lists the organization's service accounts, oldest first, one page at a time.
+    Lists the organization's service accounts, oldest first, one page at a time.
 
     Args:
-        organization_id (str):
-        expand (list[ExpandField] | Unset):
-        page_size (int | Unset):
-        page_token (str | Unset):
+        organization_id (str): The organization, which is the calling account's id (`acct_...`);
+            any other value is not found.
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
+        expand (list[ExpandField] | Unset): Extra fields to fill in. `permissions` fills the
+            `permissions` map of each returned object.
+        page_size (int | Unset): How many items one page holds, from 1 to 100. The server uses 20
+            when it is not sent.
+        page_token (str | Unset): The `next_page_token` of the previous page; leave it out for the
+            first page. A token belongs to the list it came from: the same operation and path;
+            `page_size` and `expand[]` may change between pages. A token of another list or altered in
+            any way is a 400 `invalid_argument`.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Error | ListServiceAccountsResponse
+        Error | ListServiceAccountsResponse | None: the success model, the `Error` of a documented error
+        status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
     """
 
     return (

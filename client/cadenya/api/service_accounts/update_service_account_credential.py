@@ -58,20 +58,10 @@ def _parse_response(
 
         return response_401
 
-    if response.status_code == 403:
-        response_403 = Error.from_dict(response.json())
-
-        return response_403
-
     if response.status_code == 404:
         response_404 = Error.from_dict(response.json())
 
         return response_404
-
-    if response.status_code == 409:
-        response_409 = Error.from_dict(response.json())
-
-        return response_409
 
     if response.status_code == 422:
         response_422 = Error.from_dict(response.json())
@@ -82,6 +72,11 @@ def _parse_response(
         response_429 = Error.from_dict(response.json())
 
         return response_429
+
+    if 500 <= response.status_code <= 599:
+        response_5xx = Error.from_dict(response.json())
+
+        return response_5xx
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -107,22 +102,25 @@ def sync_detailed(
 ) -> Response[Error | ServiceAccountCredential]:
     """Update a service account credential
 
-     Changes the credential's name or description. The secret does not change.
+    Changes the credential's name or description. The secret does not change.
 
     Args:
-        organization_id (str):
-        service_account_id (str): An id of the service-account family, a 26-character URL-safe
-            nanoid.
-        credential_id (str): An id of the service-account family, a 26-character URL-safe nanoid.
+        organization_id (str): The organization, which is the calling account's id (`acct_...`);
+            any other value is not found.
+        service_account_id (str): The service account's id.
+        credential_id (str): The credential's id.
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
         body (UpdateServiceAccountCredentialRequest): The credential fields to change; fields left
             out keep their value.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Response[Error | ServiceAccountCredential]
+        Response[Error | ServiceAccountCredential]: the status, headers, raw body and `parsed`, which is
+        the success model, the `Error` of a documented error status, or None for an undocumented status.
     """
 
     kwargs = _get_kwargs(
@@ -147,22 +145,25 @@ def sync(
 ) -> Error | ServiceAccountCredential | None:
     """Update a service account credential
 
-     Changes the credential's name or description. The secret does not change.
+    Changes the credential's name or description. The secret does not change.
 
     Args:
-        organization_id (str):
-        service_account_id (str): An id of the service-account family, a 26-character URL-safe
-            nanoid.
-        credential_id (str): An id of the service-account family, a 26-character URL-safe nanoid.
+        organization_id (str): The organization, which is the calling account's id (`acct_...`);
+            any other value is not found.
+        service_account_id (str): The service account's id.
+        credential_id (str): The credential's id.
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
         body (UpdateServiceAccountCredentialRequest): The credential fields to change; fields left
             out keep their value.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Error | ServiceAccountCredential
+        Error | ServiceAccountCredential | None: the success model, the `Error` of a documented error
+        status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
     """
 
     return sync_detailed(
@@ -184,22 +185,25 @@ async def asyncio_detailed(
 ) -> Response[Error | ServiceAccountCredential]:
     """Update a service account credential
 
-     Changes the credential's name or description. The secret does not change.
+    Changes the credential's name or description. The secret does not change.
 
     Args:
-        organization_id (str):
-        service_account_id (str): An id of the service-account family, a 26-character URL-safe
-            nanoid.
-        credential_id (str): An id of the service-account family, a 26-character URL-safe nanoid.
+        organization_id (str): The organization, which is the calling account's id (`acct_...`);
+            any other value is not found.
+        service_account_id (str): The service account's id.
+        credential_id (str): The credential's id.
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
         body (UpdateServiceAccountCredentialRequest): The credential fields to change; fields left
             out keep their value.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Response[Error | ServiceAccountCredential]
+        Response[Error | ServiceAccountCredential]: the status, headers, raw body and `parsed`, which is
+        the success model, the `Error` of a documented error status, or None for an undocumented status.
     """
 
     kwargs = _get_kwargs(
@@ -224,22 +228,25 @@ async def asyncio(
 ) -> Error | ServiceAccountCredential | None:
     """Update a service account credential
 
-     Changes the credential's name or description. The secret does not change.
+    Changes the credential's name or description. The secret does not change.
 
     Args:
-        organization_id (str):
-        service_account_id (str): An id of the service-account family, a 26-character URL-safe
-            nanoid.
-        credential_id (str): An id of the service-account family, a 26-character URL-safe nanoid.
+        organization_id (str): The organization, which is the calling account's id (`acct_...`);
+            any other value is not found.
+        service_account_id (str): The service account's id.
+        credential_id (str): The credential's id.
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
         body (UpdateServiceAccountCredentialRequest): The credential fields to change; fields left
             out keep their value.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Error | ServiceAccountCredential
+        Error | ServiceAccountCredential | None: the success model, the `Error` of a documented error
+        status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
     """
 
     return (

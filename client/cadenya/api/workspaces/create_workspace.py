@@ -51,11 +51,6 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_401
 
-    if response.status_code == 403:
-        response_403 = Error.from_dict(response.json())
-
-        return response_403
-
     if response.status_code == 409:
         response_409 = Error.from_dict(response.json())
 
@@ -70,6 +65,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         response_429 = Error.from_dict(response.json())
 
         return response_429
+
+    if 500 <= response.status_code <= 599:
+        response_5xx = Error.from_dict(response.json())
+
+        return response_5xx
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -89,18 +89,25 @@ def sync_detailed(
 ) -> Response[Error | Workspace]:
     """Create a workspace
 
-     Creates a workspace in the account. A new workspace is `STATUS_ENABLED`.
+    Creates a workspace in the account. A new workspace is `STATUS_ENABLED`.
 
     Args:
-        idempotency_key (str | Unset):
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
         body (CreateWorkspaceRequest): A new workspace.
+        idempotency_key (str | Unset): Makes the POST safe to repeat. The first answer for a key
+            is kept for 24 hours: the same key with the same request replays it (with `Idempotent-
+            Replayed: true`) and changes nothing; the same key with a different request is a 409
+            `idempotency_key_reused`. The SDK sends a fresh key on every call and reuses it on that
+            call's retries.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Response[Error | Workspace]
+        Response[Error | Workspace]: the status, headers, raw body and `parsed`, which is
+        the success model, the `Error` of a documented error status, or None for an undocumented status.
     """
 
     kwargs = _get_kwargs(
@@ -121,18 +128,25 @@ def sync(
 ) -> Error | Workspace | None:
     """Create a workspace
 
-     Creates a workspace in the account. A new workspace is `STATUS_ENABLED`.
+    Creates a workspace in the account. A new workspace is `STATUS_ENABLED`.
 
     Args:
-        idempotency_key (str | Unset):
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
         body (CreateWorkspaceRequest): A new workspace.
+        idempotency_key (str | Unset): Makes the POST safe to repeat. The first answer for a key
+            is kept for 24 hours: the same key with the same request replays it (with `Idempotent-
+            Replayed: true`) and changes nothing; the same key with a different request is a 409
+            `idempotency_key_reused`. The SDK sends a fresh key on every call and reuses it on that
+            call's retries.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Error | Workspace
+        Error | Workspace | None: the success model, the `Error` of a documented error
+        status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
     """
 
     return sync_detailed(
@@ -150,18 +164,25 @@ async def asyncio_detailed(
 ) -> Response[Error | Workspace]:
     """Create a workspace
 
-     Creates a workspace in the account. A new workspace is `STATUS_ENABLED`.
+    Creates a workspace in the account. A new workspace is `STATUS_ENABLED`.
 
     Args:
-        idempotency_key (str | Unset):
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
         body (CreateWorkspaceRequest): A new workspace.
+        idempotency_key (str | Unset): Makes the POST safe to repeat. The first answer for a key
+            is kept for 24 hours: the same key with the same request replays it (with `Idempotent-
+            Replayed: true`) and changes nothing; the same key with a different request is a 409
+            `idempotency_key_reused`. The SDK sends a fresh key on every call and reuses it on that
+            call's retries.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Response[Error | Workspace]
+        Response[Error | Workspace]: the status, headers, raw body and `parsed`, which is
+        the success model, the `Error` of a documented error status, or None for an undocumented status.
     """
 
     kwargs = _get_kwargs(
@@ -182,18 +203,25 @@ async def asyncio(
 ) -> Error | Workspace | None:
     """Create a workspace
 
-     Creates a workspace in the account. A new workspace is `STATUS_ENABLED`.
+    Creates a workspace in the account. A new workspace is `STATUS_ENABLED`.
 
     Args:
-        idempotency_key (str | Unset):
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
         body (CreateWorkspaceRequest): A new workspace.
+        idempotency_key (str | Unset): Makes the POST safe to repeat. The first answer for a key
+            is kept for 24 hours: the same key with the same request replays it (with `Idempotent-
+            Replayed: true`) and changes nothing; the same key with a different request is a 409
+            `idempotency_key_reused`. The SDK sends a fresh key on every call and reuses it on that
+            call's retries.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Error | Workspace
+        Error | Workspace | None: the success model, the `Error` of a documented error
+        status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
     """
 
     return (

@@ -53,6 +53,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_429
 
+    if 500 <= response.status_code <= 599:
+        response_5xx = Error.from_dict(response.json())
+
+        return response_5xx
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
@@ -70,20 +75,23 @@ def sync_detailed(
 ) -> Response[Error | Workspace]:
     """Get a workspace
 
-     Returns one workspace. The call is scoped to the workspace: a key that has not been granted access
+    Returns one workspace. The call is scoped to the workspace: a key that has not been granted access
     to it
     gets an error, never the workspace, and an archived workspace answers every scoped call with an
     error.
 
     Args:
-        workspace_id (str):
+        workspace_id (str): The workspace's id (`ws_...`).
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Response[Error | Workspace]
+        Response[Error | Workspace]: the status, headers, raw body and `parsed`, which is
+        the success model, the `Error` of a documented error status, or None for an undocumented status.
     """
 
     kwargs = _get_kwargs(
@@ -102,20 +110,23 @@ def sync(
 ) -> Error | Workspace | None:
     """Get a workspace
 
-     Returns one workspace. The call is scoped to the workspace: a key that has not been granted access
+    Returns one workspace. The call is scoped to the workspace: a key that has not been granted access
     to it
     gets an error, never the workspace, and an archived workspace answers every scoped call with an
     error.
 
     Args:
-        workspace_id (str):
+        workspace_id (str): The workspace's id (`ws_...`).
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Error | Workspace
+        Error | Workspace | None: the success model, the `Error` of a documented error
+        status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
     """
 
     return sync_detailed(
@@ -131,20 +142,23 @@ async def asyncio_detailed(
 ) -> Response[Error | Workspace]:
     """Get a workspace
 
-     Returns one workspace. The call is scoped to the workspace: a key that has not been granted access
+    Returns one workspace. The call is scoped to the workspace: a key that has not been granted access
     to it
     gets an error, never the workspace, and an archived workspace answers every scoped call with an
     error.
 
     Args:
-        workspace_id (str):
+        workspace_id (str): The workspace's id (`ws_...`).
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Response[Error | Workspace]
+        Response[Error | Workspace]: the status, headers, raw body and `parsed`, which is
+        the success model, the `Error` of a documented error status, or None for an undocumented status.
     """
 
     kwargs = _get_kwargs(
@@ -163,20 +177,23 @@ async def asyncio(
 ) -> Error | Workspace | None:
     """Get a workspace
 
-     Returns one workspace. The call is scoped to the workspace: a key that has not been granted access
+    Returns one workspace. The call is scoped to the workspace: a key that has not been granted access
     to it
     gets an error, never the workspace, and an archived workspace answers every scoped call with an
     error.
 
     Args:
-        workspace_id (str):
+        workspace_id (str): The workspace's id (`ws_...`).
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Error | Workspace
+        Error | Workspace | None: the success model, the `Error` of a documented error
+        status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
     """
 
     return (

@@ -62,11 +62,6 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_404
 
-    if response.status_code == 409:
-        response_409 = Error.from_dict(response.json())
-
-        return response_409
-
     if response.status_code == 422:
         response_422 = Error.from_dict(response.json())
 
@@ -76,6 +71,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         response_429 = Error.from_dict(response.json())
 
         return response_429
+
+    if 500 <= response.status_code <= 599:
+        response_5xx = Error.from_dict(response.json())
+
+        return response_5xx
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -95,21 +95,24 @@ def sync_detailed(
 ) -> Response[Error | Workspace]:
     """Update a workspace
 
-     Changes a workspace's name, description, labels or status. Setting `status` to `STATUS_ARCHIVED`
+    Changes a workspace's name, description, labels or status. Setting `status` to `STATUS_ARCHIVED`
     makes
     the workspace reject every request scoped to it from then on.
 
     Args:
-        workspace_id (str):
+        workspace_id (str): The workspace's id (`ws_...`).
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
         body (UpdateWorkspaceRequest): The workspace fields to change; fields left out keep their
             value.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Response[Error | Workspace]
+        Response[Error | Workspace]: the status, headers, raw body and `parsed`, which is
+        the success model, the `Error` of a documented error status, or None for an undocumented status.
     """
 
     kwargs = _get_kwargs(
@@ -130,21 +133,24 @@ def sync(
 ) -> Error | Workspace | None:
     """Update a workspace
 
-     Changes a workspace's name, description, labels or status. Setting `status` to `STATUS_ARCHIVED`
+    Changes a workspace's name, description, labels or status. Setting `status` to `STATUS_ARCHIVED`
     makes
     the workspace reject every request scoped to it from then on.
 
     Args:
-        workspace_id (str):
+        workspace_id (str): The workspace's id (`ws_...`).
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
         body (UpdateWorkspaceRequest): The workspace fields to change; fields left out keep their
             value.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Error | Workspace
+        Error | Workspace | None: the success model, the `Error` of a documented error
+        status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
     """
 
     return sync_detailed(
@@ -162,21 +168,24 @@ async def asyncio_detailed(
 ) -> Response[Error | Workspace]:
     """Update a workspace
 
-     Changes a workspace's name, description, labels or status. Setting `status` to `STATUS_ARCHIVED`
+    Changes a workspace's name, description, labels or status. Setting `status` to `STATUS_ARCHIVED`
     makes
     the workspace reject every request scoped to it from then on.
 
     Args:
-        workspace_id (str):
+        workspace_id (str): The workspace's id (`ws_...`).
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
         body (UpdateWorkspaceRequest): The workspace fields to change; fields left out keep their
             value.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Response[Error | Workspace]
+        Response[Error | Workspace]: the status, headers, raw body and `parsed`, which is
+        the success model, the `Error` of a documented error status, or None for an undocumented status.
     """
 
     kwargs = _get_kwargs(
@@ -197,21 +206,24 @@ async def asyncio(
 ) -> Error | Workspace | None:
     """Update a workspace
 
-     Changes a workspace's name, description, labels or status. Setting `status` to `STATUS_ARCHIVED`
+    Changes a workspace's name, description, labels or status. Setting `status` to `STATUS_ARCHIVED`
     makes
     the workspace reject every request scoped to it from then on.
 
     Args:
-        workspace_id (str):
+        workspace_id (str): The workspace's id (`ws_...`).
+        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
         body (UpdateWorkspaceRequest): The workspace fields to change; fields left out keep their
             value.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
+        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
+        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Error | Workspace
+        Error | Workspace | None: the success model, the `Error` of a documented error
+        status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
     """
 
     return (
