@@ -13,7 +13,14 @@ from typing import TypeVar
 from cadenya import AuthenticatedClient
 from cadenya.api.account import get_account
 from cadenya.api.api_keys import create_api_key, list_api_keys, reveal_api_key, revoke_api_key, rotate_api_key
-from cadenya.models import Account, APIKey, CreateAPIKeyRequest, Error, ListAPIKeysResponse, RevealAPIKeyResponse
+from cadenya.models import (
+    Account,
+    APIKeyWithToken,
+    CreateAPIKeyRequest,
+    Error,
+    ListAPIKeysResponse,
+    RevealAPIKeyResponse,
+)
 
 T = TypeVar("T")
 
@@ -27,17 +34,17 @@ def expect(value: object, kind: type[T], doing: str) -> T:
     sys.exit(f"{doing} gave an unexpected answer: {value!r}")
 
 
-def sync_part(base_url: str, api_key: str) -> APIKey:
+def sync_part(base_url: str, api_key: str) -> APIKeyWithToken:
     with AuthenticatedClient(base_url=base_url, token=api_key) as client:
         account = expect(get_account.sync(client=client), Account, "getAccount")
         print(f"signed in to account {account.metadata.name!r} ({account.metadata.id})")
 
         created = expect(
             create_api_key.sync(client=client, body=CreateAPIKeyRequest(name="quickstart", revealable=True)),
-            APIKey,
+            APIKeyWithToken,
             "createApiKey",
         )
-        print(f"created key {created.metadata.id}; its token is shown once: {str(created.spec.token)[:12]}…")
+        print(f"created key {created.metadata.id}; its token is shown once: {created.spec.token[:12]}…")
 
         response = list_api_keys.sync_detailed(client=client, page_size=10)
         page = expect(response.parsed, ListAPIKeysResponse, "listApiKeys")
@@ -47,14 +54,16 @@ def sync_part(base_url: str, api_key: str) -> APIKey:
         return created
 
 
-async def async_part(base_url: str, api_key: str, created: APIKey) -> None:
+async def async_part(base_url: str, api_key: str, created: APIKeyWithToken) -> None:
     async with AuthenticatedClient(base_url=base_url, token=api_key) as client:
         revealed = expect(
             await reveal_api_key.asyncio(created.metadata.id, client=client), RevealAPIKeyResponse, "reveal"
         )
         print(f"revealed the token again (async): matches = {revealed.token == created.spec.token}")
 
-        rotated = expect(await rotate_api_key.asyncio(created.metadata.id, client=client), APIKey, "rotateApiKey")
+        rotated = expect(
+            await rotate_api_key.asyncio(created.metadata.id, client=client), APIKeyWithToken, "rotateApiKey"
+        )
         print(f"rotated the key (async): new token {str(rotated.spec.token)[:12]}…, the old one is now dead")
 
         async with AuthenticatedClient(base_url=base_url, token=str(created.spec.token)) as old_client:

@@ -15,6 +15,7 @@ from cadenya.errors import UnexpectedStatus
 from cadenya.models import (
     Account,
     APIKey,
+    APIKeyWithToken,
     CreateAPIKeyRequest,
     Error,
     ListAPIKeysResponse,
@@ -31,10 +32,10 @@ ORGANIZATION = "acct_01JD7Z3M5W8Q2R4T6Y8U0I2O4P"
 # operationId: (arguments, model of the success answer)
 REPRESENTATIVE: dict[str, tuple[dict[str, Any], type[Any]]] = {
     "getAccount": ({}, Account),
-    "createApiKey": ({"body": CreateAPIKeyRequest(name="ci")}, APIKey),
+    "createApiKey": ({"body": CreateAPIKeyRequest(name="ci")}, APIKeyWithToken),
     "listApiKeys": ({"include_revoked": True}, ListAPIKeysResponse),
     "getApiKey": ({"api_key_id": "apikey_01JD7Z3M5W8Q2R4T6Y8U0I2O4P"}, APIKey),
-    "rotateApiKey": ({"api_key_id": "apikey_01JD7Z3M5W8Q2R4T6Y8U0I2O4P"}, APIKey),
+    "rotateApiKey": ({"api_key_id": "apikey_01JD7Z3M5W8Q2R4T6Y8U0I2O4P"}, APIKeyWithToken),
     "listServiceAccounts": ({"organization_id": ORGANIZATION}, ListServiceAccountsResponse),
     "updateServiceAccount": (
         {

@@ -11,6 +11,7 @@ from cadenya.api.workspaces import create_workspace, get_workspace, list_workspa
 from cadenya.models import (
     Account,
     APIKey,
+    APIKeyWithToken,
     CreateAPIKeyRequest,
     CreateWorkspaceRequest,
     ListWorkspacesResponse,
@@ -166,7 +167,7 @@ def test_api_key_created_by_another_key_names_its_creator(api: Caller) -> None:
     """info.createdBy is the profile of the key that created it."""
     creator = _create(api, name="creator")
     child = api.as_token(_token(creator))(create_api_key, body=CreateAPIKeyRequest(name="child")).parsed
-    assert isinstance(child, APIKey)
+    assert isinstance(child, APIKeyWithToken)
     fetched = api(get_api_key, child.metadata.id).parsed
     assert isinstance(fetched, APIKey) and fetched.info and fetched.info.created_by
     assert fetched.info.created_by.spec.type_ == "PROFILE_TYPE_API_KEY"

@@ -24,6 +24,7 @@ from cadenya.api.workspaces import create_workspace, get_workspace
 from cadenya.models import (
     Account,
     APIKey,
+    APIKeyWithToken,
     CreateAPIKeyRequest,
     CreateWorkspaceRequest,
     Error,
@@ -37,15 +38,14 @@ from cadenya.types import UNSET, Unset
 from tests.sandbox_support import Caller, SandboxServer
 
 
-def _create(api: Caller, name: str = "ci", **fields: object) -> APIKey:
+def _create(api: Caller, name: str = "ci", **fields: object) -> APIKeyWithToken:
     response = api(create_api_key, body=CreateAPIKeyRequest(name=name, **fields))  # type: ignore[arg-type]
     assert response.status_code == 201, response.content
-    assert isinstance(response.parsed, APIKey)
+    assert isinstance(response.parsed, APIKeyWithToken)
     return response.parsed
 
 
-def _token(key: APIKey) -> str:
-    assert isinstance(key.spec.token, str)
+def _token(key: APIKeyWithToken) -> str:
     return key.spec.token
 
 
@@ -156,7 +156,7 @@ def test_system_key_cannot_be_revoked_but_can_be_rotated(api: Caller) -> None:
     assert system.spec.system is True
     _error(api(revoke_api_key, system.metadata.id), 403, "system_api_key_not_revocable")
     rotated = api(rotate_api_key, system.metadata.id)
-    assert rotated.status_code == 200 and isinstance(rotated.parsed, APIKey)
+    assert rotated.status_code == 200 and isinstance(rotated.parsed, APIKeyWithToken)
     _error(api(get_account), 401, "unauthenticated")
     assert api.as_token(_token(rotated.parsed))(get_account).status_code == 200
 
@@ -166,7 +166,7 @@ def test_rotation_retires_the_old_token_and_keeps_revealability(api: Caller) -> 
     created = _create(api, revealable=True)
     old = _token(created)
     rotated = api(rotate_api_key, created.metadata.id).parsed
-    assert isinstance(rotated, APIKey)
+    assert isinstance(rotated, APIKeyWithToken)
     new = _token(rotated)
     assert new != old
     _error(api.as_token(old)(get_account), 401, "unauthenticated")

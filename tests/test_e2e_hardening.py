@@ -30,7 +30,7 @@ from cadenya.api.api_keys import (
     revoke_api_key,
     rotate_api_key,
 )
-from cadenya.models import Account, APIKey, CreateAPIKeyRequest
+from cadenya.models import Account, APIKeyWithToken, CreateAPIKeyRequest
 from cadenya.sandbox import SandboxServer
 from tests.sandbox_support import Caller, assert_no_spec_violations
 
@@ -336,7 +336,7 @@ def test_failed_webhook_deliveries_are_retried(
     events = _events(receiver, secret, {"api_key.created"}, since)
     assert [e["data"]["apiKeyId"] for e in events] == [key.metadata.id]
     assert receiver.attempts - attempts == 3
-    assert isinstance(key, APIKey)
+    assert isinstance(key, APIKeyWithToken)
 
 
 def test_sandbox_without_faults_ignores_the_fault_header(sandbox: SandboxServer, account: dict[str, str]) -> None:

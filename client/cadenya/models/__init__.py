@@ -9,6 +9,8 @@ from .account_spec import AccountSpec
 from .api_key import APIKey
 from .api_key_info import APIKeyInfo
 from .api_key_spec import APIKeySpec
+from .api_key_spec_with_token import APIKeySpecWithToken
+from .api_key_with_token import APIKeyWithToken
 from .bare_metadata import BareMetadata
 from .create_api_key_request import CreateAPIKeyRequest
 from .create_service_account_credential_request import CreateServiceAccountCredentialRequest
@@ -51,6 +53,8 @@ __all__ = (
     "APIKey",
     "APIKeyInfo",
     "APIKeySpec",
+    "APIKeySpecWithToken",
+    "APIKeyWithToken",
     "BareMetadata",
     "CreateAPIKeyRequest",
     "CreateServiceAccountCredentialRequest",

@@ -25,6 +25,11 @@ _KNOWN_KEYS = frozenset(
 """The JSON keys of this model's own fields; any other key is an additional property."""
 
 
+def _labels_from_mapping(value: Labels | Mapping[str, str] | Unset) -> Labels | Unset:
+    """`labels` may be given as a plain dict: it becomes a `Labels`."""
+    return Labels.from_dict(value) if isinstance(value, Mapping) else value
+
+
 @_attrs_define
 class AccountResourceMetadata:
     """Identity of a resource that belongs to an account but not to a workspace."""
@@ -39,7 +44,7 @@ class AccountResourceMetadata:
     """ The profile the resource acts as, or that acted to create it. """
     external_id: str | Unset = UNSET
     """ An id of the resource in a system outside Cadenya, such as a workflow id. """
-    labels: Labels | Unset = UNSET
+    labels: Labels | Unset = _attrs_field(default=UNSET, converter=_labels_from_mapping)
     """ Arbitrary key-value pairs for sorting and filtering resources, for example
     `{"environment": "production", "team": "platform"}`.
      """

@@ -28,8 +28,8 @@ class APIKeySpec:
     """An API key's configuration."""
 
     token: str | Unset = UNSET
-    """ The bearer token of the key. Present only in the answers of createApiKey and rotateApiKey; every
-    other read leaves it out.
+    """ The bearer token of the key. Present only in the answers of createApiKey and rotateApiKey (typed
+    `APIKeyWithToken`, where it is required); every other read leaves it out.
      """
     description: str | Unset = UNSET
     """ What the key is for, in free text. """

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
@@ -21,6 +22,11 @@ _KNOWN_KEYS = frozenset(
 """The JSON keys of this model's own fields; any other key is an additional property."""
 
 
+def _labels_from_mapping(value: Labels | Mapping[str, str] | Unset) -> Labels | Unset:
+    """`labels` may be given as a plain dict: it becomes a `Labels`."""
+    return Labels.from_dict(value) if isinstance(value, Mapping) else value
+
+
 @_attrs_define
 class UpdateAPIKeyRequest:
     """The API key fields to change; fields left out keep their value."""
@@ -29,7 +35,7 @@ class UpdateAPIKeyRequest:
     """ New name. """
     description: str | Unset = UNSET
     """ New description. """
-    labels: Labels | Unset = UNSET
+    labels: Labels | Unset = _attrs_field(default=UNSET, converter=_labels_from_mapping)
     """ Arbitrary key-value pairs for sorting and filtering resources, for example
     `{"environment": "production", "team": "platform"}`.
      """

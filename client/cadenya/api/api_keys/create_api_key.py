@@ -7,7 +7,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...lib._send import build_response, send, send_async
-from ...models.api_key import APIKey
+from ...models.api_key_with_token import APIKeyWithToken
 from ...models.create_api_key_request import CreateAPIKeyRequest
 from ...models.error import Error
 from ...types import UNSET, Response, Unset
@@ -35,9 +35,11 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> APIKey | Error | None:
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> APIKeyWithToken | Error | None:
     if response.status_code == 201:
-        response_201 = APIKey.from_dict(response.json())
+        response_201 = APIKeyWithToken.from_dict(response.json())
 
         return response_201
 
@@ -87,7 +89,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[APIKey | Error]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[APIKeyWithToken | Error]:
     return build_response(response, "create_api_key", lambda: _parse_response(client=client, response=response))
 
 
@@ -96,7 +100,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     body: CreateAPIKeyRequest,
     idempotency_key: str | Unset = UNSET,
-) -> Response[APIKey | Error]:
+) -> Response[APIKeyWithToken | Error]:
     """Create an API key
 
     Issues a new API key. The plaintext token is in `spec.token` of this answer and nowhere else, ever,
@@ -119,7 +123,7 @@ def sync_detailed(
         cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Response[APIKey | Error]: the status, headers, raw body and `parsed`, which is
+        Response[APIKeyWithToken | Error]: the status, headers, raw body and `parsed`, which is
         the success model, the `Error` of a documented error status, or None for an undocumented status.
     """
 
@@ -138,7 +142,7 @@ def sync(
     client: AuthenticatedClient,
     body: CreateAPIKeyRequest,
     idempotency_key: str | Unset = UNSET,
-) -> APIKey | Error | None:
+) -> APIKeyWithToken | Error | None:
     """Create an API key
 
     Issues a new API key. The plaintext token is in `spec.token` of this answer and nowhere else, ever,
@@ -161,7 +165,7 @@ def sync(
         cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        APIKey | Error | None: the success model, the `Error` of a documented error
+        APIKeyWithToken | Error | None: the success model, the `Error` of a documented error
         status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
     """
 
@@ -177,7 +181,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     body: CreateAPIKeyRequest,
     idempotency_key: str | Unset = UNSET,
-) -> Response[APIKey | Error]:
+) -> Response[APIKeyWithToken | Error]:
     """Create an API key
 
     Issues a new API key. The plaintext token is in `spec.token` of this answer and nowhere else, ever,
@@ -200,7 +204,7 @@ async def asyncio_detailed(
         cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Response[APIKey | Error]: the status, headers, raw body and `parsed`, which is
+        Response[APIKeyWithToken | Error]: the status, headers, raw body and `parsed`, which is
         the success model, the `Error` of a documented error status, or None for an undocumented status.
     """
 
@@ -219,7 +223,7 @@ async def asyncio(
     client: AuthenticatedClient,
     body: CreateAPIKeyRequest,
     idempotency_key: str | Unset = UNSET,
-) -> APIKey | Error | None:
+) -> APIKeyWithToken | Error | None:
     """Create an API key
 
     Issues a new API key. The plaintext token is in `spec.token` of this answer and nowhere else, ever,
@@ -242,7 +246,7 @@ async def asyncio(
         cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        APIKey | Error | None: the success model, the `Error` of a documented error
+        APIKeyWithToken | Error | None: the success model, the `Error` of a documented error
         status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
     """
 

@@ -8,7 +8,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...lib._send import build_response, send, send_async
-from ...models.api_key import APIKey
+from ...models.api_key_with_token import APIKeyWithToken
 from ...models.error import Error
 from ...types import UNSET, Response, Unset
 
@@ -33,9 +33,11 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> APIKey | Error | None:
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> APIKeyWithToken | Error | None:
     if response.status_code == 200:
-        response_200 = APIKey.from_dict(response.json())
+        response_200 = APIKeyWithToken.from_dict(response.json())
 
         return response_200
 
@@ -75,7 +77,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[APIKey | Error]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[APIKeyWithToken | Error]:
     return build_response(response, "rotate_api_key", lambda: _parse_response(client=client, response=response))
 
 
@@ -84,7 +88,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     idempotency_key: str | Unset = UNSET,
-) -> Response[APIKey | Error]:
+) -> Response[APIKeyWithToken | Error]:
     """Rotate an API key
 
     Replaces the key's token with a new one, returned in `spec.token` of this answer only. The old token
@@ -105,7 +109,7 @@ def sync_detailed(
         cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Response[APIKey | Error]: the status, headers, raw body and `parsed`, which is
+        Response[APIKeyWithToken | Error]: the status, headers, raw body and `parsed`, which is
         the success model, the `Error` of a documented error status, or None for an undocumented status.
     """
 
@@ -124,7 +128,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     idempotency_key: str | Unset = UNSET,
-) -> APIKey | Error | None:
+) -> APIKeyWithToken | Error | None:
     """Rotate an API key
 
     Replaces the key's token with a new one, returned in `spec.token` of this answer only. The old token
@@ -145,7 +149,7 @@ def sync(
         cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        APIKey | Error | None: the success model, the `Error` of a documented error
+        APIKeyWithToken | Error | None: the success model, the `Error` of a documented error
         status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
     """
 
@@ -161,7 +165,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     idempotency_key: str | Unset = UNSET,
-) -> Response[APIKey | Error]:
+) -> Response[APIKeyWithToken | Error]:
     """Rotate an API key
 
     Replaces the key's token with a new one, returned in `spec.token` of this answer only. The old token
@@ -182,7 +186,7 @@ async def asyncio_detailed(
         cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        Response[APIKey | Error]: the status, headers, raw body and `parsed`, which is
+        Response[APIKeyWithToken | Error]: the status, headers, raw body and `parsed`, which is
         the success model, the `Error` of a documented error status, or None for an undocumented status.
     """
 
@@ -201,7 +205,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     idempotency_key: str | Unset = UNSET,
-) -> APIKey | Error | None:
+) -> APIKeyWithToken | Error | None:
     """Rotate an API key
 
     Replaces the key's token with a new one, returned in `spec.token` of this answer only. The old token
@@ -222,7 +226,7 @@ async def asyncio(
         cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
 
     Returns:
-        APIKey | Error | None: the success model, the `Error` of a documented error
+        APIKeyWithToken | Error | None: the success model, the `Error` of a documented error
         status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
     """
 
