@@ -23,7 +23,7 @@ import time
 from importlib import metadata
 from pathlib import Path
 
-from scripts import readme
+from scripts import readme, resources
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "openapi.yaml"
@@ -76,6 +76,18 @@ def _run_generator(output: Path) -> None:
         raise GenerationError(f"openapi-python-client failed:\n{output_text}")
 
 
+def _format(package_dir: Path) -> None:
+    """Run the config's post hooks (the pinned ruff) over the package again, for the files written after the generator."""
+    import yaml
+
+    hooks: list[str] = yaml.safe_load(CONFIG.read_text(encoding="utf-8")).get("post_hooks", [])
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    for hook in hooks:
+        result = subprocess.run(hook.split(), cwd=package_dir, capture_output=True, text=True, env=env, check=False)
+        if result.returncode != 0:
+            raise GenerationError(f"{hook} failed:\n{result.stdout}{result.stderr}")
+
+
 def _stamp(package_dir: Path) -> None:
     for path in sorted(package_dir.rglob("*.py")):
         path.write_text(HEADER + path.read_text(encoding="utf-8"), encoding="utf-8")
@@ -100,6 +112,8 @@ def generate(destination: Path) -> None:
     """Write the whole generated tree (cadenya/ and .stats.yml) into an empty `destination`."""
     package_dir = destination / PACKAGE
     _run_generator(package_dir)
+    resources.write(package_dir, spec_path=SPEC, config_path=CONFIG, templates=TEMPLATES)
+    _format(package_dir)
     _stamp(package_dir)
     shutil.copyfile(SPEC, package_dir / SPEC.name)
     (destination / STATS).write_text(_stats(package_dir), encoding="utf-8")

@@ -41,6 +41,8 @@ def _signature(function: typing.Callable[..., object]) -> str:
     parameters: list[str] = []
     keyword_only_marked = False
     for parameter in signature.parameters.values():
+        if parameter.name == "self":
+            continue
         if parameter.kind is inspect.Parameter.KEYWORD_ONLY and not keyword_only_marked:
             parameters.append("*")
             keyword_only_marked = True
@@ -94,9 +96,34 @@ def _enum(alias: object) -> str:
     return " | ".join(parts)
 
 
+def _resource_lines(path: str, cls: type) -> list[str]:
+    lines = [f"{path}: {cls.__name__}"]
+    for name, member in sorted(vars(cls).items()):
+        if not name.startswith("_") and callable(member):
+            lines += [f"    {_signature(variant)}" for variant in typing.get_overloads(member) or [member]]
+    return lines
+
+
+def _resources() -> list[str]:
+    """Every resource of Cadenya and AsyncCadenya, as users reach them, with their methods' signatures."""
+    import cadenya
+
+    lines: list[str] = []
+    for root in (cadenya.Cadenya, cadenya.AsyncCadenya):
+        client = root(client=cadenya.AuthenticatedClient(base_url="https://api.cadenya.invalid", token="cad_key_x"))  # noqa: S106  (no request is sent)
+        lines += [f"class cadenya.{root.__name__}", f"    {_signature(root.with_options)}"]
+        pending = [(f"{root.__name__}.{name}", value) for name, value in sorted(vars(client).items()) if name[0] != "_"]
+        while pending:
+            path, resource = pending.pop(0)
+            lines += _resource_lines(path, type(resource))
+            pending += [(f"{path}.{name}", value) for name, value in sorted(vars(resource).items()) if name[0] != "_"]
+    return lines
+
+
 def surface() -> str:
     """The public surface of the installed cadenya package, one line per item."""
-    return "\n".join(["# operations", *_operations(), "", "# models", *_models()]) + "\n"
+    sections = ["# operations", *_operations(), "", "# resources", *_resources(), "", "# models", *_models()]
+    return "\n".join(sections) + "\n"
 
 
 def main() -> int:

@@ -1,0 +1,281 @@
+"""What the generated resource clients (`Cadenya`, `AsyncCadenya`, `cadenya.resources`) stand on.
+
+A resource method builds its request with the operation module's own `_get_kwargs`, adds the caller's
+per-call options, sends it through the one send path every call style uses (`send` / `send_async`) and
+parses it with the module's `_build_response`. So a resource call is the function call plus a few
+attribute lookups, and both layers behave the same way: retries, timeouts, idempotency keys, logging.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator, Mapping
+from typing import Any, Generic, Self, TypeVar
+
+import httpx
+
+from ..client import AuthenticatedClient
+from ..types import UNSET, Unset
+from ._errors import CadenyaError
+
+T = TypeVar("T")
+ItemT = TypeVar("ItemT")
+
+Timeout = httpx.Timeout | float | None
+
+
+class PageRepeatedError(CadenyaError):
+    """A list answered a page token it had already given: following it would loop forever."""
+
+
+def with_extras(
+    kwargs: dict[str, Any],
+    extra_headers: Mapping[str, str] | None,
+    extra_query: Mapping[str, Any] | None,
+    extra_body: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """The generated request `kwargs` with the caller's extra headers, query parameters and body fields.
+
+    They reach what this version of the SDK does not know yet (a parameter a later API added); the caller's
+    values win over the generated ones.
+    """
+    if extra_headers:
+        kwargs["headers"] = {**kwargs.get("headers", {}), **extra_headers}
+    if extra_query:
+        kwargs["params"] = {**kwargs.get("params", {}), **extra_query}
+    if extra_body:
+        if "json" not in kwargs:
+            raise TypeError(f"extra_body: {kwargs['method'].upper()} {kwargs['url']} sends no JSON body")
+        kwargs["json"] = {**kwargs["json"], **extra_body}
+    return kwargs
+
+
+class _ClientHolder:
+    """The part both resource clients share: the `AuthenticatedClient` beneath and per-call options."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout: Timeout | Unset = UNSET,
+        max_retries: int | None = None,
+        headers: Mapping[str, str] | None = None,
+        client: AuthenticatedClient | None = None,
+    ) -> None:
+        if client is None:
+            options: dict[str, Any] = {}
+            if api_key is not None:
+                options["token"] = api_key
+            if base_url is not None:
+                options["base_url"] = base_url
+            if not isinstance(timeout, Unset):
+                options["timeout"] = timeout
+            if max_retries is not None:
+                options["max_retries"] = max_retries
+            if headers:
+                options["headers"] = dict(headers)
+            client = AuthenticatedClient(**options)
+        elif api_key is not None or base_url is not None or headers:
+            raise TypeError("pass client=, or api_key/base_url/headers to build one, not both")
+        self._client = client
+
+    @property
+    def client(self) -> AuthenticatedClient:
+        """The client beneath, for the per-operation functions: `get_api_key.sync(id, client=c.client)`."""
+        return self._client
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(client={self._client!r})"
+
+    def _for_call(self, timeout: Timeout | Unset, max_retries: int | None) -> AuthenticatedClient:
+        """The client for one call: this one, or a copy with the call's timeout or retry budget."""
+        if isinstance(timeout, Unset) and max_retries is None:
+            return self._client
+        return self._client.with_options(
+            timeout=None if isinstance(timeout, Unset) else timeout, max_retries=max_retries
+        )
+
+    def with_options(
+        self,
+        *,
+        token: str | None = None,
+        timeout: Timeout | Unset = UNSET,
+        max_retries: int | None = None,
+    ) -> Self:
+        """A client sharing this one's connections, with another token, timeout or retry budget."""
+        options: dict[str, Any] = {}
+        if token is not None:
+            options["token"] = token
+        if not isinstance(timeout, Unset):
+            options["timeout"] = timeout
+        if max_retries is not None:
+            options["max_retries"] = max_retries
+        copy = object.__new__(type(self))
+        copy.__dict__.update(self.__dict__)
+        copy._client = self._client.with_options(**options)
+        copy._attach()
+        return copy
+
+    def _attach(self) -> None:
+        """Create the resources, bound to this client (generated)."""
+
+
+class SyncClientBase(_ClientHolder):
+    """`Cadenya`'s base: the resources of the API over one `AuthenticatedClient` and its connection pool."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout: Timeout | Unset = UNSET,
+        max_retries: int | None = None,
+        headers: Mapping[str, str] | None = None,
+        client: AuthenticatedClient | None = None,
+    ) -> None:
+        super().__init__(
+            api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries, headers=headers, client=client
+        )
+        self._attach()
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._client.get_httpx_client().close()
+
+    def __enter__(self) -> Self:
+        self._client.__enter__()
+        return self
+
+    def __exit__(self, *args: object) -> None:
+        self._client.__exit__(*args)
+
+
+class AsyncClientBase(_ClientHolder):
+    """`AsyncCadenya`'s base: as `SyncClientBase`, for asyncio (any anyio backend)."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout: Timeout | Unset = UNSET,
+        max_retries: int | None = None,
+        headers: Mapping[str, str] | None = None,
+        client: AuthenticatedClient | None = None,
+    ) -> None:
+        super().__init__(
+            api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries, headers=headers, client=client
+        )
+        self._attach()
+
+    async def close(self) -> None:
+        """Close the connection pool."""
+        await self._client.get_async_httpx_client().aclose()
+
+    async def __aenter__(self) -> Self:
+        await self._client.__aenter__()
+        return self
+
+    async def __aexit__(self, *args: object) -> None:
+        await self._client.__aexit__(*args)
+
+
+def _next_token(page: Any) -> str | None:
+    token = getattr(page, "next_page_token", UNSET)
+    return token if isinstance(token, str) and token else None
+
+
+class SyncPage(Generic[ItemT]):
+    """One page of a list, fetched; iterating it goes on through every later page.
+
+    `items` is this page alone, `next_page_token` the token of the next one (None on the last page),
+    `get_next_page()` fetches it. `for item in page` yields every item from this page to the end.
+    """
+
+    def __init__(self, answer: Any, fetch: Callable[[str], Any]) -> None:
+        self._answer, self._fetch = answer, fetch
+        self.items: list[ItemT] = answer.items
+        self.next_page_token: str | None = _next_token(answer)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(items={len(self.items)}, next_page_token={self.next_page_token!r})"
+
+    def has_next_page(self) -> bool:
+        return self.next_page_token is not None
+
+    def get_next_page(self) -> SyncPage[ItemT]:
+        """The next page, fetched; a `ValueError` on the last page."""
+        if self.next_page_token is None:
+            raise ValueError("this is the last page")
+        return SyncPage(self._fetch(self.next_page_token), self._fetch)
+
+    def iter_pages(self) -> Iterator[SyncPage[ItemT]]:
+        """This page and every later one."""
+        page: SyncPage[ItemT] = self
+        seen: set[str] = set()
+        while True:
+            yield page
+            token = page.next_page_token
+            if token is None:
+                return
+            if token in seen:
+                raise PageRepeatedError(f"the list answered page token {token[:16]}… twice")
+            seen.add(token)
+            page = page.get_next_page()
+
+    def __iter__(self) -> Iterator[ItemT]:
+        for page in self.iter_pages():
+            yield from page.items
+
+
+class AsyncPage(Generic[ItemT]):
+    """`SyncPage` for asyncio: `await page.get_next_page()`, `async for item in page`."""
+
+    def __init__(self, answer: Any, fetch: Callable[[str], Awaitable[Any]]) -> None:
+        self._answer, self._fetch = answer, fetch
+        self.items: list[ItemT] = answer.items
+        self.next_page_token: str | None = _next_token(answer)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(items={len(self.items)}, next_page_token={self.next_page_token!r})"
+
+    def has_next_page(self) -> bool:
+        return self.next_page_token is not None
+
+    async def get_next_page(self) -> AsyncPage[ItemT]:
+        if self.next_page_token is None:
+            raise ValueError("this is the last page")
+        return AsyncPage(await self._fetch(self.next_page_token), self._fetch)
+
+    async def iter_pages(self) -> AsyncIterator[AsyncPage[ItemT]]:
+        page: AsyncPage[ItemT] = self
+        seen: set[str] = set()
+        while True:
+            yield page
+            token = page.next_page_token
+            if token is None:
+                return
+            if token in seen:
+                raise PageRepeatedError(f"the list answered page token {token[:16]}… twice")
+            seen.add(token)
+            page = await page.get_next_page()
+
+    async def __aiter__(self) -> AsyncIterator[ItemT]:
+        async for page in self.iter_pages():
+            for item in page.items:
+                yield item
+
+
+class AsyncPager(Generic[ItemT]):
+    """What an async list method returns: `await` it for the first page, or `async for` every item."""
+
+    def __init__(self, first: Callable[[], Awaitable[AsyncPage[ItemT]]]) -> None:
+        self._first = first
+
+    def __await__(self) -> Generator[Any, None, AsyncPage[ItemT]]:
+        return self._first().__await__()
+
+    async def __aiter__(self) -> AsyncIterator[ItemT]:
+        page = await self._first()
+        async for item in page:
+            yield item
