@@ -3,11 +3,16 @@
 """Contains all the data models used in inputs/outputs"""
 
 from .account import Account
+from .account_event_data import AccountEventData
 from .account_info import AccountInfo
 from .account_resource_metadata import AccountResourceMetadata
 from .account_spec import AccountSpec
 from .api_key import APIKey
+from .api_key_created_event import APIKeyCreatedEvent
+from .api_key_event_data import APIKeyEventData
 from .api_key_info import APIKeyInfo
+from .api_key_revoked_event import APIKeyRevokedEvent
+from .api_key_rotated_event import APIKeyRotatedEvent
 from .api_key_spec import APIKeySpec
 from .api_key_spec_with_token import APIKeySpecWithToken
 from .api_key_with_token import APIKeyWithToken
@@ -41,17 +46,26 @@ from .update_api_key_request import UpdateAPIKeyRequest
 from .update_service_account_credential_request import UpdateServiceAccountCredentialRequest
 from .update_service_account_request import UpdateServiceAccountRequest
 from .update_workspace_request import UpdateWorkspaceRequest
+from .webhook_event import WebhookEvent
+from .webhook_event_data import WebhookEventData
+from .webhook_event_type import WebhookEventType
+from .webhook_secret_rotated_event import WebhookSecretRotatedEvent
 from .workspace import Workspace
 from .workspace_spec import WorkspaceSpec
 from .workspace_status import WorkspaceStatus
 
 __all__ = (
     "Account",
+    "AccountEventData",
     "AccountInfo",
     "AccountResourceMetadata",
     "AccountSpec",
     "APIKey",
+    "APIKeyCreatedEvent",
+    "APIKeyEventData",
     "APIKeyInfo",
+    "APIKeyRevokedEvent",
+    "APIKeyRotatedEvent",
     "APIKeySpec",
     "APIKeySpecWithToken",
     "APIKeyWithToken",
@@ -85,6 +99,10 @@ __all__ = (
     "UpdateServiceAccountCredentialRequest",
     "UpdateServiceAccountRequest",
     "UpdateWorkspaceRequest",
+    "WebhookEvent",
+    "WebhookEventData",
+    "WebhookEventType",
+    "WebhookSecretRotatedEvent",
     "Workspace",
     "WorkspaceSpec",
     "WorkspaceStatus",
