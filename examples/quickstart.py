@@ -1,4 +1,5 @@
-"""Quick start: API keys with the Cadenya SDK, in the sync and asyncio call styles.
+"""Quick start: API keys with the Cadenya SDK, first with the resource client, then with the per-operation
+functions beneath it (the sync and asyncio call styles).
 
 Reads CADENYA_BASE_URL and CADENYA_API_KEY. `make demo` runs it against a fresh local sandbox.
 """
@@ -8,65 +9,51 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from typing import TypeVar
 
-from cadenya import AuthenticatedClient
+import cadenya
+from cadenya import AuthenticatedClient, Cadenya
 from cadenya.api.account import get_account
-from cadenya.api.api_keys import create_api_key, list_api_keys, reveal_api_key, revoke_api_key, rotate_api_key
-from cadenya.models import (
-    Account,
-    APIKeyWithToken,
-    CreateAPIKeyRequest,
-    Error,
-    ListAPIKeysResponse,
-    RevealAPIKeyResponse,
-)
-
-T = TypeVar("T")
+from cadenya.api.api_keys import reveal_api_key, revoke_api_key, rotate_api_key
+from cadenya.models import Account, APIKeyWithToken, Error, RevealAPIKeyResponse
 
 
-def expect(value: object, kind: type[T], doing: str) -> T:
-    """The parsed success model, or exit with the API's Error."""
-    if isinstance(value, kind):
-        return value
-    if isinstance(value, Error):
-        sys.exit(f"{doing} failed: {value.code}: {value.message}")
-    sys.exit(f"{doing} gave an unexpected answer: {value!r}")
-
-
-def sync_part(base_url: str, api_key: str) -> APIKeyWithToken:
-    with AuthenticatedClient(base_url=base_url, token=api_key) as client:
-        account = expect(get_account.sync(client=client), Account, "getAccount")
+def with_resources() -> APIKeyWithToken:
+    """The resource client: keyword arguments in, models out, errors raised, lists paged for you."""
+    with Cadenya() as client:  # $CADENYA_API_KEY, $CADENYA_BASE_URL
+        account = client.account.get()
+        if not isinstance(account, Account):  # an API key gets the full Account, a session token the short one
+            sys.exit("getAccount answered the session shape to an API key")
         print(f"signed in to account {account.metadata.name!r} ({account.metadata.id})")
 
-        created = expect(
-            create_api_key.sync(client=client, body=CreateAPIKeyRequest(name="quickstart", revealable=True)),
-            APIKeyWithToken,
-            "createApiKey",
-        )
+        created = client.api_keys.create(name="quickstart", revealable=True, labels={"purpose": "demo"})
         print(f"created key {created.metadata.id}; its token is shown once: {created.spec.token[:12]}…")
 
-        response = list_api_keys.sync_detailed(client=client, page_size=10)
-        page = expect(response.parsed, ListAPIKeysResponse, "listApiKeys")
-        print(f"listed {len(page.items)} active keys (HTTP {response.status_code}):")
-        for key in page.items:
+        keys = list(client.api_keys.list(page_size=10))  # every page, fetched as needed
+        print(f"listed {len(keys)} active keys:")
+        for key in keys:
             print(f"  - {key.metadata.id}  {key.metadata.name}")
+
+        try:
+            client.api_keys.get("apikey_does_not_exist")
+        except cadenya.NotFoundError as error:
+            print(f"a key that does not exist: {error.status_code} {error.code}")
         return created
 
 
-async def async_part(base_url: str, api_key: str, created: APIKeyWithToken) -> None:
-    async with AuthenticatedClient(base_url=base_url, token=api_key) as client:
-        revealed = expect(
-            await reveal_api_key.asyncio(created.metadata.id, client=client), RevealAPIKeyResponse, "reveal"
-        )
+async def with_functions(created: APIKeyWithToken) -> None:
+    """The layer beneath: one module per operation, four call styles, `Response[Model | Error]`."""
+    async with AuthenticatedClient() as client:
+        revealed = await reveal_api_key.asyncio(created.metadata.id, client=client)
+        if not isinstance(revealed, RevealAPIKeyResponse):
+            sys.exit(f"reveal failed: {revealed!r}")
         print(f"revealed the token again (async): matches = {revealed.token == created.spec.token}")
 
-        rotated = expect(
-            await rotate_api_key.asyncio(created.metadata.id, client=client), APIKeyWithToken, "rotateApiKey"
-        )
-        print(f"rotated the key (async): new token {str(rotated.spec.token)[:12]}…, the old one is now dead")
+        rotated = await rotate_api_key.asyncio(created.metadata.id, client=client)
+        if not isinstance(rotated, APIKeyWithToken):
+            sys.exit(f"rotate failed: {rotated!r}")
+        print(f"rotated the key (async): new token {rotated.spec.token[:12]}…, the old one is now dead")
 
-        async with AuthenticatedClient(base_url=base_url, token=str(created.spec.token)) as old_client:
+        async with AuthenticatedClient(token=created.spec.token) as old_client:
             answer = await get_account.asyncio_detailed(client=old_client)
         if isinstance(answer.parsed, Error):
             print(
@@ -78,12 +65,10 @@ async def async_part(base_url: str, api_key: str, created: APIKeyWithToken) -> N
 
 
 def main() -> None:
-    base_url = os.environ.get("CADENYA_BASE_URL", "https://api.cadenya.com")
-    api_key = os.environ.get("CADENYA_API_KEY")
-    if not api_key:
+    if not os.environ.get("CADENYA_API_KEY"):
         sys.exit("set CADENYA_API_KEY (and CADENYA_BASE_URL for a sandbox)")
-    created = sync_part(base_url, api_key)
-    asyncio.run(async_part(base_url, api_key, created))
+    created = with_resources()
+    asyncio.run(with_functions(created))
 
 
 if __name__ == "__main__":
