@@ -310,3 +310,19 @@ def test_the_package_is_discoverable() -> None:
     doc = cadenya.__doc__ or ""
     assert "Cadenya()" in doc and "cadenya.api.api_keys.create_api_key" in doc
     assert "api_keys:" in (Cadenya.__doc__ or "")
+
+
+def test_with_options_token_sends_the_new_token_over_the_same_connections() -> None:
+    """After rotating its own key, a program goes on with `with_options(token=...)`; the original is unchanged."""
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers["authorization"])
+        return httpx.Response(200, json=KEY)
+
+    client = _client(handler)
+    renewed = client.with_options(token="cad_key_" + "n" * 36)
+    renewed.api_keys.get("apikey_1")
+    client.api_keys.get("apikey_1")
+    assert seen == ["Bearer cad_key_" + "n" * 36, f"Bearer {TOKEN}"]
+    assert renewed.client.get_httpx_client() is client.client.get_httpx_client()

@@ -180,9 +180,17 @@ class AuthenticatedClient:
         copy._client, copy._async_client = self._client, self._async_client
         return copy
 
-    def with_options(self, *, timeout: httpx.Timeout | float | None = None, max_retries: int | None = None) -> Self:
-        """A client sharing this one's connections, with another timeout and/or retry budget (e.g. for one call)."""
+    def with_options(
+        self,
+        *,
+        token: str | None = None,
+        timeout: httpx.Timeout | float | None = None,
+        max_retries: int | None = None,
+    ) -> Self:
+        """A client sharing this one's connections, with another token (after rotating your own key, say),
+        timeout or retry budget (e.g. for one call)."""
         return self._evolve(
+            token=self.token if token is None else token,
             timeout=self.timeout if timeout is None else timeout,
             max_retries=self.max_retries if max_retries is None else max_retries,
         )
