@@ -321,8 +321,9 @@ def test_with_options_token_sends_the_new_token_over_the_same_connections() -> N
         return httpx.Response(200, json=KEY)
 
     client = _client(handler)
+    client.api_keys.get("apikey_1")
     renewed = client.with_options(token="cad_key_" + "n" * 36)
     renewed.api_keys.get("apikey_1")
     client.api_keys.get("apikey_1")
-    assert seen == ["Bearer cad_key_" + "n" * 36, f"Bearer {TOKEN}"]
+    assert seen == [f"Bearer {TOKEN}", "Bearer cad_key_" + "n" * 36, f"Bearer {TOKEN}"]
     assert renewed.client.get_httpx_client() is client.client.get_httpx_client()
