@@ -45,6 +45,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_401
 
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
     if response.status_code == 409:
         response_409 = Error.from_dict(response.json())
 
@@ -80,7 +85,8 @@ def sync_detailed(
     Replaces the secret that signs the account's webhook events with a new `wh_...` secret, returned in
     `info.webhookEventsHmacSecret`. Events are signed with the new secret from then on; the old one
     signs
-    nothing more.
+    nothing more. Requires the account's administrator (the system key); any other key gets 403
+    `account_admin_required`.
 
     Args:
         client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
@@ -119,7 +125,8 @@ def sync(
     Replaces the secret that signs the account's webhook events with a new `wh_...` secret, returned in
     `info.webhookEventsHmacSecret`. Events are signed with the new secret from then on; the old one
     signs
-    nothing more.
+    nothing more. Requires the account's administrator (the system key); any other key gets 403
+    `account_admin_required`.
 
     Args:
         client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
@@ -155,7 +162,8 @@ async def asyncio_detailed(
     Replaces the secret that signs the account's webhook events with a new `wh_...` secret, returned in
     `info.webhookEventsHmacSecret`. Events are signed with the new secret from then on; the old one
     signs
-    nothing more.
+    nothing more. Requires the account's administrator (the system key); any other key gets 403
+    `account_admin_required`.
 
     Args:
         client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
@@ -194,7 +202,8 @@ async def asyncio(
     Replaces the secret that signs the account's webhook events with a new `wh_...` secret, returned in
     `info.webhookEventsHmacSecret`. Events are signed with the new secret from then on; the old one
     signs
-    nothing more.
+    nothing more. Requires the account's administrator (the system key); any other key gets 403
+    `account_admin_required`.
 
     Args:
         client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.

@@ -61,10 +61,25 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_404
 
+    if response.status_code == 408:
+        response_408 = Error.from_dict(response.json())
+
+        return response_408
+
     if response.status_code == 409:
         response_409 = Error.from_dict(response.json())
 
         return response_409
+
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Error.from_dict(response.json())
+
+        return response_415
 
     if response.status_code == 422:
         response_422 = Error.from_dict(response.json())
@@ -102,7 +117,9 @@ def sync_detailed(
     Issues a new API key. The plaintext token is in `spec.token` of this answer and nowhere else, ever,
     unless the key is created `revealable`. An account holds at most 50 active keys; creating one more
     fails with the code `api_key_limit_reached`. `workspaceIds` grants the new key access to those
-    workspaces at once.
+    workspaces at once; each must be one the calling key reaches (403 `permission_denied` otherwise), so
+    a
+    new key never reaches more than its creator. Any API key may create keys.
 
     Args:
         client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
@@ -144,7 +161,9 @@ def sync(
     Issues a new API key. The plaintext token is in `spec.token` of this answer and nowhere else, ever,
     unless the key is created `revealable`. An account holds at most 50 active keys; creating one more
     fails with the code `api_key_limit_reached`. `workspaceIds` grants the new key access to those
-    workspaces at once.
+    workspaces at once; each must be one the calling key reaches (403 `permission_denied` otherwise), so
+    a
+    new key never reaches more than its creator. Any API key may create keys.
 
     Args:
         client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
@@ -183,7 +202,9 @@ async def asyncio_detailed(
     Issues a new API key. The plaintext token is in `spec.token` of this answer and nowhere else, ever,
     unless the key is created `revealable`. An account holds at most 50 active keys; creating one more
     fails with the code `api_key_limit_reached`. `workspaceIds` grants the new key access to those
-    workspaces at once.
+    workspaces at once; each must be one the calling key reaches (403 `permission_denied` otherwise), so
+    a
+    new key never reaches more than its creator. Any API key may create keys.
 
     Args:
         client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
@@ -225,7 +246,9 @@ async def asyncio(
     Issues a new API key. The plaintext token is in `spec.token` of this answer and nowhere else, ever,
     unless the key is created `revealable`. An account holds at most 50 active keys; creating one more
     fails with the code `api_key_limit_reached`. `workspaceIds` grants the new key access to those
-    workspaces at once.
+    workspaces at once; each must be one the calling key reaches (403 `permission_denied` otherwise), so
+    a
+    new key never reaches more than its creator. Any API key may create keys.
 
     Args:
         client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.

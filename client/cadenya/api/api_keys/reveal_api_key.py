@@ -51,6 +51,11 @@ def _parse_response(
 
         return response_401
 
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
     if response.status_code == 404:
         response_404 = Error.from_dict(response.json())
 
@@ -93,7 +98,11 @@ def sync_detailed(
 
     Decrypts and returns the key's current plaintext token. Only keys created with `revealable: true`
     can be revealed (`info.revealAvailable`); any other key answers with the code `reveal_unavailable`,
-    and a revoked key with `api_key_revoked`.
+    and a revoked key with `api_key_revoked`. Acting on a key requires a caller
+    that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+    the
+    system key requires the system key itself (403 `account_admin_required`). A key may always act on
+    itself.
 
     Args:
         api_key_id (str): The API key's id (`apikey_...`).
@@ -134,7 +143,11 @@ def sync(
 
     Decrypts and returns the key's current plaintext token. Only keys created with `revealable: true`
     can be revealed (`info.revealAvailable`); any other key answers with the code `reveal_unavailable`,
-    and a revoked key with `api_key_revoked`.
+    and a revoked key with `api_key_revoked`. Acting on a key requires a caller
+    that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+    the
+    system key requires the system key itself (403 `account_admin_required`). A key may always act on
+    itself.
 
     Args:
         api_key_id (str): The API key's id (`apikey_...`).
@@ -172,7 +185,11 @@ async def asyncio_detailed(
 
     Decrypts and returns the key's current plaintext token. Only keys created with `revealable: true`
     can be revealed (`info.revealAvailable`); any other key answers with the code `reveal_unavailable`,
-    and a revoked key with `api_key_revoked`.
+    and a revoked key with `api_key_revoked`. Acting on a key requires a caller
+    that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+    the
+    system key requires the system key itself (403 `account_admin_required`). A key may always act on
+    itself.
 
     Args:
         api_key_id (str): The API key's id (`apikey_...`).
@@ -213,7 +230,11 @@ async def asyncio(
 
     Decrypts and returns the key's current plaintext token. Only keys created with `revealable: true`
     can be revealed (`info.revealAvailable`); any other key answers with the code `reveal_unavailable`,
-    and a revoked key with `api_key_revoked`.
+    and a revoked key with `api_key_revoked`. Acting on a key requires a caller
+    that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+    the
+    system key requires the system key itself (403 `account_admin_required`). A key may always act on
+    itself.
 
     Args:
         api_key_id (str): The API key's id (`apikey_...`).

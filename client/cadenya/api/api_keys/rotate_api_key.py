@@ -49,6 +49,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_401
 
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
     if response.status_code == 404:
         response_404 = Error.from_dict(response.json())
 
@@ -88,7 +93,12 @@ def sync_detailed(
     """Rotate an API key
 
     Replaces the key's token with a new one, returned in `spec.token` of this answer only. The old token
-    stops working at once. System keys can be rotated; a revoked key cannot (`api_key_revoked`).
+    stops working at once. System keys can be rotated; a revoked key cannot (`api_key_revoked`). Acting
+    on a key requires a caller
+    that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+    the
+    system key requires the system key itself (403 `account_admin_required`). A key may always act on
+    itself.
 
     Args:
         api_key_id (str): The API key's id (`apikey_...`).
@@ -128,7 +138,12 @@ def sync(
     """Rotate an API key
 
     Replaces the key's token with a new one, returned in `spec.token` of this answer only. The old token
-    stops working at once. System keys can be rotated; a revoked key cannot (`api_key_revoked`).
+    stops working at once. System keys can be rotated; a revoked key cannot (`api_key_revoked`). Acting
+    on a key requires a caller
+    that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+    the
+    system key requires the system key itself (403 `account_admin_required`). A key may always act on
+    itself.
 
     Args:
         api_key_id (str): The API key's id (`apikey_...`).
@@ -165,7 +180,12 @@ async def asyncio_detailed(
     """Rotate an API key
 
     Replaces the key's token with a new one, returned in `spec.token` of this answer only. The old token
-    stops working at once. System keys can be rotated; a revoked key cannot (`api_key_revoked`).
+    stops working at once. System keys can be rotated; a revoked key cannot (`api_key_revoked`). Acting
+    on a key requires a caller
+    that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+    the
+    system key requires the system key itself (403 `account_admin_required`). A key may always act on
+    itself.
 
     Args:
         api_key_id (str): The API key's id (`apikey_...`).
@@ -205,7 +225,12 @@ async def asyncio(
     """Rotate an API key
 
     Replaces the key's token with a new one, returned in `spec.token` of this answer only. The old token
-    stops working at once. System keys can be rotated; a revoked key cannot (`api_key_revoked`).
+    stops working at once. System keys can be rotated; a revoked key cannot (`api_key_revoked`). Acting
+    on a key requires a caller
+    that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+    the
+    system key requires the system key itself (403 `account_admin_required`). A key may always act on
+    itself.
 
     Args:
         api_key_id (str): The API key's id (`apikey_...`).

@@ -55,15 +55,35 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_401
 
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
     if response.status_code == 404:
         response_404 = Error.from_dict(response.json())
 
         return response_404
 
+    if response.status_code == 408:
+        response_408 = Error.from_dict(response.json())
+
+        return response_408
+
     if response.status_code == 409:
         response_409 = Error.from_dict(response.json())
 
         return response_409
+
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Error.from_dict(response.json())
+
+        return response_415
 
     if response.status_code == 422:
         response_422 = Error.from_dict(response.json())
@@ -102,7 +122,10 @@ def sync_detailed(
     """Create a service account
 
     Creates a service account in the organization, a non-human principal that authenticates with client
-    credentials.
+    credentials. Service accounts and their credentials are
+    organization-level principals: creating, changing and deleting them requires the account's
+    administrator
+    (the system key); any other key gets 403 `account_admin_required`.
 
     Args:
         organization_id (str): The organization, which is the calling account's id (`acct_...`);
@@ -146,7 +169,10 @@ def sync(
     """Create a service account
 
     Creates a service account in the organization, a non-human principal that authenticates with client
-    credentials.
+    credentials. Service accounts and their credentials are
+    organization-level principals: creating, changing and deleting them requires the account's
+    administrator
+    (the system key); any other key gets 403 `account_admin_required`.
 
     Args:
         organization_id (str): The organization, which is the calling account's id (`acct_...`);
@@ -187,7 +213,10 @@ async def asyncio_detailed(
     """Create a service account
 
     Creates a service account in the organization, a non-human principal that authenticates with client
-    credentials.
+    credentials. Service accounts and their credentials are
+    organization-level principals: creating, changing and deleting them requires the account's
+    administrator
+    (the system key); any other key gets 403 `account_admin_required`.
 
     Args:
         organization_id (str): The organization, which is the calling account's id (`acct_...`);
@@ -231,7 +260,10 @@ async def asyncio(
     """Create a service account
 
     Creates a service account in the organization, a non-human principal that authenticates with client
-    credentials.
+    credentials. Service accounts and their credentials are
+    organization-level principals: creating, changing and deleting them requires the account's
+    administrator
+    (the system key); any other key gets 403 `account_admin_required`.
 
     Args:
         organization_id (str): The organization, which is the calling account's id (`acct_...`);

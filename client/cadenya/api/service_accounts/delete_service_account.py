@@ -38,6 +38,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_401
 
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
     if response.status_code == 404:
         response_404 = Error.from_dict(response.json())
 
@@ -71,7 +76,11 @@ def sync_detailed(
 ) -> Response[Any | Error]:
     """Delete a service account
 
-    Deletes the service account together with all of its credentials.
+    Deletes the service account together with all of its credentials. Service accounts and their
+    credentials are
+    organization-level principals: creating, changing and deleting them requires the account's
+    administrator
+    (the system key); any other key gets 403 `account_admin_required`.
 
     Args:
         organization_id (str): The organization, which is the calling account's id (`acct_...`);
@@ -107,7 +116,11 @@ def sync(
 ) -> Any | Error | None:
     """Delete a service account
 
-    Deletes the service account together with all of its credentials.
+    Deletes the service account together with all of its credentials. Service accounts and their
+    credentials are
+    organization-level principals: creating, changing and deleting them requires the account's
+    administrator
+    (the system key); any other key gets 403 `account_admin_required`.
 
     Args:
         organization_id (str): The organization, which is the calling account's id (`acct_...`);
@@ -140,7 +153,11 @@ async def asyncio_detailed(
 ) -> Response[Any | Error]:
     """Delete a service account
 
-    Deletes the service account together with all of its credentials.
+    Deletes the service account together with all of its credentials. Service accounts and their
+    credentials are
+    organization-level principals: creating, changing and deleting them requires the account's
+    administrator
+    (the system key); any other key gets 403 `account_admin_required`.
 
     Args:
         organization_id (str): The organization, which is the calling account's id (`acct_...`);
@@ -176,7 +193,11 @@ async def asyncio(
 ) -> Any | Error | None:
     """Delete a service account
 
-    Deletes the service account together with all of its credentials.
+    Deletes the service account together with all of its credentials. Service accounts and their
+    credentials are
+    organization-level principals: creating, changing and deleting them requires the account's
+    administrator
+    (the system key); any other key gets 403 `account_admin_required`.
 
     Args:
         organization_id (str): The organization, which is the calling account's id (`acct_...`);

@@ -40,6 +40,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_401
 
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
     if response.status_code == 404:
         response_404 = Error.from_dict(response.json())
 
@@ -76,7 +81,11 @@ def sync_detailed(
 ) -> Response[Any | Error]:
     """Delete a service account credential
 
-    Deletes the credential; its client id and secret authenticate nothing from then on.
+    Deletes the credential; its client id and secret authenticate nothing from then on. Service accounts
+    and their credentials are
+    organization-level principals: creating, changing and deleting them requires the account's
+    administrator
+    (the system key); any other key gets 403 `account_admin_required`.
 
     Args:
         organization_id (str): The organization, which is the calling account's id (`acct_...`);
@@ -115,7 +124,11 @@ def sync(
 ) -> Any | Error | None:
     """Delete a service account credential
 
-    Deletes the credential; its client id and secret authenticate nothing from then on.
+    Deletes the credential; its client id and secret authenticate nothing from then on. Service accounts
+    and their credentials are
+    organization-level principals: creating, changing and deleting them requires the account's
+    administrator
+    (the system key); any other key gets 403 `account_admin_required`.
 
     Args:
         organization_id (str): The organization, which is the calling account's id (`acct_...`);
@@ -151,7 +164,11 @@ async def asyncio_detailed(
 ) -> Response[Any | Error]:
     """Delete a service account credential
 
-    Deletes the credential; its client id and secret authenticate nothing from then on.
+    Deletes the credential; its client id and secret authenticate nothing from then on. Service accounts
+    and their credentials are
+    organization-level principals: creating, changing and deleting them requires the account's
+    administrator
+    (the system key); any other key gets 403 `account_admin_required`.
 
     Args:
         organization_id (str): The organization, which is the calling account's id (`acct_...`);
@@ -190,7 +207,11 @@ async def asyncio(
 ) -> Any | Error | None:
     """Delete a service account credential
 
-    Deletes the credential; its client id and secret authenticate nothing from then on.
+    Deletes the credential; its client id and secret authenticate nothing from then on. Service accounts
+    and their credentials are
+    organization-level principals: creating, changing and deleting them requires the account's
+    administrator
+    (the system key); any other key gets 403 `account_admin_required`.
 
     Args:
         organization_id (str): The organization, which is the calling account's id (`acct_...`);

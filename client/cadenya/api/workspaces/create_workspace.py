@@ -51,10 +51,25 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_401
 
+    if response.status_code == 408:
+        response_408 = Error.from_dict(response.json())
+
+        return response_408
+
     if response.status_code == 409:
         response_409 = Error.from_dict(response.json())
 
         return response_409
+
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Error.from_dict(response.json())
+
+        return response_415
 
     if response.status_code == 422:
         response_422 = Error.from_dict(response.json())
@@ -89,7 +104,11 @@ def sync_detailed(
 ) -> Response[Error | Workspace]:
     """Create a workspace
 
-    Creates a workspace in the account. A new workspace is `STATUS_ENABLED`.
+    Creates a workspace in the account. A new workspace is `STATUS_ENABLED`. Any API key may create one;
+    a
+    key other than the system key is granted the new workspace (it did not exist, so nothing that
+    existed
+    is obtained).
 
     Args:
         client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
@@ -128,7 +147,11 @@ def sync(
 ) -> Error | Workspace | None:
     """Create a workspace
 
-    Creates a workspace in the account. A new workspace is `STATUS_ENABLED`.
+    Creates a workspace in the account. A new workspace is `STATUS_ENABLED`. Any API key may create one;
+    a
+    key other than the system key is granted the new workspace (it did not exist, so nothing that
+    existed
+    is obtained).
 
     Args:
         client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
@@ -164,7 +187,11 @@ async def asyncio_detailed(
 ) -> Response[Error | Workspace]:
     """Create a workspace
 
-    Creates a workspace in the account. A new workspace is `STATUS_ENABLED`.
+    Creates a workspace in the account. A new workspace is `STATUS_ENABLED`. Any API key may create one;
+    a
+    key other than the system key is granted the new workspace (it did not exist, so nothing that
+    existed
+    is obtained).
 
     Args:
         client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
@@ -203,7 +230,11 @@ async def asyncio(
 ) -> Error | Workspace | None:
     """Create a workspace
 
-    Creates a workspace in the account. A new workspace is `STATUS_ENABLED`.
+    Creates a workspace in the account. A new workspace is `STATUS_ENABLED`. Any API key may create one;
+    a
+    key other than the system key is granted the new workspace (it did not exist, so nothing that
+    existed
+    is obtained).
 
     Args:
         client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
