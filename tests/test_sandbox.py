@@ -480,14 +480,17 @@ def _keys_page(base_url: str, token: str, **params: Any) -> httpx.Response:
 def test_a_page_token_altered_anywhere_is_refused(sandbox: SandboxServer, account: dict[str, str]) -> None:
     """Changing any one character of a page token gives 400 invalid_argument, never another page."""
     caller = Caller(sandbox.base_url, account["apiKey"], "sync")
-    for index in range(2):
+    for index in range(3):
         assert caller(create_api_key, body=CreateAPIKeyRequest(name=f"k{index}")).status_code == 201
-    token = _keys_page(sandbox.base_url, account["apiKey"], pageSize=1).json()["nextPageToken"]
-    assert _keys_page(sandbox.base_url, account["apiKey"], pageSize=1, pageToken=token).status_code == 200
-    for position in range(0, len(token), 7):
-        altered = token[:position] + ("A" if token[position] != "A" else "B") + token[position + 1 :]
-        answer = _keys_page(sandbox.base_url, account["apiKey"], pageSize=1, pageToken=altered)
-        assert (answer.status_code, answer.json()["code"]) == (400, "invalid_argument"), position
+    with httpx.Client(base_url=sandbox.base_url, headers=_headers(account)) as client:
+        token = client.get("/v1/api-keys", params={"pageSize": 1}).json()["nextPageToken"]
+        assert client.get("/v1/api-keys", params={"pageSize": 1, "pageToken": token}).status_code == 200
+        statuses = {
+            position: client.get("/v1/api-keys", params={"pageSize": 1, "pageToken": altered}).status_code
+            for position in range(len(token))
+            for altered in [token[:position] + ("1" if token[position] != "1" else "2") + token[position + 1 :]]
+        }
+    assert {position: status for position, status in statuses.items() if status != 400} == {}
 
 
 def test_a_page_token_of_another_account_is_refused(sandbox: SandboxServer, account: dict[str, str]) -> None:

@@ -93,8 +93,9 @@ def sync_detailed(
         idempotency_key (str | Unset): Makes the POST safe to repeat. The first answer for a key
             is kept for 24 hours: the same key with the same request replays it (with `Idempotent-
             Replayed: true`) and changes nothing; the same key with a different request is a 409
-            `idempotency_key_reused`. The SDK sends a fresh key on every call and reuses it on that
-            call's retries.
+            `idempotency_key_reused`. Answers are kept per API key: another key that sends the same
+            `Idempotency-Key` makes a request of its own. The SDK sends a fresh key on every call and
+            reuses it on that call's retries.
 
     Raises:
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
@@ -133,8 +134,9 @@ def sync(
         idempotency_key (str | Unset): Makes the POST safe to repeat. The first answer for a key
             is kept for 24 hours: the same key with the same request replays it (with `Idempotent-
             Replayed: true`) and changes nothing; the same key with a different request is a 409
-            `idempotency_key_reused`. The SDK sends a fresh key on every call and reuses it on that
-            call's retries.
+            `idempotency_key_reused`. Answers are kept per API key: another key that sends the same
+            `Idempotency-Key` makes a request of its own. The SDK sends a fresh key on every call and
+            reuses it on that call's retries.
 
     Raises:
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
@@ -170,8 +172,9 @@ async def asyncio_detailed(
         idempotency_key (str | Unset): Makes the POST safe to repeat. The first answer for a key
             is kept for 24 hours: the same key with the same request replays it (with `Idempotent-
             Replayed: true`) and changes nothing; the same key with a different request is a 409
-            `idempotency_key_reused`. The SDK sends a fresh key on every call and reuses it on that
-            call's retries.
+            `idempotency_key_reused`. Answers are kept per API key: another key that sends the same
+            `Idempotency-Key` makes a request of its own. The SDK sends a fresh key on every call and
+            reuses it on that call's retries.
 
     Raises:
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
@@ -210,8 +213,9 @@ async def asyncio(
         idempotency_key (str | Unset): Makes the POST safe to repeat. The first answer for a key
             is kept for 24 hours: the same key with the same request replays it (with `Idempotent-
             Replayed: true`) and changes nothing; the same key with a different request is a 409
-            `idempotency_key_reused`. The SDK sends a fresh key on every call and reuses it on that
-            call's retries.
+            `idempotency_key_reused`. Answers are kept per API key: another key that sends the same
+            `Idempotency-Key` makes a request of its own. The SDK sends a fresh key on every call and
+            reuses it on that call's retries.
 
     Raises:
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
