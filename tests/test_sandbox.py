@@ -555,3 +555,14 @@ def test_a_webhook_secret_stored_in_plain_text_is_sealed_at_start(tmp_path: Path
 
     assert asyncio.run(read()).json()["info"]["webhookEventsHmacSecret"] == legacy
     assert legacy.removeprefix("wh_") not in dump
+
+
+def test_a_refusal_names_the_limit_without_repeating_the_value(sandbox: SandboxServer, account: dict[str, str]) -> None:
+    """A 2,001-character description gets a short message naming the 2,000 limit, not the text sent."""
+    response = httpx.patch(
+        f"{sandbox.base_url}/v1/account", json={"description": "x" * 2001}, headers=_headers(account)
+    )
+    error = Error.from_dict(response.json())
+    assert (response.status_code, error.code) == (422, "invalid_argument")
+    assert "longer than 2000 characters" in error.message
+    assert "x" * 50 not in response.text

@@ -6,11 +6,13 @@ import asyncio
 import hashlib
 import json
 import logging
+import re
 import secrets
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import accumulate, repeat
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import _secrets
 from ._faults import FaultMiddleware
-from ._spec import Operation, ParameterError, Spec, first_error
+from ._spec import Operation, ParameterError, Spec, describe, describe_safely, first_error
 from ._store import BUSY_TIMEOUT, Busy, Store, now, timestamp
 from ._webhooks import WebhookSender
 
@@ -140,18 +142,15 @@ def _unique_names(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return found
 
 
-def _nesting_exceeds(value: Any, limit: int) -> bool:
-    """Whether arrays and objects nest deeper than `limit` in `value` (without recursion)."""
-    pending: list[tuple[Any, int]] = [(value, 1)]
-    while pending:
-        item, depth = pending.pop()
-        children = item.values() if isinstance(item, dict) else item
-        for child in children:
-            if isinstance(child, dict | list):
-                if depth + 1 > limit:
-                    return True
-                pending.append((child, depth + 1))
-    return False
+_JSON_STRING = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"')
+_NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in b"[]{}")
+_BRACKET_STEPS = bytes.maketrans(b"[{]}", b"\x02\x02\x00\x00")
+
+
+def _nesting(raw: bytes) -> int:
+    """How deeply arrays and objects nest in `raw`, a valid JSON text: its brackets outside strings, counted."""
+    brackets = _JSON_STRING.sub(b"", raw).translate(_BRACKET_STEPS, _NOT_BRACKETS)
+    return max(accumulate(map(int.__sub__, brackets, repeat(1))), default=0)
 
 
 def parse_json(raw: bytes) -> Any:
@@ -167,7 +166,7 @@ def parse_json(raw: bytes) -> Any:
         raise _Malformed(f"it nests arrays or objects deeper than {MAX_JSON_DEPTH} levels") from None
     except json.JSONDecodeError as error:
         raise _Malformed(f"{error.msg} at line {error.lineno} column {error.colno}") from None
-    if isinstance(body, dict | list) and _nesting_exceeds(body, MAX_JSON_DEPTH):
+    if _nesting(raw) > MAX_JSON_DEPTH:
         raise _Malformed(f"it nests arrays or objects deeper than {MAX_JSON_DEPTH} levels")
     try:
         _render(body)
@@ -337,7 +336,7 @@ class Dispatcher:
                     continue
             value = parameter.coerce(raw)
             if self.validate and (violation := first_error(parameter.validator, value)) is not None:
-                raise ParameterError(parameter.name, violation.message, parameter.location)
+                raise ParameterError(parameter.name, describe(violation), parameter.location)
             if parameter.location != "header":
                 (path if parameter.location == "path" else query)[parameter.name] = value
         return path, query
@@ -364,11 +363,12 @@ class Dispatcher:
             ) from None
         if self.validate and (violation := first_error(op.body_validator, body)) is not None:
             location = "/".join(str(part) for part in violation.absolute_path) or "body"
+            reason = describe(violation)
             raise ApiError(
                 op.validation_status(body=True),
                 "invalid_argument",
-                f"The request body does not fit {op.operation_id}: {violation.message}",
-                [{"field": location, "reason": violation.message}],
+                f"The request body does not fit {op.operation_id}: {location}: {reason}",
+                [{"field": location, "reason": reason}],
             )
         return body
 
@@ -516,7 +516,7 @@ def _spec_problem(op: Operation, status: int, payload: Any) -> str:
         return "" if payload is None else "a body was produced for a response that has none"
     violation = first_error(validator, payload)
     if violation is not None:
-        return f"{violation.message} at /{'/'.join(map(str, violation.absolute_path))}"
+        return describe_safely(violation)
     if status >= 400 and payload["code"] not in op.error_codes.get(key, frozenset()):
         return f"error code {payload['code']!r} is not documented for status {key}"
     return ""
