@@ -27,7 +27,7 @@ from cadenya.sandbox import SandboxServer
 from tests.helpers import load_spec, operations, resolve
 from tests.sandbox_support import assert_no_spec_violations
 
-EXAMPLES = 12
+EXAMPLES = 20
 SPEC = load_spec()
 OPERATIONS = {op["operationId"]: (method.upper(), path, op) for method, path, op in operations(SPEC)}
 ERROR = Draft202012Validator(
@@ -148,9 +148,14 @@ def _bodies(op: dict[str, Any]) -> st.SearchStrategy[bytes]:
 
 def _path(path: str, ids: dict[str, list[str]]) -> st.SearchStrategy[str]:
     names = [part[1:-1] for part in path.split("/") if part.startswith("{")]
-    odd = st.text(alphabet=st.characters(exclude_characters="/"), min_size=1, max_size=300)
+    odd = st.text(alphabet=st.characters(codec="utf-8", exclude_characters="/"), min_size=1, max_size=300)
     values = st.fixed_dictionaries({name: st.sampled_from(ids[name]) | odd for name in names})
-    return values.map(lambda chosen: path.format(**{k: urllib.parse.quote(v, safe="") for k, v in chosen.items()}))
+    return values.map(lambda chosen: path.format(**{k: _segment(v) for k, v in chosen.items()}))
+
+
+def _segment(value: str) -> str:
+    """`value` as one path segment, dots included: an unencoded `.` or `..` would be resolved away by the client."""
+    return urllib.parse.quote(value, safe="").replace(".", "%2E")
 
 
 def _query() -> st.SearchStrategy[list[tuple[str, str]]]:
