@@ -45,18 +45,9 @@ BODY_TIMEOUT = 10.0
 class ApiError(Exception):
     """An answer with the spec's Error body; raised anywhere while handling a request."""
 
-    def __init__(
-        self,
-        status: int,
-        code: str,
-        message: str,
-        details: list[dict[str, str]] | None = None,
-        *,
-        headers: dict[str, str] | None = None,
-    ) -> None:
+    def __init__(self, status: int, code: str, message: str, details: list[dict[str, str]] | None = None) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.details = status, code, message, details
-        self.headers = headers or {}
 
     def body(self) -> dict[str, Any]:
         body: dict[str, Any] = {"code": self.code, "message": self.message}
@@ -112,8 +103,7 @@ def _status_headers(status: int) -> dict[str, str]:
 
 
 def error_response(error: ApiError) -> JSONResponse:
-    headers = {**_status_headers(error.status), **error.headers}
-    return JSONResponse(error.body(), status_code=error.status, headers=headers)
+    return JSONResponse(error.body(), status_code=error.status, headers=_status_headers(error.status))
 
 
 def _render(payload: Any) -> bytes:
