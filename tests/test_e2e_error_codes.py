@@ -8,8 +8,10 @@ sandbox fails the run if its log holds such a violation. Together: documented ==
 
 from __future__ import annotations
 
+import json
+import socket
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -41,6 +43,29 @@ class Request:
     content: bytes | None = None
     params: dict[str, Any] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
+    stall: bool = False
+    """Send the headers and half the body, then wait for the answer without sending the rest."""
+
+
+def stalled_exchange(
+    base_url: str, method: str, path: str, headers: Mapping[str, str], body: bytes, timeout: float = 30.0
+) -> httpx.Response:
+    """Send a request whose body stops halfway, over a raw socket, and read the answer until the server closes."""
+    url = httpx.URL(base_url)
+    head = [f"{method} {path} HTTP/1.1", f"Host: {url.host}:{url.port}", f"Content-Length: {len(body)}"]
+    head += [f"{name}: {value}" for name, value in headers.items()]
+    with socket.create_connection((url.host, url.port or 80), timeout=timeout) as connection:
+        connection.sendall("\r\n".join([*head, "", ""]).encode() + body[: len(body) // 2])
+        received = b""
+        while chunk := connection.recv(65536):
+            received += chunk
+    status_line, _, rest = received.partition(b"\r\n")
+    header_block, _, content = rest.partition(b"\r\n\r\n")
+    answer_headers = [
+        (name.strip(), value.strip())
+        for name, _, value in (line.partition(":") for line in header_block.decode("latin-1").split("\r\n"))
+    ]
+    return httpx.Response(int(status_line.split()[1]), headers=answer_headers, content=content)
 
 
 @dataclass
@@ -55,6 +80,10 @@ class World:
 
     def call(self, request: Request) -> httpx.Response:
         headers = {"Authorization": f"Bearer {request.token}", **request.headers}
+        if request.stall:
+            body = json.dumps(request.body).encode()
+            headers["Content-Type"] = "application/json"
+            return stalled_exchange(str(self.http.base_url), request.method, request.path, headers, body)
         if request.body is not None:
             return self.http.request(
                 request.method, request.path, json=request.body, params=request.params, headers=headers
@@ -176,6 +205,32 @@ def _on_key(key: str) -> Callable[[World, str], Request]:
     return build
 
 
+def _as_non_administrator(world: World, operation_id: str) -> Request:
+    """The limited key doing what only the administrator may: account settings, service accounts, the system key."""
+    request = _on_key("system_key")(world, operation_id) if _has_parameter(operation_id, "apiKeyId") else None
+    return replace(request or valid_request(world, operation_id), token=world.limited_token)
+
+
+def _on_a_wider_key(world: World, operation_id: str) -> Request:
+    """The limited key acting on a key that reaches a workspace the limited key does not."""
+    return replace(_on_key("wide_key")(world, operation_id), token=world.limited_token)
+
+
+def _too_large(world: World, operation_id: str) -> Request:
+    return replace(valid_request(world, operation_id), body={"name": "x" * (1 << 20)})
+
+
+def _not_json(world: World, operation_id: str) -> Request:
+    request = valid_request(world, operation_id)
+    content = json.dumps(request.body).encode()
+    return replace(request, body=None, content=content, headers={"Content-Type": "text/plain"})
+
+
+def _slow_body(world: World, operation_id: str) -> Request:
+    fault = f"body-timeout=0.2; id={uuid.uuid4().hex}"
+    return replace(valid_request(world, operation_id), stall=True, headers={"X-Sandbox-Fault": fault})
+
+
 def _limit_reached(world: World, operation_id: str) -> Request:
     return replace(valid_request(world, operation_id), token=world.ids["full_account_token"])
 
@@ -191,12 +246,20 @@ GENERIC: dict[tuple[str, str], Scenario] = {
     ("400", "invalid_argument"): _bad_request,
     ("422", "invalid_argument"): _unprocessable,
     ("409", "idempotency_key_reused"): _idempotency_key_reused,
+    ("403", "account_admin_required"): _as_non_administrator,
+    ("408", "request_timeout"): _slow_body,
+    ("413", "payload_too_large"): _too_large,
+    ("415", "unsupported_media_type"): _not_json,
 }
 # Codes that depend on the state of one resource: (operation, status, code).
 SPECIFIC: dict[tuple[str, str, str], Scenario] = {
     **{
         (op, "403", "permission_denied"): _as_limited(op, workspace="other_workspace")
-        for op in ("getWorkspace", "updateWorkspace", "createApiKey", "grantApiKeyWorkspace")
+        for op in ("getWorkspace", "updateWorkspace", "createApiKey", "grantApiKeyWorkspace", "revokeApiKeyWorkspace")
+    },
+    **{
+        (op, "403", "permission_denied"): _on_a_wider_key
+        for op in ("updateApiKey", "revokeApiKey", "rotateApiKey", "revealApiKey", "listApiKeyWorkspaces")
     },
     **{
         (op, "403", "workspace_archived"): _on_workspace("archived_workspace")
@@ -253,6 +316,8 @@ def world(server: SandboxServer) -> Iterator[World]:
         limited = world.create("/v1/api-keys", {"name": "limited", "workspaceIds": [world.ids["workspaceId"]]})
         world.limited_token = limited["spec"]["token"]
         world.ids["apiKeyId"] = world.create("/v1/api-keys", {"name": "plain"})["metadata"]["id"]
+        wide = {"name": "wide", "workspaceIds": [world.ids["workspaceId"], world.ids["other_workspace"]]}
+        world.ids["wide_key"] = world.create("/v1/api-keys", wide)["metadata"]["id"]
         revoked = world.create("/v1/api-keys", {"name": "revoked", "revealable": True})["metadata"]["id"]
         assert world.call(Request("DELETE", f"/v1/api-keys/{revoked}", world.system_token)).status_code == 204
         world.ids["revoked_key"] = revoked

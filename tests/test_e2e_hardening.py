@@ -7,10 +7,12 @@ receiver on 127.0.0.1 started by these tests.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -38,22 +40,27 @@ STYLES = ["sync", "asyncio"]
 
 
 class Receiver:
-    """A webhook endpoint on loopback that records deliveries and can fail the first few."""
+    """A webhook endpoint on loopback that records deliveries by account and can fail an account's first few.
+
+    Events of earlier tests may still arrive while a test runs (deliveries are retried in the background), so
+    every test looks only at the events of its own account.
+    """
 
     def __init__(self) -> None:
         self.deliveries: list[tuple[dict[str, str], bytes]] = []
-        self.failures_left = 0
-        self.attempts = 0
+        self.failures_left: Counter[str] = Counter()
+        self.attempts: Counter[str] = Counter()
         self.arrived = threading.Condition()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
+                account_id = _account_of(body)
                 with receiver.arrived:
-                    receiver.attempts += 1
-                    if receiver.failures_left > 0:
-                        receiver.failures_left -= 1
+                    receiver.attempts[account_id] += 1
+                    if receiver.failures_left[account_id] > 0:
+                        receiver.failures_left[account_id] -= 1
                         self.send_response(500)
                     else:
                         receiver.deliveries.append((dict(self.headers.items()), body))
@@ -69,14 +76,25 @@ class Receiver:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
-    def wait_for(self, count: int, timeout: float = 15.0) -> list[tuple[dict[str, str], bytes]]:
+    def of(self, account_id: str) -> list[tuple[dict[str, str], bytes]]:
+        """The deliveries of one account's events, in the order they arrived."""
         with self.arrived:
-            self.arrived.wait_for(lambda: len(self.deliveries) >= count, timeout=timeout)
-            return list(self.deliveries)
+            return [(headers, body) for headers, body in self.deliveries if _account_of(body) == account_id]
+
+    def wait_for(self, account_id: str, count: int, timeout: float = 15.0) -> list[tuple[dict[str, str], bytes]]:
+        """Wait until `count` events of the account have arrived (or the timeout), then return them."""
+        with self.arrived:
+            self.arrived.wait_for(lambda: len(self.of(account_id)) >= count, timeout=timeout)
+        return self.of(account_id)
 
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def _account_of(body: bytes) -> str:
+    account_id = json.loads(body).get("data", {}).get("accountId", "")
+    return str(account_id)
 
 
 @pytest.fixture(scope="module")
@@ -218,6 +236,44 @@ def test_the_same_idempotency_key_with_another_body_is_a_conflict(
     assert raised.value.request_id and raised.value.request_id.startswith("req_")
 
 
+def test_an_idempotency_key_replays_only_to_the_key_that_sent_it(server: SandboxServer, tenant: dict[str, str]) -> None:
+    """Another key sending the owner's Idempotency-Key and body gets an answer of its own, never the owner's token."""
+    body = CreateAPIKeyRequest(name="provisioned")
+    with client(server, tenant["apiKey"]) as owner:
+        first = cadenya.unwrap(create_api_key.sync_detailed(client=owner, body=body, idempotency_key="shared"))
+        other = cadenya.unwrap(create_api_key.sync_detailed(client=owner, body=CreateAPIKeyRequest(name="other")))
+    with client(server, str(other.spec.token)) as stranger:
+        second = create_api_key.sync_detailed(client=stranger, body=body, idempotency_key="shared")
+    assert second.status_code == 201
+    assert "Idempotent-Replayed" not in second.headers
+    assert isinstance(second.parsed, APIKeyWithToken)
+    assert second.parsed.metadata.id != first.metadata.id
+    assert second.parsed.spec.token != first.spec.token
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        pytest.param("status=abc", id="status-not-a-number"),
+        pytest.param("status=700", id="status-out-of-range"),
+        pytest.param("status=503; times=many", id="times-not-a-number"),
+        pytest.param("delay=soon", id="delay-not-a-number"),
+        pytest.param("retry-after-date=later", id="date-not-a-number"),
+        pytest.param("explode", id="unknown-option"),
+    ],
+)
+def test_a_fault_header_the_switch_cannot_read_is_a_400(
+    server: SandboxServer, tenant: dict[str, str], fault: str
+) -> None:
+    """The test-only fault switch answers an unreadable X-Sandbox-Fault with the Error body, not a crash."""
+    response = httpx.get(
+        f"{server.base_url}/v1/account",
+        headers={"Authorization": f"Bearer {tenant['apiKey']}", "X-Sandbox-Fault": fault},
+    )
+    assert (response.status_code, response.json()["code"]) == (400, "invalid_argument")
+    assert response.headers["x-request-id"].startswith("req_")
+
+
 @pytest.mark.parametrize("style", STYLES)
 def test_a_retried_create_creates_once(style: str, server: SandboxServer, tenant: dict[str, str]) -> None:
     """A create whose first answer is lost (connection dropped after the write) is retried with its key: one key."""
@@ -289,9 +345,9 @@ def _webhook_secret(api: AuthenticatedClient) -> str:
     return str(account.info.webhook_events_hmac_secret)
 
 
-def _events(receiver: Receiver, secret: str, kinds: set[str], since: int) -> list[dict[str, Any]]:
+def _events(deliveries: list[tuple[dict[str, str], bytes]], secret: str, kinds: set[str]) -> list[dict[str, Any]]:
     verified = []
-    for headers, body in receiver.deliveries[since:]:
+    for headers, body in deliveries:
         try:
             event = webhooks.verify(body, headers, secret)
         except webhooks.WebhookVerificationError:
@@ -305,7 +361,6 @@ def test_webhooks_are_signed_before_and_after_a_secret_rotation(
     server: SandboxServer, tenant: dict[str, str], receiver: Receiver
 ) -> None:
     """Events verify with the secret current when they happened; after rotation the old secret fails."""
-    since = len(receiver.deliveries)
     with client(server, tenant["apiKey"]) as api:
         old_secret = _webhook_secret(api)
         key = cadenya.unwrap(create_api_key.sync_detailed(client=api, body=CreateAPIKeyRequest(name="hooked")))
@@ -313,12 +368,12 @@ def test_webhooks_are_signed_before_and_after_a_secret_rotation(
         new_secret = str(rotated.info.webhook_events_hmac_secret)
         cadenya.unwrap(rotate_api_key.sync_detailed(key.metadata.id, client=api))
         cadenya.unwrap(revoke_api_key.sync_detailed(key.metadata.id, client=api))
-    receiver.wait_for(since + 4)
-    before = _events(receiver, old_secret, {"api_key.created"}, since)
-    after = _events(receiver, new_secret, {"webhook_secret.rotated", "api_key.rotated", "api_key.revoked"}, since)
+    deliveries = receiver.wait_for(tenant["accountId"], 4)
+    before = _events(deliveries, old_secret, {"api_key.created"})
+    after = _events(deliveries, new_secret, {"webhook_secret.rotated", "api_key.rotated", "api_key.revoked"})
     assert [e["data"]["apiKeyId"] for e in before] == [key.metadata.id]
     assert [e["type"] for e in after] == ["webhook_secret.rotated", "api_key.rotated", "api_key.revoked"]
-    assert _events(receiver, old_secret, {"api_key.rotated", "api_key.revoked"}, since) == []
+    assert _events(deliveries, old_secret, {"api_key.rotated", "api_key.revoked"}) == []
     assert all(e["data"]["accountId"] == tenant["accountId"] for e in before + after)
 
 
@@ -326,16 +381,14 @@ def test_failed_webhook_deliveries_are_retried(
     server: SandboxServer, tenant: dict[str, str], receiver: Receiver
 ) -> None:
     """Two failed attempts, then the receiver accepts: the event arrives once, verified."""
-    since, attempts = len(receiver.deliveries), receiver.attempts
     with receiver.arrived:
-        receiver.failures_left = 2
+        receiver.failures_left[tenant["accountId"]] = 2
     with client(server, tenant["apiKey"]) as api:
         secret = _webhook_secret(api)
         key = cadenya.unwrap(create_api_key.sync_detailed(client=api, body=CreateAPIKeyRequest(name="retry-hook")))
-    receiver.wait_for(since + 1)
-    events = _events(receiver, secret, {"api_key.created"}, since)
+    events = _events(receiver.wait_for(tenant["accountId"], 1), secret, {"api_key.created"})
     assert [e["data"]["apiKeyId"] for e in events] == [key.metadata.id]
-    assert receiver.attempts - attempts == 3
+    assert receiver.attempts[tenant["accountId"]] == 3
     assert isinstance(key, APIKeyWithToken)
 
 

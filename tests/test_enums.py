@@ -74,13 +74,15 @@ def status_family(code: ErrorCode) -> str:
             return "fix the request"
         case "unauthenticated":
             return "check the credentials"
-        case "permission_denied" | "workspace_archived" | "system_api_key_not_revocable":
+        case "permission_denied" | "account_admin_required" | "workspace_archived" | "system_api_key_not_revocable":
             return "not allowed"
         case "not_found" | "method_not_allowed":
             return "no such thing"
         case "api_key_limit_reached" | "api_key_revoked" | "reveal_unavailable" | "idempotency_key_reused":
             return "conflict"
-        case "rate_limited" | "internal" | "unavailable":
+        case "payload_too_large" | "unsupported_media_type":
+            return "fix the request"
+        case "rate_limited" | "internal" | "unavailable" | "request_timeout":
             return "try again later"
         case _:
             unknown: UnrecognizedStr = code  # a type error unless mypy narrowed `code` to the unknown remainder

@@ -1,27 +1,39 @@
-"""The sandbox server itself: spec validation both ways, durability, atomicity, request ids, CLI."""
+"""The sandbox server itself: spec validation both ways, durability, atomicity, request ids, CLI, limits, hostile
+input and the files it keeps."""
 
 from __future__ import annotations
 
 import ast
 import asyncio
+import base64
+import hashlib
 import json
 import logging
+import socket
 import sqlite3
+import stat
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import uvicorn
+from starlette.applications import Starlette
 
 from cadenya import AuthenticatedClient
 from cadenya.api.account import get_account
 from cadenya.api.api_keys import create_api_key, get_api_key, list_api_keys
-from cadenya.models import APIKey, APIKeyWithToken, CreateAPIKeyRequest, Error, ListAPIKeysResponse
-from cadenya.sandbox import _app, create_app
+from cadenya.models import Account, APIKey, APIKeyWithToken, CreateAPIKeyRequest, Error, ListAPIKeysResponse
+from cadenya.sandbox import _app, create_app, free_port
 from tests.helpers import load_spec
 from tests.sandbox_support import ROOT, Caller, SandboxServer
+from tests.test_e2e_error_codes import stalled_exchange
 
 TABLES = ("accounts", "api_keys", "workspaces", "api_key_workspaces", "service_accounts", "credentials")
 
@@ -33,6 +45,9 @@ def _snapshot(db: Path) -> dict[str, list[tuple[Any, ...]]]:
 
 def _headers(account: dict[str, str]) -> dict[str, str]:
     return {"Authorization": f"Bearer {account['apiKey']}"}
+
+
+SURROGATE = b'"\\ud800"'  # a JSON string escape that decodes to no Unicode character
 
 
 @pytest.mark.parametrize(
@@ -48,6 +63,49 @@ def _headers(account: dict[str, str]) -> dict[str, str]:
         pytest.param("POST", "/v1/api-keys", b'{"name": "x", "system": true}', 422, id="server-field"),
         pytest.param("POST", "/v1/api-keys", b'{"name": "x", "permissions": ["nocolon"]}', 422, id="bad-pattern"),
         pytest.param("PATCH", "/v1/account", b'{"labels": {"a": 1}}', 422, id="label-not-string"),
+        pytest.param("POST", "/v1/api-keys", b"[" * 1000 + b"]" * 1000, 400, id="nested-1000-deep"),
+        pytest.param(
+            "PATCH", "/v1/account", b'{"labels": {"a": ' + b"[" * 40 + b"]" * 40 + b"}}", 400, id="nested-42-deep"
+        ),
+        pytest.param("POST", "/v1/api-keys", b'{"name": ' + b"9" * 4301 + b"}", 400, id="integer-of-4301-digits"),
+        pytest.param("POST", "/v1/api-keys", b'{"name": NaN}', 400, id="nan"),
+        pytest.param("POST", "/v1/api-keys", b'{"name": "a", "name": "b"}', 400, id="repeated-name"),
+        pytest.param("POST", "/v1/api-keys", b'{"name": ' + SURROGATE + b"}", 400, id="surrogate-in-name"),
+        pytest.param(
+            "POST",
+            "/v1/api-keys",
+            b'{"name": "x", "description": ' + SURROGATE + b"}",
+            400,
+            id="surrogate-in-description",
+        ),
+        pytest.param(
+            "POST",
+            "/v1/api-keys",
+            b'{"name": "x", "externalId": ' + SURROGATE + b"}",
+            400,
+            id="surrogate-in-external-id",
+        ),
+        pytest.param(
+            "POST", "/v1/api-keys", b'{"name": "x", "permissions": ["read:\\udfff"]}', 400, id="surrogate-in-permission"
+        ),
+        pytest.param(
+            "PATCH", "/v1/account", b'{"labels": {"k": ' + SURROGATE + b"}}", 400, id="surrogate-in-label-value"
+        ),
+        pytest.param("PATCH", "/v1/account", b'{"labels": {"k\\ud800": "v"}}', 400, id="surrogate-in-label-key"),
+        pytest.param(
+            "PATCH",
+            "/v1/account",
+            json.dumps({"labels": {f"k{i}": "v" for i in range(65)}}).encode(),
+            422,
+            id="65-labels",
+        ),
+        pytest.param(
+            "PATCH", "/v1/account", json.dumps({"labels": {"k" * 64: "v"}}).encode(), 422, id="label-key-of-64"
+        ),
+        pytest.param(
+            "PATCH", "/v1/account", json.dumps({"labels": {"k": "v" * 257}}).encode(), 422, id="label-value-of-257"
+        ),
+        pytest.param("PATCH", "/v1/account", b'{"labels": {"a b": "v"}}', 422, id="label-key-with-a-space"),
         pytest.param("GET", "/v1/api-keys?pageSize=0", b"", 400, id="page-size-zero"),
         pytest.param("GET", "/v1/api-keys?pageSize=101", b"", 400, id="page-size-over-max"),
         pytest.param("GET", "/v1/api-keys?pageSize=ten", b"", 400, id="page-size-not-integer"),
@@ -59,7 +117,8 @@ def test_request_that_violates_the_spec_is_refused_and_changes_nothing(
 ) -> None:
     """400 or 422 with the Error body; the database is exactly as before."""
     before = _snapshot(sandbox.db)
-    response = httpx.request(method, sandbox.base_url + path, content=content, headers=_headers(account))
+    headers = {**_headers(account), "Content-Type": "application/json"}
+    response = httpx.request(method, sandbox.base_url + path, content=content, headers=headers)
     assert response.status_code == status, response.text
     assert Error.from_dict(response.json()).code == "invalid_argument"
     assert _snapshot(sandbox.db) == before
@@ -213,3 +272,296 @@ def test_an_acknowledged_write_survives_kill_9(tmp_path: Path) -> None:
         assert caller.as_token(created.spec.token)(get_account).status_code == 200
     finally:
         server.stop()
+
+
+@contextmanager
+def serving(app: Starlette) -> Iterator[str]:
+    """`app` served by uvicorn on 127.0.0.1 in a thread of the test process, for limits set per test."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="none"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+
+
+def _local_port(response: httpx.Response) -> int:
+    """The client-side port of the connection that carried `response`."""
+    port: int = response.extensions["network_stream"].get_extra_info("client_addr")[1]
+    return port
+
+
+def _forged_page_token() -> str:
+    """A page token as this sandbox once wrote them (plain text: sequence and list), with a sequence of 2**63."""
+    scope = hashlib.sha256(repr(("listApiKeys", {}, [])).encode()).hexdigest()[:16]
+    return base64.urlsafe_b64encode(f"{2**63}:{scope}".encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "content"),
+    [
+        pytest.param("POST", "/v1/workspaces", b"[" * 1000 + b"]" * 1000, id="nested-1000-deep"),
+        pytest.param("POST", "/v1/workspaces", b'{"name": ' + b"1" * 4301 + b"}", id="integer-of-4301-digits"),
+        pytest.param("POST", "/v1/workspaces", b'{"name": ' + SURROGATE + b"}", id="surrogate-in-name"),
+        pytest.param("GET", f"/v1/api-keys?pageToken={_forged_page_token()}", b"", id="page-token-past-2**63"),
+    ],
+)
+def test_a_hostile_request_gets_a_json_error_on_a_connection_that_stays_up(
+    sandbox: SandboxServer, account: dict[str, str], method: str, path: str, content: bytes
+) -> None:
+    """400 with the Error body and a request id; the same kept-alive connection then serves the next request."""
+    headers = {**_headers(account), "Content-Type": "application/json"}
+    with httpx.Client(base_url=sandbox.base_url, headers=headers) as client:
+        hostile = client.request(method, path, content=content)
+        first_port = _local_port(hostile)
+        following = client.get("/v1/account")
+        assert _local_port(following) == first_port
+    assert (hostile.status_code, hostile.json()["code"]) == (400, "invalid_argument"), hostile.text
+    assert hostile.headers["x-request-id"].startswith("req_")
+    assert following.status_code == 200
+
+
+def test_an_unexpected_failure_is_a_json_500_on_a_connection_that_stays_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A handler that raises gives the Error body (internal) with a request id, logged; the connection is kept."""
+    app = create_app(tmp_path / "crash.db")
+    account = app.state.store.create_account("Crash")
+
+    def crash(call: _app.Call) -> Any:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setitem(_app.HANDLERS, "listWorkspaces", crash)
+    with (
+        caplog.at_level(logging.ERROR, logger="cadenya.sandbox"),
+        serving(app) as base_url,
+        httpx.Client(base_url=base_url, headers=_headers(account)) as client,
+    ):
+        failed = client.get("/v1/workspaces")
+        first_port = _local_port(failed)
+        following = client.get("/v1/account")
+        assert _local_port(following) == first_port
+    assert (failed.status_code, failed.json()["code"]) == (500, "internal")
+    assert failed.headers["x-request-id"] in caplog.text
+    assert following.status_code == 200
+
+
+def test_a_lone_surrogate_cannot_poison_an_account(sandbox: SandboxServer, account: dict[str, str]) -> None:
+    """A label holding \\ud800 is refused before anything is written; every read of the account still works."""
+    headers = {**_headers(account), "Content-Type": "application/json"}
+    with httpx.Client(base_url=sandbox.base_url, headers=headers) as client:
+        refused = client.patch("/v1/account", content=b'{"labels": {"k": ' + SURROGATE + b"}}")
+        reads = [client.get(path).status_code for path in ("/v1/account", "/v1/workspaces", "/v1/api-keys")]
+    assert (refused.status_code, refused.json()["code"]) == (400, "invalid_argument")
+    assert reads == [200, 200, 200]
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        pytest.param(None, id="none"),
+        pytest.param("text/plain", id="text"),
+        pytest.param("application/x-www-form-urlencoded", id="form"),
+        pytest.param("application/xml", id="xml"),
+        pytest.param("application/json; charset=latin-1", id="json-in-latin-1"),
+    ],
+)
+def test_a_body_not_sent_as_json_is_415_and_changes_nothing(
+    sandbox: SandboxServer, account: dict[str, str], content_type: str | None
+) -> None:
+    """A JSON-looking body under another Content-Type is unsupported_media_type, not parsed as JSON."""
+    before = _snapshot(sandbox.db)
+    headers = _headers(account) | ({"Content-Type": content_type} if content_type else {})
+    response = httpx.post(f"{sandbox.base_url}/v1/workspaces", content=b'{"name": "w"}', headers=headers)
+    assert (response.status_code, response.json()["code"]) == (415, "unsupported_media_type")
+    assert _snapshot(sandbox.db) == before
+
+
+def test_json_with_a_utf_8_charset_is_accepted(sandbox: SandboxServer, account: dict[str, str]) -> None:
+    """`application/json; charset=utf-8` is JSON."""
+    headers = {**_headers(account), "Content-Type": "Application/JSON; charset=UTF-8"}
+    response = httpx.post(f"{sandbox.base_url}/v1/workspaces", content=b'{"name": "w"}', headers=headers)
+    assert response.status_code == 201
+
+
+def _answer_head(connection: socket.socket) -> tuple[int, dict[str, str], bytes]:
+    """Read one answer (status, headers, body by Content-Length) from a raw connection."""
+    received = b""
+    while b"\r\n\r\n" not in received:
+        received += connection.recv(65536)
+    head, _, body = received.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = {name.strip().lower(): value.strip() for name, _, value in (line.partition(":") for line in lines)}
+    while len(body) < int(headers["content-length"]):
+        body += connection.recv(65536)
+    return int(status_line.split()[1]), headers, body
+
+
+def test_a_body_declared_over_1_mib_is_413_before_it_is_read(sandbox: SandboxServer, account: dict[str, str]) -> None:
+    """Content-Length of 50 MB: the answer comes after the headers and a few bytes, without the rest."""
+    head = (
+        "POST /v1/workspaces HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"Authorization: Bearer {account['apiKey']}\r\nContent-Length: {50 * 1024 * 1024}\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", sandbox.port), timeout=30) as connection:
+        connection.sendall(head.encode() + b'{"name": "')
+        status, headers, body = _answer_head(connection)
+    assert (status, json.loads(body)["code"]) == (413, "payload_too_large")
+    assert headers["x-request-id"].startswith("req_")
+
+
+def test_a_streamed_body_over_1_mib_is_413_and_the_connection_is_reused(
+    sandbox: SandboxServer, account: dict[str, str]
+) -> None:
+    """A chunked body without Content-Length is cut off at 1 MiB while reading; the connection then serves on."""
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"name": "'
+        for _ in range(48):
+            yield b"x" * 65536
+        yield b'"}'
+
+    before = _snapshot(sandbox.db)["workspaces"]
+    headers = {**_headers(account), "Content-Type": "application/json"}
+    with httpx.Client(base_url=sandbox.base_url, headers=headers) as client:
+        refused = client.post("/v1/workspaces", content=chunks())
+        first_port = _local_port(refused)
+        following = client.get("/v1/account")
+        assert _local_port(following) == first_port
+    assert (refused.status_code, refused.json()["code"]) == (413, "payload_too_large")
+    assert following.status_code == 200
+    assert _snapshot(sandbox.db)["workspaces"] == before
+
+
+def test_a_body_that_stops_arriving_is_408_and_the_connection_is_closed(tmp_path: Path) -> None:
+    """Half a body, then nothing: after the server's body timeout, request_timeout and `Connection: close`."""
+    app = create_app(tmp_path / "slow.db", body_timeout=0.3)
+    account = app.state.store.create_account("Slow")
+    headers = {"Authorization": f"Bearer {account['apiKey']}", "Content-Type": "application/json"}
+    with serving(app) as base_url:
+        answer = stalled_exchange(base_url, "POST", "/v1/workspaces", headers, b'{"name": "slow"}')
+    assert (answer.status_code, answer.json()["code"]) == (408, "request_timeout")
+    assert answer.headers["connection"] == "close"
+    assert answer.headers["x-request-id"].startswith("req_")
+
+
+def test_a_write_that_waits_too_long_for_the_lock_is_503_with_retry_after(tmp_path: Path) -> None:
+    """Another writer holds the database past the busy timeout: unavailable with Retry-After, and nothing written."""
+    db = tmp_path / "busy.db"
+    app = create_app(db, busy_timeout=0.2)
+    account = app.state.store.create_account("Busy")
+    with serving(app) as base_url, httpx.Client(base_url=base_url, headers=_headers(account)) as client:
+        holder = sqlite3.connect(db, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            waited = client.post("/v1/workspaces", json={"name": "w"})
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        after = client.post("/v1/workspaces", json={"name": "w"})
+    assert (waited.status_code, waited.json()["code"]) == (503, "unavailable")
+    assert waited.headers["retry-after"] == "1"
+    assert after.status_code == 201
+    assert [name for (name,) in sqlite3.connect(db).execute("SELECT name FROM workspaces")] == ["w"]
+
+
+def _keys_page(base_url: str, token: str, **params: Any) -> httpx.Response:
+    return httpx.get(f"{base_url}/v1/api-keys", params=params, headers={"Authorization": f"Bearer {token}"})
+
+
+def test_a_page_token_altered_anywhere_is_refused(sandbox: SandboxServer, account: dict[str, str]) -> None:
+    """Changing any one character of a page token gives 400 invalid_argument, never another page."""
+    caller = Caller(sandbox.base_url, account["apiKey"], "sync")
+    for index in range(3):
+        assert caller(create_api_key, body=CreateAPIKeyRequest(name=f"k{index}")).status_code == 201
+    with httpx.Client(base_url=sandbox.base_url, headers=_headers(account)) as client:
+        token = client.get("/v1/api-keys", params={"pageSize": 1}).json()["nextPageToken"]
+        assert client.get("/v1/api-keys", params={"pageSize": 1, "pageToken": token}).status_code == 200
+        statuses = {
+            position: client.get("/v1/api-keys", params={"pageSize": 1, "pageToken": altered}).status_code
+            for position in range(len(token))
+            for altered in [token[:position] + ("1" if token[position] != "1" else "2") + token[position + 1 :]]
+        }
+    assert {position: status for position, status in statuses.items() if status != 400} == {}
+
+
+def test_a_page_token_of_another_account_is_refused(sandbox: SandboxServer, account: dict[str, str]) -> None:
+    """The same list of another account does not take this account's token."""
+    caller = Caller(sandbox.base_url, account["apiKey"], "sync")
+    assert caller(create_api_key, body=CreateAPIKeyRequest(name="k")).status_code == 201
+    token = _keys_page(sandbox.base_url, account["apiKey"], pageSize=1).json()["nextPageToken"]
+    other = sandbox.new_account("Other")
+    answer = _keys_page(sandbox.base_url, other["apiKey"], pageSize=1, pageToken=token)
+    assert (answer.status_code, answer.json()["code"]) == (400, "invalid_argument")
+
+
+def test_a_page_token_does_not_show_how_many_rows_exist(sandbox: SandboxServer, account: dict[str, str]) -> None:
+    """Tokens are encrypted: the sequence they continue after is nowhere in them, decoded or not."""
+    caller = Caller(sandbox.base_url, account["apiKey"], "sync")
+    assert caller(create_api_key, body=CreateAPIKeyRequest(name="k")).status_code == 201
+    token = _keys_page(sandbox.base_url, account["apiKey"], pageSize=1).json()["nextPageToken"]
+    with sqlite3.connect(sandbox.db) as db:
+        (sequence,) = db.execute(
+            "SELECT MIN(seq) FROM api_keys WHERE account_id = ?", (account["accountId"],)
+        ).fetchone()
+    decoded = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    assert str(sequence).encode() not in decoded
+
+
+def test_the_database_and_its_files_are_readable_by_their_owner_only(tmp_path: Path) -> None:
+    """The database (created, or found world-readable), its -wal and -shm files and the key file are 0600."""
+    db = tmp_path / "private.db"
+    db.touch(mode=0o644)
+    db.chmod(0o644)
+    app = create_app(db)
+    app.state.store.create_account("Private")
+    files = [db, db.with_name("private.db-wal"), db.with_name("private.db-shm"), db.with_name("private.db.key")]
+    assert {file.name: stat.S_IMODE(file.stat().st_mode) for file in files} == {file.name: 0o600 for file in files}
+
+
+def test_webhook_secrets_are_stored_encrypted(sandbox: SandboxServer, account: dict[str, str]) -> None:
+    """The database holds no webhook secret in plain text, only what the key file opens."""
+    found = Caller(sandbox.base_url, account["apiKey"], "sync")(get_account).parsed
+    assert isinstance(found, Account) and isinstance(found.info.webhook_events_hmac_secret, str)
+    secret = found.info.webhook_events_hmac_secret
+    with sqlite3.connect(sandbox.db) as db:
+        dump = "\n".join(db.iterdump())
+    assert secret not in dump
+    assert secret.removeprefix("wh_") not in dump
+
+
+def test_a_webhook_secret_stored_in_plain_text_is_sealed_at_start(tmp_path: Path) -> None:
+    """A database written before secrets were sealed: the secret is encrypted in place and still served."""
+    db = tmp_path / "legacy.db"
+    account = create_app(db).state.store.create_account("Legacy")
+    legacy = "wh_" + base64.b64encode(b"0" * 32).decode()
+    with sqlite3.connect(db) as connection:
+        connection.execute("UPDATE accounts SET webhook_secret = ?", (legacy,))
+    app = create_app(db)
+    with sqlite3.connect(db) as connection:
+        dump = "\n".join(connection.iterdump())
+
+    async def read() -> httpx.Response:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://sandbox.invalid") as c:
+            return await c.get("/v1/account", headers=_headers(account))
+
+    assert asyncio.run(read()).json()["info"]["webhookEventsHmacSecret"] == legacy
+    assert legacy.removeprefix("wh_") not in dump
+
+
+def test_a_refusal_names_the_limit_without_repeating_the_value(sandbox: SandboxServer, account: dict[str, str]) -> None:
+    """A 2,001-character description gets a short message naming the 2,000 limit, not the text sent."""
+    response = httpx.patch(
+        f"{sandbox.base_url}/v1/account", json={"description": "x" * 2001}, headers=_headers(account)
+    )
+    error = Error.from_dict(response.json())
+    assert (response.status_code, error.code) == (422, "invalid_argument")
+    assert "longer than 2000 characters" in error.message
+    assert "x" * 50 not in response.text

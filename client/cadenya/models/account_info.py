@@ -31,7 +31,8 @@ class AccountInfo:
      """
     webhook_events_hmac_secret: str | Unset = UNSET
     """ The secret that signs every webhook event sent to the account's webhook URL, in the
-    `wh_<base64>` form of the Standard Webhooks specification.
+    `wh_<base64>` form of the Standard Webhooks specification. Shown to the account's administrator (the
+    system key) only.
      """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 

@@ -45,8 +45,9 @@ class AccountResourceMetadata:
     external_id: str | Unset = UNSET
     """ An id of the resource in a system outside Cadenya, such as a workflow id. """
     labels: Labels | Unset = _attrs_field(default=UNSET, converter=_labels_from_mapping)
-    """ Arbitrary key-value pairs for sorting and filtering resources, for example
-    `{"environment": "production", "team": "platform"}`.
+    """ Key-value pairs for sorting and filtering resources, for example
+    `{"environment": "production", "team": "platform"}`. At most 64 labels; a key is 1 to 63 letters,
+    digits, `-`, `_` and `.`, starting and ending with a letter or digit; a value is at most 256 characters.
      """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 

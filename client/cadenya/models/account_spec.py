@@ -34,7 +34,7 @@ class AccountSpec:
     domain: str | Unset = UNSET
     """ The organization's internet domain. """
     workspaces: list[Workspace] | Unset = UNSET
-    """ The account's workspaces. """
+    """ The account's workspaces that the calling key reaches (all of them for the system key). """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

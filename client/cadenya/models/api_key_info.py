@@ -36,11 +36,11 @@ class APIKeyInfo:
     account and can be granted access to several of its workspaces.
      """
     workspaces_preview: list[BareMetadata] | Unset = UNSET
-    """ A few of the workspaces the key can reach, for display ("Production, Staging and 4 more"). The full
-    list is listApiKeyWorkspaces.
+    """ A few of the workspaces the key can reach, for display ("Production, Staging and 4 more"), among
+    those the calling key reaches too. The full list is listApiKeyWorkspaces.
      """
     workspaces_total: int | Unset = UNSET
-    """ How many workspaces the key can reach. """
+    """ How many workspaces the key can reach, all of them counted. """
     reveal_available: bool | Unset = UNSET
     """ True when the key was created revealable, so revealApiKey can return its token. """
     created_at: datetime.datetime | Unset = UNSET

@@ -42,13 +42,16 @@ class CreateAPIKeyRequest:
     permissions: list[str] | Unset = UNSET
     """ Permissions as `verb:resource` strings; stored, not yet enforced. """
     labels: Labels | Unset = _attrs_field(default=UNSET, converter=_labels_from_mapping)
-    """ Arbitrary key-value pairs for sorting and filtering resources, for example
-    `{"environment": "production", "team": "platform"}`.
+    """ Key-value pairs for sorting and filtering resources, for example
+    `{"environment": "production", "team": "platform"}`. At most 64 labels; a key is 1 to 63 letters,
+    digits, `-`, `_` and `.`, starting and ending with a letter or digit; a value is at most 256 characters.
      """
     external_id: str | Unset = UNSET
     """ The key's id in a system outside Cadenya. """
     workspace_ids: list[str] | Unset = UNSET
-    """ Workspaces (`ws_...`) the key gets access to from the start. """
+    """ Workspaces (`ws_...`) the key gets access to from the start; each must be one the calling key
+    reaches.
+     """
     revealable: bool | Unset = UNSET
     """ Keep the token, encrypted, so that revealApiKey can return it later. Off unless set; a key that is
     not revealable shows its token only once.

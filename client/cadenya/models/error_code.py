@@ -5,6 +5,7 @@ from typing import Literal, TypeAlias
 from ..types import UnrecognizedStr
 
 ErrorCodeKnown: TypeAlias = Literal[
+    "account_admin_required",
     "api_key_limit_reached",
     "api_key_revoked",
     "idempotency_key_reused",
@@ -12,12 +13,15 @@ ErrorCodeKnown: TypeAlias = Literal[
     "invalid_argument",
     "method_not_allowed",
     "not_found",
+    "payload_too_large",
     "permission_denied",
     "rate_limited",
+    "request_timeout",
     "reveal_unavailable",
     "system_api_key_not_revocable",
     "unauthenticated",
     "unavailable",
+    "unsupported_media_type",
     "workspace_archived",
 ]
 """The stable, machine-readable reason of an error answer. Each operation lists, in `x-error-codes`, the
@@ -32,6 +36,7 @@ Match the known values and handle the rest as `UnrecognizedStr`: a later API may
 
 ERROR_CODE_VALUES: frozenset[ErrorCodeKnown] = frozenset(
     {
+        "account_admin_required",
         "api_key_limit_reached",
         "api_key_revoked",
         "idempotency_key_reused",
@@ -39,12 +44,15 @@ ERROR_CODE_VALUES: frozenset[ErrorCodeKnown] = frozenset(
         "invalid_argument",
         "method_not_allowed",
         "not_found",
+        "payload_too_large",
         "permission_denied",
         "rate_limited",
+        "request_timeout",
         "reveal_unavailable",
         "system_api_key_not_revocable",
         "unauthenticated",
         "unavailable",
+        "unsupported_media_type",
         "workspace_archived",
     }
 )

@@ -13,8 +13,9 @@ T = TypeVar("T", bound="Labels")
 
 @_attrs_define
 class Labels:
-    """Arbitrary key-value pairs for sorting and filtering resources, for example
-    `{"environment": "production", "team": "platform"}`.
+    """Key-value pairs for sorting and filtering resources, for example
+    `{"environment": "production", "team": "platform"}`. At most 64 labels; a key is 1 to 63 letters,
+    digits, `-`, `_` and `.`, starting and ending with a letter or digit; a value is at most 256 characters.
 
     """
 

@@ -38,8 +38,9 @@ class UpdateWorkspaceRequest:
     description: str | Unset = UNSET
     """ New description. """
     labels: Labels | Unset = _attrs_field(default=UNSET, converter=_labels_from_mapping)
-    """ Arbitrary key-value pairs for sorting and filtering resources, for example
-    `{"environment": "production", "team": "platform"}`.
+    """ Key-value pairs for sorting and filtering resources, for example
+    `{"environment": "production", "team": "platform"}`. At most 64 labels; a key is 1 to 63 letters,
+    digits, `-`, `_` and `.`, starting and ending with a letter or digit; a value is at most 256 characters.
      """
     status: WorkspaceStatus | Unset = UNSET
     """ Where a workspace is in its life. An archived workspace rejects every request scoped to it. """

@@ -52,9 +52,13 @@ class AccountResourceWithRawResponse:
     ) -> Response[Account | SessionAccount | Error]:
         """Get the calling account
 
-        Returns the account that owns the calling credentials; a cheap way to check that they are valid.
-        Called with an API key it returns the full `Account`. Called with a session token it returns the
-        minimal `SessionAccount` shape.
+        Returns the account that owns the calling credentials; a cheap way to check that they are valid. Any
+        credential may call it. Called with the system key it returns the full `Account`. Called with any
+        other
+        API key it returns the `Account` with `spec.workspaces` limited to the workspaces that key reaches
+        and
+        without `info.webhookEventsHmacSecret`. Called with a session token it returns the minimal
+        `SessionAccount` shape.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
         version of the SDK does not know yet.
@@ -121,15 +125,19 @@ class AccountResourceWithRawResponse:
         """Update the account
 
         Changes the account's name, labels, billing e-mail, description or domain. Fields left out keep
-        their value.
+        their
+        value. Requires the account's administrator (the system key); any other key gets 403
+        `account_admin_required`.
 
         Args:
             name: New `metadata.name`.
             billing_email: New `spec.billingEmail`.
             description: New `spec.description`.
             domain: New `spec.domain`.
-            labels: Arbitrary key-value pairs for sorting and filtering resources, for example
-                `{"environment": "production", "team": "platform"}`.
+            labels: Key-value pairs for sorting and filtering resources, for example `{"environment":
+                "production", "team": "platform"}`. At most 64 labels; a key is 1 to 63 letters, digits,
+                `-`, `_` and `.`, starting and ending with a letter or digit; a value is at most 256
+                characters.
             body: the whole request as a `UpdateAccountRequest`, instead of its fields as keywords.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
@@ -187,13 +195,16 @@ class AccountResourceWithRawResponse:
         Replaces the secret that signs the account's webhook events with a new `wh_...` secret, returned in
         `info.webhookEventsHmacSecret`. Events are signed with the new secret from then on; the old one
         signs
-        nothing more.
+        nothing more. Requires the account's administrator (the system key); any other key gets 403
+        `account_admin_required`.
 
         Args:
             idempotency_key: Makes the POST safe to repeat. The first answer for a key is kept for 24 hours: the same
                 key with the same request replays it (with `Idempotent-Replayed: true`) and changes
-                nothing; the same key with a different request is a 409 `idempotency_key_reused`. The
-                SDK sends a fresh key on every call and reuses it on that call's retries.
+                nothing; the same key with a different request is a 409 `idempotency_key_reused`.
+                Answers are kept per API key: another key that sends the same `Idempotency-Key` makes a
+                request of its own. The SDK sends a fresh key on every call and reuses it on that call's
+                retries.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
         version of the SDK does not know yet.
@@ -237,9 +248,13 @@ class AccountResource:
     ) -> Account | SessionAccount:
         """Get the calling account
 
-        Returns the account that owns the calling credentials; a cheap way to check that they are valid.
-        Called with an API key it returns the full `Account`. Called with a session token it returns the
-        minimal `SessionAccount` shape.
+        Returns the account that owns the calling credentials; a cheap way to check that they are valid. Any
+        credential may call it. Called with the system key it returns the full `Account`. Called with any
+        other
+        API key it returns the `Account` with `spec.workspaces` limited to the workspaces that key reaches
+        and
+        without `info.webhookEventsHmacSecret`. Called with a session token it returns the minimal
+        `SessionAccount` shape.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
         version of the SDK does not know yet.
@@ -306,15 +321,19 @@ class AccountResource:
         """Update the account
 
         Changes the account's name, labels, billing e-mail, description or domain. Fields left out keep
-        their value.
+        their
+        value. Requires the account's administrator (the system key); any other key gets 403
+        `account_admin_required`.
 
         Args:
             name: New `metadata.name`.
             billing_email: New `spec.billingEmail`.
             description: New `spec.description`.
             domain: New `spec.domain`.
-            labels: Arbitrary key-value pairs for sorting and filtering resources, for example
-                `{"environment": "production", "team": "platform"}`.
+            labels: Key-value pairs for sorting and filtering resources, for example `{"environment":
+                "production", "team": "platform"}`. At most 64 labels; a key is 1 to 63 letters, digits,
+                `-`, `_` and `.`, starting and ending with a letter or digit; a value is at most 256
+                characters.
             body: the whole request as a `UpdateAccountRequest`, instead of its fields as keywords.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
@@ -372,13 +391,16 @@ class AccountResource:
         Replaces the secret that signs the account's webhook events with a new `wh_...` secret, returned in
         `info.webhookEventsHmacSecret`. Events are signed with the new secret from then on; the old one
         signs
-        nothing more.
+        nothing more. Requires the account's administrator (the system key); any other key gets 403
+        `account_admin_required`.
 
         Args:
             idempotency_key: Makes the POST safe to repeat. The first answer for a key is kept for 24 hours: the same
                 key with the same request replays it (with `Idempotent-Replayed: true`) and changes
-                nothing; the same key with a different request is a 409 `idempotency_key_reused`. The
-                SDK sends a fresh key on every call and reuses it on that call's retries.
+                nothing; the same key with a different request is a 409 `idempotency_key_reused`.
+                Answers are kept per API key: another key that sends the same `Idempotency-Key` makes a
+                request of its own. The SDK sends a fresh key on every call and reuses it on that call's
+                retries.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
         version of the SDK does not know yet.
@@ -421,9 +443,13 @@ class AsyncAccountResourceWithRawResponse:
     ) -> Response[Account | SessionAccount | Error]:
         """Get the calling account
 
-        Returns the account that owns the calling credentials; a cheap way to check that they are valid.
-        Called with an API key it returns the full `Account`. Called with a session token it returns the
-        minimal `SessionAccount` shape.
+        Returns the account that owns the calling credentials; a cheap way to check that they are valid. Any
+        credential may call it. Called with the system key it returns the full `Account`. Called with any
+        other
+        API key it returns the `Account` with `spec.workspaces` limited to the workspaces that key reaches
+        and
+        without `info.webhookEventsHmacSecret`. Called with a session token it returns the minimal
+        `SessionAccount` shape.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
         version of the SDK does not know yet.
@@ -490,15 +516,19 @@ class AsyncAccountResourceWithRawResponse:
         """Update the account
 
         Changes the account's name, labels, billing e-mail, description or domain. Fields left out keep
-        their value.
+        their
+        value. Requires the account's administrator (the system key); any other key gets 403
+        `account_admin_required`.
 
         Args:
             name: New `metadata.name`.
             billing_email: New `spec.billingEmail`.
             description: New `spec.description`.
             domain: New `spec.domain`.
-            labels: Arbitrary key-value pairs for sorting and filtering resources, for example
-                `{"environment": "production", "team": "platform"}`.
+            labels: Key-value pairs for sorting and filtering resources, for example `{"environment":
+                "production", "team": "platform"}`. At most 64 labels; a key is 1 to 63 letters, digits,
+                `-`, `_` and `.`, starting and ending with a letter or digit; a value is at most 256
+                characters.
             body: the whole request as a `UpdateAccountRequest`, instead of its fields as keywords.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
@@ -556,13 +586,16 @@ class AsyncAccountResourceWithRawResponse:
         Replaces the secret that signs the account's webhook events with a new `wh_...` secret, returned in
         `info.webhookEventsHmacSecret`. Events are signed with the new secret from then on; the old one
         signs
-        nothing more.
+        nothing more. Requires the account's administrator (the system key); any other key gets 403
+        `account_admin_required`.
 
         Args:
             idempotency_key: Makes the POST safe to repeat. The first answer for a key is kept for 24 hours: the same
                 key with the same request replays it (with `Idempotent-Replayed: true`) and changes
-                nothing; the same key with a different request is a 409 `idempotency_key_reused`. The
-                SDK sends a fresh key on every call and reuses it on that call's retries.
+                nothing; the same key with a different request is a 409 `idempotency_key_reused`.
+                Answers are kept per API key: another key that sends the same `Idempotency-Key` makes a
+                request of its own. The SDK sends a fresh key on every call and reuses it on that call's
+                retries.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
         version of the SDK does not know yet.
@@ -606,9 +639,13 @@ class AsyncAccountResource:
     ) -> Account | SessionAccount:
         """Get the calling account
 
-        Returns the account that owns the calling credentials; a cheap way to check that they are valid.
-        Called with an API key it returns the full `Account`. Called with a session token it returns the
-        minimal `SessionAccount` shape.
+        Returns the account that owns the calling credentials; a cheap way to check that they are valid. Any
+        credential may call it. Called with the system key it returns the full `Account`. Called with any
+        other
+        API key it returns the `Account` with `spec.workspaces` limited to the workspaces that key reaches
+        and
+        without `info.webhookEventsHmacSecret`. Called with a session token it returns the minimal
+        `SessionAccount` shape.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
         version of the SDK does not know yet.
@@ -675,15 +712,19 @@ class AsyncAccountResource:
         """Update the account
 
         Changes the account's name, labels, billing e-mail, description or domain. Fields left out keep
-        their value.
+        their
+        value. Requires the account's administrator (the system key); any other key gets 403
+        `account_admin_required`.
 
         Args:
             name: New `metadata.name`.
             billing_email: New `spec.billingEmail`.
             description: New `spec.description`.
             domain: New `spec.domain`.
-            labels: Arbitrary key-value pairs for sorting and filtering resources, for example
-                `{"environment": "production", "team": "platform"}`.
+            labels: Key-value pairs for sorting and filtering resources, for example `{"environment":
+                "production", "team": "platform"}`. At most 64 labels; a key is 1 to 63 letters, digits,
+                `-`, `_` and `.`, starting and ending with a letter or digit; a value is at most 256
+                characters.
             body: the whole request as a `UpdateAccountRequest`, instead of its fields as keywords.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
@@ -741,13 +782,16 @@ class AsyncAccountResource:
         Replaces the secret that signs the account's webhook events with a new `wh_...` secret, returned in
         `info.webhookEventsHmacSecret`. Events are signed with the new secret from then on; the old one
         signs
-        nothing more.
+        nothing more. Requires the account's administrator (the system key); any other key gets 403
+        `account_admin_required`.
 
         Args:
             idempotency_key: Makes the POST safe to repeat. The first answer for a key is kept for 24 hours: the same
                 key with the same request replays it (with `Idempotent-Replayed: true`) and changes
-                nothing; the same key with a different request is a 409 `idempotency_key_reused`. The
-                SDK sends a fresh key on every call and reuses it on that call's retries.
+                nothing; the same key with a different request is a 409 `idempotency_key_reused`.
+                Answers are kept per API key: another key that sends the same `Idempotency-Key` makes a
+                request of its own. The SDK sends a fresh key on every call and reuses it on that call's
+                retries.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
         version of the SDK does not know yet.

@@ -77,15 +77,20 @@ class ApiKeyWorkspacesResourceWithRawResponse:
         """List an API key's workspaces
 
         Lists every workspace the key has access to, one page at a time; the full list behind
-        `info.workspacesPreview`.
+        `info.workspacesPreview`. Acting on a key requires a caller
+        that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+        the
+        system key requires the system key itself (403 `account_admin_required`). A key may always act on
+        itself.
 
         Args:
             api_key_id: The API key's id (`apikey_...`).
             page_size: How many items one page holds, from 1 to 100. The server uses 20 when it is not sent.
-            page_token: The `nextPageToken` of the previous page; leave it out for the first page. A token
-                belongs to the list it came from: the same operation, path and filters (such as
-                `includeRevoked`); `pageSize` may change between pages. A token of another list, of
-                other filters, or altered in any way is a 400 `invalid_argument`.
+            page_token: The `nextPageToken` of the previous page; leave it out for the first page. Tokens are
+                opaque, encrypted and tamper-evident. A token belongs to the list it came from: the same
+                account, operation, path and filters (such as `includeRevoked`); `pageSize` may change
+                between pages. A token of another list, of other filters or of another account, or
+                altered in any way, is a 400 `invalid_argument`.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
         version of the SDK does not know yet.
@@ -126,7 +131,12 @@ class ApiKeyWorkspacesResourceWithRawResponse:
         """Grant an API key access to a workspace
 
         Gives the key access to the workspace. Granting access the key already has succeeds and changes
-        nothing.
+        nothing. Acting on a key requires a caller
+        that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+        the
+        system key requires the system key itself (403 `account_admin_required`). A key may always act on
+        itself.
+        The caller must reach the workspace too (403 `permission_denied`).
 
         Args:
             api_key_id: The API key's id (`apikey_...`).
@@ -170,7 +180,13 @@ class ApiKeyWorkspacesResourceWithRawResponse:
         """Withdraw an API key's access to a workspace
 
         Removes the key's access to the workspace; removing access the key does not have succeeds too. A key
-        left with no workspace stays valid but reaches no workspace-scoped resource.
+        left with no workspace stays valid but reaches no workspace-scoped resource. Acting on a key
+        requires a caller
+        that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+        the
+        system key requires the system key itself (403 `account_admin_required`). A key may always act on
+        itself.
+        The caller must reach the workspace too (403 `permission_denied`).
 
         Args:
             api_key_id: The API key's id (`apikey_...`).
@@ -223,15 +239,20 @@ class ApiKeyWorkspacesResource:
         """List an API key's workspaces
 
         Lists every workspace the key has access to, one page at a time; the full list behind
-        `info.workspacesPreview`.
+        `info.workspacesPreview`. Acting on a key requires a caller
+        that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+        the
+        system key requires the system key itself (403 `account_admin_required`). A key may always act on
+        itself.
 
         Args:
             api_key_id: The API key's id (`apikey_...`).
             page_size: How many items one page holds, from 1 to 100. The server uses 20 when it is not sent.
-            page_token: The `nextPageToken` of the previous page; leave it out for the first page. A token
-                belongs to the list it came from: the same operation, path and filters (such as
-                `includeRevoked`); `pageSize` may change between pages. A token of another list, of
-                other filters, or altered in any way is a 400 `invalid_argument`.
+            page_token: The `nextPageToken` of the previous page; leave it out for the first page. Tokens are
+                opaque, encrypted and tamper-evident. A token belongs to the list it came from: the same
+                account, operation, path and filters (such as `includeRevoked`); `pageSize` may change
+                between pages. A token of another list, of other filters or of another account, or
+                altered in any way, is a 400 `invalid_argument`.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
         version of the SDK does not know yet.
@@ -275,7 +296,12 @@ class ApiKeyWorkspacesResource:
         """Grant an API key access to a workspace
 
         Gives the key access to the workspace. Granting access the key already has succeeds and changes
-        nothing.
+        nothing. Acting on a key requires a caller
+        that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+        the
+        system key requires the system key itself (403 `account_admin_required`). A key may always act on
+        itself.
+        The caller must reach the workspace too (403 `permission_denied`).
 
         Args:
             api_key_id: The API key's id (`apikey_...`).
@@ -319,7 +345,13 @@ class ApiKeyWorkspacesResource:
         """Withdraw an API key's access to a workspace
 
         Removes the key's access to the workspace; removing access the key does not have succeeds too. A key
-        left with no workspace stays valid but reaches no workspace-scoped resource.
+        left with no workspace stays valid but reaches no workspace-scoped resource. Acting on a key
+        requires a caller
+        that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+        the
+        system key requires the system key itself (403 `account_admin_required`). A key may always act on
+        itself.
+        The caller must reach the workspace too (403 `permission_denied`).
 
         Args:
             api_key_id: The API key's id (`apikey_...`).
@@ -372,15 +404,17 @@ class ApiKeysResourceWithRawResponse:
         """List API keys
 
         Lists the account's API keys, oldest first, one page at a time. Revoked keys are left out unless
-        `includeRevoked` is true. Tokens are never part of the answer.
+        `includeRevoked` is true. Any API key may list them; tokens are never part of the answer, and
+        `info.workspacesPreview` shows only workspaces the calling key reaches.
 
         Args:
             include_revoked: Also list revoked keys. The server treats a missing value as false.
             page_size: How many items one page holds, from 1 to 100. The server uses 20 when it is not sent.
-            page_token: The `nextPageToken` of the previous page; leave it out for the first page. A token
-                belongs to the list it came from: the same operation, path and filters (such as
-                `includeRevoked`); `pageSize` may change between pages. A token of another list, of
-                other filters, or altered in any way is a 400 `invalid_argument`.
+            page_token: The `nextPageToken` of the previous page; leave it out for the first page. Tokens are
+                opaque, encrypted and tamper-evident. A token belongs to the list it came from: the same
+                account, operation, path and filters (such as `includeRevoked`); `pageSize` may change
+                between pages. A token of another list, of other filters or of another account, or
+                altered in any way, is a 400 `invalid_argument`.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
         version of the SDK does not know yet.
@@ -460,22 +494,29 @@ class ApiKeysResourceWithRawResponse:
         Issues a new API key. The plaintext token is in `spec.token` of this answer and nowhere else, ever,
         unless the key is created `revealable`. An account holds at most 50 active keys; creating one more
         fails with the code `api_key_limit_reached`. `workspaceIds` grants the new key access to those
-        workspaces at once.
+        workspaces at once; each must be one the calling key reaches (403 `permission_denied` otherwise), so
+        a
+        new key never reaches more than its creator. Any API key may create keys.
 
         Args:
             name: The key's name.
             description: What the key is for.
             permissions: Permissions as `verb:resource` strings; stored, not yet enforced.
-            labels: Arbitrary key-value pairs for sorting and filtering resources, for example
-                `{"environment": "production", "team": "platform"}`.
+            labels: Key-value pairs for sorting and filtering resources, for example `{"environment":
+                "production", "team": "platform"}`. At most 64 labels; a key is 1 to 63 letters, digits,
+                `-`, `_` and `.`, starting and ending with a letter or digit; a value is at most 256
+                characters.
             external_id: The key's id in a system outside Cadenya.
-            workspace_ids: Workspaces (`ws_...`) the key gets access to from the start.
+            workspace_ids: Workspaces (`ws_...`) the key gets access to from the start; each must be one the
+                calling key reaches.
             revealable: Keep the token, encrypted, so that revealApiKey can return it later. Off unless set; a
                 key that is not revealable shows its token only once.
             idempotency_key: Makes the POST safe to repeat. The first answer for a key is kept for 24 hours: the same
                 key with the same request replays it (with `Idempotent-Replayed: true`) and changes
-                nothing; the same key with a different request is a 409 `idempotency_key_reused`. The
-                SDK sends a fresh key on every call and reuses it on that call's retries.
+                nothing; the same key with a different request is a 409 `idempotency_key_reused`.
+                Answers are kept per API key: another key that sends the same `Idempotency-Key` makes a
+                request of its own. The SDK sends a fresh key on every call and reuses it on that call's
+                retries.
             body: the whole request as a `CreateAPIKeyRequest`, instead of its fields as keywords.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
@@ -537,8 +578,8 @@ class ApiKeysResourceWithRawResponse:
     ) -> Response[APIKey | Error]:
         """Get an API key
 
-        Returns one API key, without its token, with who created it, a preview of its workspaces and its
-        timestamps.
+        Returns one API key, without its token, with who created it, a preview of its workspaces (those the
+        calling key reaches) and its timestamps. Any API key may read any key of the account.
 
         Args:
             api_key_id: The API key's id (`apikey_...`).
@@ -580,7 +621,11 @@ class ApiKeysResourceWithRawResponse:
 
         Revokes an API key: its token authenticates nothing from the next request on. Revoking a key that is
         already revoked succeeds again. The account's system key cannot be revoked (code
-        `system_api_key_not_revocable`); rotate it instead.
+        `system_api_key_not_revocable`); rotate it instead. Acting on a key requires a caller
+        that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+        the
+        system key requires the system key itself (403 `account_admin_required`). A key may always act on
+        itself.
 
         Args:
             api_key_id: The API key's id (`apikey_...`).
@@ -650,14 +695,21 @@ class ApiKeysResourceWithRawResponse:
     ) -> Response[APIKey | Error]:
         """Update an API key
 
-        Renames an API key or changes its description or labels. The token does not change.
+        Renames an API key or changes its description or labels. The token does not change. Acting on a key
+        requires a caller
+        that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+        the
+        system key requires the system key itself (403 `account_admin_required`). A key may always act on
+        itself.
 
         Args:
             api_key_id: The API key's id (`apikey_...`).
             name: New name.
             description: New description.
-            labels: Arbitrary key-value pairs for sorting and filtering resources, for example
-                `{"environment": "production", "team": "platform"}`.
+            labels: Key-value pairs for sorting and filtering resources, for example `{"environment":
+                "production", "team": "platform"}`. At most 64 labels; a key is 1 to 63 letters, digits,
+                `-`, `_` and `.`, starting and ending with a letter or digit; a value is at most 256
+                characters.
             body: the whole request as a `UpdateAPIKeyRequest`, instead of its fields as keywords.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
@@ -707,14 +759,21 @@ class ApiKeysResourceWithRawResponse:
         """Rotate an API key
 
         Replaces the key's token with a new one, returned in `spec.token` of this answer only. The old token
-        stops working at once. System keys can be rotated; a revoked key cannot (`api_key_revoked`).
+        stops working at once. System keys can be rotated; a revoked key cannot (`api_key_revoked`). Acting
+        on a key requires a caller
+        that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+        the
+        system key requires the system key itself (403 `account_admin_required`). A key may always act on
+        itself.
 
         Args:
             api_key_id: The API key's id (`apikey_...`).
             idempotency_key: Makes the POST safe to repeat. The first answer for a key is kept for 24 hours: the same
                 key with the same request replays it (with `Idempotent-Replayed: true`) and changes
-                nothing; the same key with a different request is a 409 `idempotency_key_reused`. The
-                SDK sends a fresh key on every call and reuses it on that call's retries.
+                nothing; the same key with a different request is a 409 `idempotency_key_reused`.
+                Answers are kept per API key: another key that sends the same `Idempotency-Key` makes a
+                request of its own. The SDK sends a fresh key on every call and reuses it on that call's
+                retries.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
         version of the SDK does not know yet.
@@ -755,14 +814,20 @@ class ApiKeysResourceWithRawResponse:
 
         Decrypts and returns the key's current plaintext token. Only keys created with `revealable: true`
         can be revealed (`info.revealAvailable`); any other key answers with the code `reveal_unavailable`,
-        and a revoked key with `api_key_revoked`.
+        and a revoked key with `api_key_revoked`. Acting on a key requires a caller
+        that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+        the
+        system key requires the system key itself (403 `account_admin_required`). A key may always act on
+        itself.
 
         Args:
             api_key_id: The API key's id (`apikey_...`).
             idempotency_key: Makes the POST safe to repeat. The first answer for a key is kept for 24 hours: the same
                 key with the same request replays it (with `Idempotent-Replayed: true`) and changes
-                nothing; the same key with a different request is a 409 `idempotency_key_reused`. The
-                SDK sends a fresh key on every call and reuses it on that call's retries.
+                nothing; the same key with a different request is a 409 `idempotency_key_reused`.
+                Answers are kept per API key: another key that sends the same `Idempotency-Key` makes a
+                request of its own. The SDK sends a fresh key on every call and reuses it on that call's
+                retries.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
         version of the SDK does not know yet.
@@ -812,15 +877,17 @@ class ApiKeysResource:
         """List API keys
 
         Lists the account's API keys, oldest first, one page at a time. Revoked keys are left out unless
-        `includeRevoked` is true. Tokens are never part of the answer.
+        `includeRevoked` is true. Any API key may list them; tokens are never part of the answer, and
+        `info.workspacesPreview` shows only workspaces the calling key reaches.
 
         Args:
             include_revoked: Also list revoked keys. The server treats a missing value as false.
             page_size: How many items one page holds, from 1 to 100. The server uses 20 when it is not sent.
-            page_token: The `nextPageToken` of the previous page; leave it out for the first page. A token
-                belongs to the list it came from: the same operation, path and filters (such as
-                `includeRevoked`); `pageSize` may change between pages. A token of another list, of
-                other filters, or altered in any way is a 400 `invalid_argument`.
+            page_token: The `nextPageToken` of the previous page; leave it out for the first page. Tokens are
+                opaque, encrypted and tamper-evident. A token belongs to the list it came from: the same
+                account, operation, path and filters (such as `includeRevoked`); `pageSize` may change
+                between pages. A token of another list, of other filters or of another account, or
+                altered in any way, is a 400 `invalid_argument`.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
         version of the SDK does not know yet.
@@ -903,22 +970,29 @@ class ApiKeysResource:
         Issues a new API key. The plaintext token is in `spec.token` of this answer and nowhere else, ever,
         unless the key is created `revealable`. An account holds at most 50 active keys; creating one more
         fails with the code `api_key_limit_reached`. `workspaceIds` grants the new key access to those
-        workspaces at once.
+        workspaces at once; each must be one the calling key reaches (403 `permission_denied` otherwise), so
+        a
+        new key never reaches more than its creator. Any API key may create keys.
 
         Args:
             name: The key's name.
             description: What the key is for.
             permissions: Permissions as `verb:resource` strings; stored, not yet enforced.
-            labels: Arbitrary key-value pairs for sorting and filtering resources, for example
-                `{"environment": "production", "team": "platform"}`.
+            labels: Key-value pairs for sorting and filtering resources, for example `{"environment":
+                "production", "team": "platform"}`. At most 64 labels; a key is 1 to 63 letters, digits,
+                `-`, `_` and `.`, starting and ending with a letter or digit; a value is at most 256
+                characters.
             external_id: The key's id in a system outside Cadenya.
-            workspace_ids: Workspaces (`ws_...`) the key gets access to from the start.
+            workspace_ids: Workspaces (`ws_...`) the key gets access to from the start; each must be one the
+                calling key reaches.
             revealable: Keep the token, encrypted, so that revealApiKey can return it later. Off unless set; a
                 key that is not revealable shows its token only once.
             idempotency_key: Makes the POST safe to repeat. The first answer for a key is kept for 24 hours: the same
                 key with the same request replays it (with `Idempotent-Replayed: true`) and changes
-                nothing; the same key with a different request is a 409 `idempotency_key_reused`. The
-                SDK sends a fresh key on every call and reuses it on that call's retries.
+                nothing; the same key with a different request is a 409 `idempotency_key_reused`.
+                Answers are kept per API key: another key that sends the same `Idempotency-Key` makes a
+                request of its own. The SDK sends a fresh key on every call and reuses it on that call's
+                retries.
             body: the whole request as a `CreateAPIKeyRequest`, instead of its fields as keywords.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
@@ -980,8 +1054,8 @@ class ApiKeysResource:
     ) -> APIKey:
         """Get an API key
 
-        Returns one API key, without its token, with who created it, a preview of its workspaces and its
-        timestamps.
+        Returns one API key, without its token, with who created it, a preview of its workspaces (those the
+        calling key reaches) and its timestamps. Any API key may read any key of the account.
 
         Args:
             api_key_id: The API key's id (`apikey_...`).
@@ -1023,7 +1097,11 @@ class ApiKeysResource:
 
         Revokes an API key: its token authenticates nothing from the next request on. Revoking a key that is
         already revoked succeeds again. The account's system key cannot be revoked (code
-        `system_api_key_not_revocable`); rotate it instead.
+        `system_api_key_not_revocable`); rotate it instead. Acting on a key requires a caller
+        that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+        the
+        system key requires the system key itself (403 `account_admin_required`). A key may always act on
+        itself.
 
         Args:
             api_key_id: The API key's id (`apikey_...`).
@@ -1093,14 +1171,21 @@ class ApiKeysResource:
     ) -> APIKey:
         """Update an API key
 
-        Renames an API key or changes its description or labels. The token does not change.
+        Renames an API key or changes its description or labels. The token does not change. Acting on a key
+        requires a caller
+        that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+        the
+        system key requires the system key itself (403 `account_admin_required`). A key may always act on
+        itself.
 
         Args:
             api_key_id: The API key's id (`apikey_...`).
             name: New name.
             description: New description.
-            labels: Arbitrary key-value pairs for sorting and filtering resources, for example
-                `{"environment": "production", "team": "platform"}`.
+            labels: Key-value pairs for sorting and filtering resources, for example `{"environment":
+                "production", "team": "platform"}`. At most 64 labels; a key is 1 to 63 letters, digits,
+                `-`, `_` and `.`, starting and ending with a letter or digit; a value is at most 256
+                characters.
             body: the whole request as a `UpdateAPIKeyRequest`, instead of its fields as keywords.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
@@ -1150,14 +1235,21 @@ class ApiKeysResource:
         """Rotate an API key
 
         Replaces the key's token with a new one, returned in `spec.token` of this answer only. The old token
-        stops working at once. System keys can be rotated; a revoked key cannot (`api_key_revoked`).
+        stops working at once. System keys can be rotated; a revoked key cannot (`api_key_revoked`). Acting
+        on a key requires a caller
+        that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+        the
+        system key requires the system key itself (403 `account_admin_required`). A key may always act on
+        itself.
 
         Args:
             api_key_id: The API key's id (`apikey_...`).
             idempotency_key: Makes the POST safe to repeat. The first answer for a key is kept for 24 hours: the same
                 key with the same request replays it (with `Idempotent-Replayed: true`) and changes
-                nothing; the same key with a different request is a 409 `idempotency_key_reused`. The
-                SDK sends a fresh key on every call and reuses it on that call's retries.
+                nothing; the same key with a different request is a 409 `idempotency_key_reused`.
+                Answers are kept per API key: another key that sends the same `Idempotency-Key` makes a
+                request of its own. The SDK sends a fresh key on every call and reuses it on that call's
+                retries.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
         version of the SDK does not know yet.
@@ -1198,14 +1290,20 @@ class ApiKeysResource:
 
         Decrypts and returns the key's current plaintext token. Only keys created with `revealable: true`
         can be revealed (`info.revealAvailable`); any other key answers with the code `reveal_unavailable`,
-        and a revoked key with `api_key_revoked`.
+        and a revoked key with `api_key_revoked`. Acting on a key requires a caller
+        that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+        the
+        system key requires the system key itself (403 `account_admin_required`). A key may always act on
+        itself.
 
         Args:
             api_key_id: The API key's id (`apikey_...`).
             idempotency_key: Makes the POST safe to repeat. The first answer for a key is kept for 24 hours: the same
                 key with the same request replays it (with `Idempotent-Replayed: true`) and changes
-                nothing; the same key with a different request is a 409 `idempotency_key_reused`. The
-                SDK sends a fresh key on every call and reuses it on that call's retries.
+                nothing; the same key with a different request is a 409 `idempotency_key_reused`.
+                Answers are kept per API key: another key that sends the same `Idempotency-Key` makes a
+                request of its own. The SDK sends a fresh key on every call and reuses it on that call's
+                retries.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
         version of the SDK does not know yet.
@@ -1253,15 +1351,20 @@ class AsyncApiKeyWorkspacesResourceWithRawResponse:
         """List an API key's workspaces
 
         Lists every workspace the key has access to, one page at a time; the full list behind
-        `info.workspacesPreview`.
+        `info.workspacesPreview`. Acting on a key requires a caller
+        that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+        the
+        system key requires the system key itself (403 `account_admin_required`). A key may always act on
+        itself.
 
         Args:
             api_key_id: The API key's id (`apikey_...`).
             page_size: How many items one page holds, from 1 to 100. The server uses 20 when it is not sent.
-            page_token: The `nextPageToken` of the previous page; leave it out for the first page. A token
-                belongs to the list it came from: the same operation, path and filters (such as
-                `includeRevoked`); `pageSize` may change between pages. A token of another list, of
-                other filters, or altered in any way is a 400 `invalid_argument`.
+            page_token: The `nextPageToken` of the previous page; leave it out for the first page. Tokens are
+                opaque, encrypted and tamper-evident. A token belongs to the list it came from: the same
+                account, operation, path and filters (such as `includeRevoked`); `pageSize` may change
+                between pages. A token of another list, of other filters or of another account, or
+                altered in any way, is a 400 `invalid_argument`.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
         version of the SDK does not know yet.
@@ -1302,7 +1405,12 @@ class AsyncApiKeyWorkspacesResourceWithRawResponse:
         """Grant an API key access to a workspace
 
         Gives the key access to the workspace. Granting access the key already has succeeds and changes
-        nothing.
+        nothing. Acting on a key requires a caller
+        that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+        the
+        system key requires the system key itself (403 `account_admin_required`). A key may always act on
+        itself.
+        The caller must reach the workspace too (403 `permission_denied`).
 
         Args:
             api_key_id: The API key's id (`apikey_...`).
@@ -1346,7 +1454,13 @@ class AsyncApiKeyWorkspacesResourceWithRawResponse:
         """Withdraw an API key's access to a workspace
 
         Removes the key's access to the workspace; removing access the key does not have succeeds too. A key
-        left with no workspace stays valid but reaches no workspace-scoped resource.
+        left with no workspace stays valid but reaches no workspace-scoped resource. Acting on a key
+        requires a caller
+        that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+        the
+        system key requires the system key itself (403 `account_admin_required`). A key may always act on
+        itself.
+        The caller must reach the workspace too (403 `permission_denied`).
 
         Args:
             api_key_id: The API key's id (`apikey_...`).
@@ -1399,15 +1513,20 @@ class AsyncApiKeyWorkspacesResource:
         """List an API key's workspaces
 
         Lists every workspace the key has access to, one page at a time; the full list behind
-        `info.workspacesPreview`.
+        `info.workspacesPreview`. Acting on a key requires a caller
+        that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+        the
+        system key requires the system key itself (403 `account_admin_required`). A key may always act on
+        itself.
 
         Args:
             api_key_id: The API key's id (`apikey_...`).
             page_size: How many items one page holds, from 1 to 100. The server uses 20 when it is not sent.
-            page_token: The `nextPageToken` of the previous page; leave it out for the first page. A token
-                belongs to the list it came from: the same operation, path and filters (such as
-                `includeRevoked`); `pageSize` may change between pages. A token of another list, of
-                other filters, or altered in any way is a 400 `invalid_argument`.
+            page_token: The `nextPageToken` of the previous page; leave it out for the first page. Tokens are
+                opaque, encrypted and tamper-evident. A token belongs to the list it came from: the same
+                account, operation, path and filters (such as `includeRevoked`); `pageSize` may change
+                between pages. A token of another list, of other filters or of another account, or
+                altered in any way, is a 400 `invalid_argument`.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
         version of the SDK does not know yet.
@@ -1454,7 +1573,12 @@ class AsyncApiKeyWorkspacesResource:
         """Grant an API key access to a workspace
 
         Gives the key access to the workspace. Granting access the key already has succeeds and changes
-        nothing.
+        nothing. Acting on a key requires a caller
+        that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+        the
+        system key requires the system key itself (403 `account_admin_required`). A key may always act on
+        itself.
+        The caller must reach the workspace too (403 `permission_denied`).
 
         Args:
             api_key_id: The API key's id (`apikey_...`).
@@ -1498,7 +1622,13 @@ class AsyncApiKeyWorkspacesResource:
         """Withdraw an API key's access to a workspace
 
         Removes the key's access to the workspace; removing access the key does not have succeeds too. A key
-        left with no workspace stays valid but reaches no workspace-scoped resource.
+        left with no workspace stays valid but reaches no workspace-scoped resource. Acting on a key
+        requires a caller
+        that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+        the
+        system key requires the system key itself (403 `account_admin_required`). A key may always act on
+        itself.
+        The caller must reach the workspace too (403 `permission_denied`).
 
         Args:
             api_key_id: The API key's id (`apikey_...`).
@@ -1551,15 +1681,17 @@ class AsyncApiKeysResourceWithRawResponse:
         """List API keys
 
         Lists the account's API keys, oldest first, one page at a time. Revoked keys are left out unless
-        `includeRevoked` is true. Tokens are never part of the answer.
+        `includeRevoked` is true. Any API key may list them; tokens are never part of the answer, and
+        `info.workspacesPreview` shows only workspaces the calling key reaches.
 
         Args:
             include_revoked: Also list revoked keys. The server treats a missing value as false.
             page_size: How many items one page holds, from 1 to 100. The server uses 20 when it is not sent.
-            page_token: The `nextPageToken` of the previous page; leave it out for the first page. A token
-                belongs to the list it came from: the same operation, path and filters (such as
-                `includeRevoked`); `pageSize` may change between pages. A token of another list, of
-                other filters, or altered in any way is a 400 `invalid_argument`.
+            page_token: The `nextPageToken` of the previous page; leave it out for the first page. Tokens are
+                opaque, encrypted and tamper-evident. A token belongs to the list it came from: the same
+                account, operation, path and filters (such as `includeRevoked`); `pageSize` may change
+                between pages. A token of another list, of other filters or of another account, or
+                altered in any way, is a 400 `invalid_argument`.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
         version of the SDK does not know yet.
@@ -1639,22 +1771,29 @@ class AsyncApiKeysResourceWithRawResponse:
         Issues a new API key. The plaintext token is in `spec.token` of this answer and nowhere else, ever,
         unless the key is created `revealable`. An account holds at most 50 active keys; creating one more
         fails with the code `api_key_limit_reached`. `workspaceIds` grants the new key access to those
-        workspaces at once.
+        workspaces at once; each must be one the calling key reaches (403 `permission_denied` otherwise), so
+        a
+        new key never reaches more than its creator. Any API key may create keys.
 
         Args:
             name: The key's name.
             description: What the key is for.
             permissions: Permissions as `verb:resource` strings; stored, not yet enforced.
-            labels: Arbitrary key-value pairs for sorting and filtering resources, for example
-                `{"environment": "production", "team": "platform"}`.
+            labels: Key-value pairs for sorting and filtering resources, for example `{"environment":
+                "production", "team": "platform"}`. At most 64 labels; a key is 1 to 63 letters, digits,
+                `-`, `_` and `.`, starting and ending with a letter or digit; a value is at most 256
+                characters.
             external_id: The key's id in a system outside Cadenya.
-            workspace_ids: Workspaces (`ws_...`) the key gets access to from the start.
+            workspace_ids: Workspaces (`ws_...`) the key gets access to from the start; each must be one the
+                calling key reaches.
             revealable: Keep the token, encrypted, so that revealApiKey can return it later. Off unless set; a
                 key that is not revealable shows its token only once.
             idempotency_key: Makes the POST safe to repeat. The first answer for a key is kept for 24 hours: the same
                 key with the same request replays it (with `Idempotent-Replayed: true`) and changes
-                nothing; the same key with a different request is a 409 `idempotency_key_reused`. The
-                SDK sends a fresh key on every call and reuses it on that call's retries.
+                nothing; the same key with a different request is a 409 `idempotency_key_reused`.
+                Answers are kept per API key: another key that sends the same `Idempotency-Key` makes a
+                request of its own. The SDK sends a fresh key on every call and reuses it on that call's
+                retries.
             body: the whole request as a `CreateAPIKeyRequest`, instead of its fields as keywords.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
@@ -1716,8 +1855,8 @@ class AsyncApiKeysResourceWithRawResponse:
     ) -> Response[APIKey | Error]:
         """Get an API key
 
-        Returns one API key, without its token, with who created it, a preview of its workspaces and its
-        timestamps.
+        Returns one API key, without its token, with who created it, a preview of its workspaces (those the
+        calling key reaches) and its timestamps. Any API key may read any key of the account.
 
         Args:
             api_key_id: The API key's id (`apikey_...`).
@@ -1759,7 +1898,11 @@ class AsyncApiKeysResourceWithRawResponse:
 
         Revokes an API key: its token authenticates nothing from the next request on. Revoking a key that is
         already revoked succeeds again. The account's system key cannot be revoked (code
-        `system_api_key_not_revocable`); rotate it instead.
+        `system_api_key_not_revocable`); rotate it instead. Acting on a key requires a caller
+        that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+        the
+        system key requires the system key itself (403 `account_admin_required`). A key may always act on
+        itself.
 
         Args:
             api_key_id: The API key's id (`apikey_...`).
@@ -1829,14 +1972,21 @@ class AsyncApiKeysResourceWithRawResponse:
     ) -> Response[APIKey | Error]:
         """Update an API key
 
-        Renames an API key or changes its description or labels. The token does not change.
+        Renames an API key or changes its description or labels. The token does not change. Acting on a key
+        requires a caller
+        that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+        the
+        system key requires the system key itself (403 `account_admin_required`). A key may always act on
+        itself.
 
         Args:
             api_key_id: The API key's id (`apikey_...`).
             name: New name.
             description: New description.
-            labels: Arbitrary key-value pairs for sorting and filtering resources, for example
-                `{"environment": "production", "team": "platform"}`.
+            labels: Key-value pairs for sorting and filtering resources, for example `{"environment":
+                "production", "team": "platform"}`. At most 64 labels; a key is 1 to 63 letters, digits,
+                `-`, `_` and `.`, starting and ending with a letter or digit; a value is at most 256
+                characters.
             body: the whole request as a `UpdateAPIKeyRequest`, instead of its fields as keywords.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
@@ -1886,14 +2036,21 @@ class AsyncApiKeysResourceWithRawResponse:
         """Rotate an API key
 
         Replaces the key's token with a new one, returned in `spec.token` of this answer only. The old token
-        stops working at once. System keys can be rotated; a revoked key cannot (`api_key_revoked`).
+        stops working at once. System keys can be rotated; a revoked key cannot (`api_key_revoked`). Acting
+        on a key requires a caller
+        that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+        the
+        system key requires the system key itself (403 `account_admin_required`). A key may always act on
+        itself.
 
         Args:
             api_key_id: The API key's id (`apikey_...`).
             idempotency_key: Makes the POST safe to repeat. The first answer for a key is kept for 24 hours: the same
                 key with the same request replays it (with `Idempotent-Replayed: true`) and changes
-                nothing; the same key with a different request is a 409 `idempotency_key_reused`. The
-                SDK sends a fresh key on every call and reuses it on that call's retries.
+                nothing; the same key with a different request is a 409 `idempotency_key_reused`.
+                Answers are kept per API key: another key that sends the same `Idempotency-Key` makes a
+                request of its own. The SDK sends a fresh key on every call and reuses it on that call's
+                retries.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
         version of the SDK does not know yet.
@@ -1934,14 +2091,20 @@ class AsyncApiKeysResourceWithRawResponse:
 
         Decrypts and returns the key's current plaintext token. Only keys created with `revealable: true`
         can be revealed (`info.revealAvailable`); any other key answers with the code `reveal_unavailable`,
-        and a revoked key with `api_key_revoked`.
+        and a revoked key with `api_key_revoked`. Acting on a key requires a caller
+        that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+        the
+        system key requires the system key itself (403 `account_admin_required`). A key may always act on
+        itself.
 
         Args:
             api_key_id: The API key's id (`apikey_...`).
             idempotency_key: Makes the POST safe to repeat. The first answer for a key is kept for 24 hours: the same
                 key with the same request replays it (with `Idempotent-Replayed: true`) and changes
-                nothing; the same key with a different request is a 409 `idempotency_key_reused`. The
-                SDK sends a fresh key on every call and reuses it on that call's retries.
+                nothing; the same key with a different request is a 409 `idempotency_key_reused`.
+                Answers are kept per API key: another key that sends the same `Idempotency-Key` makes a
+                request of its own. The SDK sends a fresh key on every call and reuses it on that call's
+                retries.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
         version of the SDK does not know yet.
@@ -1991,15 +2154,17 @@ class AsyncApiKeysResource:
         """List API keys
 
         Lists the account's API keys, oldest first, one page at a time. Revoked keys are left out unless
-        `includeRevoked` is true. Tokens are never part of the answer.
+        `includeRevoked` is true. Any API key may list them; tokens are never part of the answer, and
+        `info.workspacesPreview` shows only workspaces the calling key reaches.
 
         Args:
             include_revoked: Also list revoked keys. The server treats a missing value as false.
             page_size: How many items one page holds, from 1 to 100. The server uses 20 when it is not sent.
-            page_token: The `nextPageToken` of the previous page; leave it out for the first page. A token
-                belongs to the list it came from: the same operation, path and filters (such as
-                `includeRevoked`); `pageSize` may change between pages. A token of another list, of
-                other filters, or altered in any way is a 400 `invalid_argument`.
+            page_token: The `nextPageToken` of the previous page; leave it out for the first page. Tokens are
+                opaque, encrypted and tamper-evident. A token belongs to the list it came from: the same
+                account, operation, path and filters (such as `includeRevoked`); `pageSize` may change
+                between pages. A token of another list, of other filters or of another account, or
+                altered in any way, is a 400 `invalid_argument`.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
         version of the SDK does not know yet.
@@ -2085,22 +2250,29 @@ class AsyncApiKeysResource:
         Issues a new API key. The plaintext token is in `spec.token` of this answer and nowhere else, ever,
         unless the key is created `revealable`. An account holds at most 50 active keys; creating one more
         fails with the code `api_key_limit_reached`. `workspaceIds` grants the new key access to those
-        workspaces at once.
+        workspaces at once; each must be one the calling key reaches (403 `permission_denied` otherwise), so
+        a
+        new key never reaches more than its creator. Any API key may create keys.
 
         Args:
             name: The key's name.
             description: What the key is for.
             permissions: Permissions as `verb:resource` strings; stored, not yet enforced.
-            labels: Arbitrary key-value pairs for sorting and filtering resources, for example
-                `{"environment": "production", "team": "platform"}`.
+            labels: Key-value pairs for sorting and filtering resources, for example `{"environment":
+                "production", "team": "platform"}`. At most 64 labels; a key is 1 to 63 letters, digits,
+                `-`, `_` and `.`, starting and ending with a letter or digit; a value is at most 256
+                characters.
             external_id: The key's id in a system outside Cadenya.
-            workspace_ids: Workspaces (`ws_...`) the key gets access to from the start.
+            workspace_ids: Workspaces (`ws_...`) the key gets access to from the start; each must be one the
+                calling key reaches.
             revealable: Keep the token, encrypted, so that revealApiKey can return it later. Off unless set; a
                 key that is not revealable shows its token only once.
             idempotency_key: Makes the POST safe to repeat. The first answer for a key is kept for 24 hours: the same
                 key with the same request replays it (with `Idempotent-Replayed: true`) and changes
-                nothing; the same key with a different request is a 409 `idempotency_key_reused`. The
-                SDK sends a fresh key on every call and reuses it on that call's retries.
+                nothing; the same key with a different request is a 409 `idempotency_key_reused`.
+                Answers are kept per API key: another key that sends the same `Idempotency-Key` makes a
+                request of its own. The SDK sends a fresh key on every call and reuses it on that call's
+                retries.
             body: the whole request as a `CreateAPIKeyRequest`, instead of its fields as keywords.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
@@ -2162,8 +2334,8 @@ class AsyncApiKeysResource:
     ) -> APIKey:
         """Get an API key
 
-        Returns one API key, without its token, with who created it, a preview of its workspaces and its
-        timestamps.
+        Returns one API key, without its token, with who created it, a preview of its workspaces (those the
+        calling key reaches) and its timestamps. Any API key may read any key of the account.
 
         Args:
             api_key_id: The API key's id (`apikey_...`).
@@ -2205,7 +2377,11 @@ class AsyncApiKeysResource:
 
         Revokes an API key: its token authenticates nothing from the next request on. Revoking a key that is
         already revoked succeeds again. The account's system key cannot be revoked (code
-        `system_api_key_not_revocable`); rotate it instead.
+        `system_api_key_not_revocable`); rotate it instead. Acting on a key requires a caller
+        that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+        the
+        system key requires the system key itself (403 `account_admin_required`). A key may always act on
+        itself.
 
         Args:
             api_key_id: The API key's id (`apikey_...`).
@@ -2275,14 +2451,21 @@ class AsyncApiKeysResource:
     ) -> APIKey:
         """Update an API key
 
-        Renames an API key or changes its description or labels. The token does not change.
+        Renames an API key or changes its description or labels. The token does not change. Acting on a key
+        requires a caller
+        that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+        the
+        system key requires the system key itself (403 `account_admin_required`). A key may always act on
+        itself.
 
         Args:
             api_key_id: The API key's id (`apikey_...`).
             name: New name.
             description: New description.
-            labels: Arbitrary key-value pairs for sorting and filtering resources, for example
-                `{"environment": "production", "team": "platform"}`.
+            labels: Key-value pairs for sorting and filtering resources, for example `{"environment":
+                "production", "team": "platform"}`. At most 64 labels; a key is 1 to 63 letters, digits,
+                `-`, `_` and `.`, starting and ending with a letter or digit; a value is at most 256
+                characters.
             body: the whole request as a `UpdateAPIKeyRequest`, instead of its fields as keywords.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
@@ -2332,14 +2515,21 @@ class AsyncApiKeysResource:
         """Rotate an API key
 
         Replaces the key's token with a new one, returned in `spec.token` of this answer only. The old token
-        stops working at once. System keys can be rotated; a revoked key cannot (`api_key_revoked`).
+        stops working at once. System keys can be rotated; a revoked key cannot (`api_key_revoked`). Acting
+        on a key requires a caller
+        that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+        the
+        system key requires the system key itself (403 `account_admin_required`). A key may always act on
+        itself.
 
         Args:
             api_key_id: The API key's id (`apikey_...`).
             idempotency_key: Makes the POST safe to repeat. The first answer for a key is kept for 24 hours: the same
                 key with the same request replays it (with `Idempotent-Replayed: true`) and changes
-                nothing; the same key with a different request is a 409 `idempotency_key_reused`. The
-                SDK sends a fresh key on every call and reuses it on that call's retries.
+                nothing; the same key with a different request is a 409 `idempotency_key_reused`.
+                Answers are kept per API key: another key that sends the same `Idempotency-Key` makes a
+                request of its own. The SDK sends a fresh key on every call and reuses it on that call's
+                retries.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
         version of the SDK does not know yet.
@@ -2380,14 +2570,20 @@ class AsyncApiKeysResource:
 
         Decrypts and returns the key's current plaintext token. Only keys created with `revealable: true`
         can be revealed (`info.revealAvailable`); any other key answers with the code `reveal_unavailable`,
-        and a revoked key with `api_key_revoked`.
+        and a revoked key with `api_key_revoked`. Acting on a key requires a caller
+        that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+        the
+        system key requires the system key itself (403 `account_admin_required`). A key may always act on
+        itself.
 
         Args:
             api_key_id: The API key's id (`apikey_...`).
             idempotency_key: Makes the POST safe to repeat. The first answer for a key is kept for 24 hours: the same
                 key with the same request replays it (with `Idempotent-Replayed: true`) and changes
-                nothing; the same key with a different request is a 409 `idempotency_key_reused`. The
-                SDK sends a fresh key on every call and reuses it on that call's retries.
+                nothing; the same key with a different request is a 409 `idempotency_key_reused`.
+                Answers are kept per API key: another key that sends the same `Idempotency-Key` makes a
+                request of its own. The SDK sends a fresh key on every call and reuses it on that call's
+                retries.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
         version of the SDK does not know yet.

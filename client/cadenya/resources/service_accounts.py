@@ -80,7 +80,7 @@ class ServiceAccountCredentialsResourceWithRawResponse:
         """List a service account's credentials
 
         Lists the credentials of the service account, oldest first, one page at a time. Secrets are never
-        listed.
+        listed. Any API key may read service accounts and their credentials.
 
         Args:
             organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
@@ -89,10 +89,11 @@ class ServiceAccountCredentialsResourceWithRawResponse:
             expand: Extra fields to fill in. `permissions` fills the `permissions` map of each returned
                 object.
             page_size: How many items one page holds, from 1 to 100. The server uses 20 when it is not sent.
-            page_token: The `next_page_token` of the previous page; leave it out for the first page. A token
-                belongs to the list it came from: the same operation and path; `page_size` and
-                `expand[]` may change between pages. A token of another list or altered in any way is a
-                400 `invalid_argument`.
+            page_token: The `next_page_token` of the previous page; leave it out for the first page. Tokens are
+                opaque, encrypted and tamper-evident. A token belongs to the list it came from: the same
+                account, operation and path; `page_size` and `expand[]` may change between pages. A
+                token of another list or of another account, or altered in any way, is a 400
+                `invalid_argument`.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
         version of the SDK does not know yet.
@@ -168,7 +169,10 @@ class ServiceAccountCredentialsResourceWithRawResponse:
         """Create a service account credential
 
         Issues a client credential for the service account. The answer is the only place `client_secret`
-        ever appears.
+        ever appears. Service accounts and their credentials are
+        organization-level principals: creating, changing and deleting them requires the account's
+        administrator
+        (the system key); any other key gets 403 `account_admin_required`.
 
         Args:
             organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
@@ -178,8 +182,10 @@ class ServiceAccountCredentialsResourceWithRawResponse:
             description: What the credential is for.
             idempotency_key: Makes the POST safe to repeat. The first answer for a key is kept for 24 hours: the same
                 key with the same request replays it (with `Idempotent-Replayed: true`) and changes
-                nothing; the same key with a different request is a 409 `idempotency_key_reused`. The
-                SDK sends a fresh key on every call and reuses it on that call's retries.
+                nothing; the same key with a different request is a 409 `idempotency_key_reused`.
+                Answers are kept per API key: another key that sends the same `Idempotency-Key` makes a
+                request of its own. The SDK sends a fresh key on every call and reuses it on that call's
+                retries.
             body: the whole request as a `CreateServiceAccountCredentialRequest`, instead of its fields as keywords.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
@@ -233,7 +239,8 @@ class ServiceAccountCredentialsResourceWithRawResponse:
     ) -> Response[ServiceAccountCredential | Error]:
         """Get a service account credential
 
-        Returns one credential, without its secret.
+        Returns one credential, without its secret. Any API key may read service accounts and their
+        credentials.
 
         Args:
             organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
@@ -283,7 +290,11 @@ class ServiceAccountCredentialsResourceWithRawResponse:
     ) -> Response[None | Error]:
         """Delete a service account credential
 
-        Deletes the credential; its client id and secret authenticate nothing from then on.
+        Deletes the credential; its client id and secret authenticate nothing from then on. Service accounts
+        and their credentials are
+        organization-level principals: creating, changing and deleting them requires the account's
+        administrator
+        (the system key); any other key gets 403 `account_admin_required`.
 
         Args:
             organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
@@ -362,7 +373,11 @@ class ServiceAccountCredentialsResourceWithRawResponse:
     ) -> Response[ServiceAccountCredential | Error]:
         """Update a service account credential
 
-        Changes the credential's name or description. The secret does not change.
+        Changes the credential's name or description. The secret does not change. Service accounts and their
+        credentials are
+        organization-level principals: creating, changing and deleting them requires the account's
+        administrator
+        (the system key); any other key gets 403 `account_admin_required`.
 
         Args:
             organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
@@ -432,7 +447,7 @@ class ServiceAccountCredentialsResource:
         """List a service account's credentials
 
         Lists the credentials of the service account, oldest first, one page at a time. Secrets are never
-        listed.
+        listed. Any API key may read service accounts and their credentials.
 
         Args:
             organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
@@ -441,10 +456,11 @@ class ServiceAccountCredentialsResource:
             expand: Extra fields to fill in. `permissions` fills the `permissions` map of each returned
                 object.
             page_size: How many items one page holds, from 1 to 100. The server uses 20 when it is not sent.
-            page_token: The `next_page_token` of the previous page; leave it out for the first page. A token
-                belongs to the list it came from: the same operation and path; `page_size` and
-                `expand[]` may change between pages. A token of another list or altered in any way is a
-                400 `invalid_argument`.
+            page_token: The `next_page_token` of the previous page; leave it out for the first page. Tokens are
+                opaque, encrypted and tamper-evident. A token belongs to the list it came from: the same
+                account, operation and path; `page_size` and `expand[]` may change between pages. A
+                token of another list or of another account, or altered in any way, is a 400
+                `invalid_argument`.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
         version of the SDK does not know yet.
@@ -523,7 +539,10 @@ class ServiceAccountCredentialsResource:
         """Create a service account credential
 
         Issues a client credential for the service account. The answer is the only place `client_secret`
-        ever appears.
+        ever appears. Service accounts and their credentials are
+        organization-level principals: creating, changing and deleting them requires the account's
+        administrator
+        (the system key); any other key gets 403 `account_admin_required`.
 
         Args:
             organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
@@ -533,8 +552,10 @@ class ServiceAccountCredentialsResource:
             description: What the credential is for.
             idempotency_key: Makes the POST safe to repeat. The first answer for a key is kept for 24 hours: the same
                 key with the same request replays it (with `Idempotent-Replayed: true`) and changes
-                nothing; the same key with a different request is a 409 `idempotency_key_reused`. The
-                SDK sends a fresh key on every call and reuses it on that call's retries.
+                nothing; the same key with a different request is a 409 `idempotency_key_reused`.
+                Answers are kept per API key: another key that sends the same `Idempotency-Key` makes a
+                request of its own. The SDK sends a fresh key on every call and reuses it on that call's
+                retries.
             body: the whole request as a `CreateServiceAccountCredentialRequest`, instead of its fields as keywords.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
@@ -588,7 +609,8 @@ class ServiceAccountCredentialsResource:
     ) -> ServiceAccountCredential:
         """Get a service account credential
 
-        Returns one credential, without its secret.
+        Returns one credential, without its secret. Any API key may read service accounts and their
+        credentials.
 
         Args:
             organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
@@ -638,7 +660,11 @@ class ServiceAccountCredentialsResource:
     ) -> None:
         """Delete a service account credential
 
-        Deletes the credential; its client id and secret authenticate nothing from then on.
+        Deletes the credential; its client id and secret authenticate nothing from then on. Service accounts
+        and their credentials are
+        organization-level principals: creating, changing and deleting them requires the account's
+        administrator
+        (the system key); any other key gets 403 `account_admin_required`.
 
         Args:
             organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
@@ -717,7 +743,11 @@ class ServiceAccountCredentialsResource:
     ) -> ServiceAccountCredential:
         """Update a service account credential
 
-        Changes the credential's name or description. The secret does not change.
+        Changes the credential's name or description. The secret does not change. Service accounts and their
+        credentials are
+        organization-level principals: creating, changing and deleting them requires the account's
+        administrator
+        (the system key); any other key gets 403 `account_admin_required`.
 
         Args:
             organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
@@ -785,7 +815,8 @@ class ServiceAccountsResourceWithRawResponse:
     ) -> Response[ListServiceAccountsResponse | Error]:
         """List service accounts
 
-        Lists the organization's service accounts, oldest first, one page at a time.
+        Lists the organization's service accounts, oldest first, one page at a time. Any API key may read
+        service accounts and their credentials.
 
         Args:
             organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
@@ -793,10 +824,11 @@ class ServiceAccountsResourceWithRawResponse:
             expand: Extra fields to fill in. `permissions` fills the `permissions` map of each returned
                 object.
             page_size: How many items one page holds, from 1 to 100. The server uses 20 when it is not sent.
-            page_token: The `next_page_token` of the previous page; leave it out for the first page. A token
-                belongs to the list it came from: the same operation and path; `page_size` and
-                `expand[]` may change between pages. A token of another list or altered in any way is a
-                400 `invalid_argument`.
+            page_token: The `next_page_token` of the previous page; leave it out for the first page. Tokens are
+                opaque, encrypted and tamper-evident. A token belongs to the list it came from: the same
+                account, operation and path; `page_size` and `expand[]` may change between pages. A
+                token of another list or of another account, or altered in any way, is a 400
+                `invalid_argument`.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
         version of the SDK does not know yet.
@@ -868,7 +900,10 @@ class ServiceAccountsResourceWithRawResponse:
         """Create a service account
 
         Creates a service account in the organization, a non-human principal that authenticates with client
-        credentials.
+        credentials. Service accounts and their credentials are
+        organization-level principals: creating, changing and deleting them requires the account's
+        administrator
+        (the system key); any other key gets 403 `account_admin_required`.
 
         Args:
             organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
@@ -877,8 +912,10 @@ class ServiceAccountsResourceWithRawResponse:
             description: What the service account is for.
             idempotency_key: Makes the POST safe to repeat. The first answer for a key is kept for 24 hours: the same
                 key with the same request replays it (with `Idempotent-Replayed: true`) and changes
-                nothing; the same key with a different request is a 409 `idempotency_key_reused`. The
-                SDK sends a fresh key on every call and reuses it on that call's retries.
+                nothing; the same key with a different request is a 409 `idempotency_key_reused`.
+                Answers are kept per API key: another key that sends the same `Idempotency-Key` makes a
+                request of its own. The SDK sends a fresh key on every call and reuses it on that call's
+                retries.
             body: the whole request as a `CreateServiceAccountRequest`, instead of its fields as keywords.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
@@ -931,6 +968,7 @@ class ServiceAccountsResourceWithRawResponse:
         """Get a service account
 
         Returns one service account of the organization; `expand[]=permissions` fills in its `permissions`.
+        Any API key may read service accounts and their credentials.
 
         Args:
             organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
@@ -977,7 +1015,11 @@ class ServiceAccountsResourceWithRawResponse:
     ) -> Response[None | Error]:
         """Delete a service account
 
-        Deletes the service account together with all of its credentials.
+        Deletes the service account together with all of its credentials. Service accounts and their
+        credentials are
+        organization-level principals: creating, changing and deleting them requires the account's
+        administrator
+        (the system key); any other key gets 403 `account_admin_required`.
 
         Args:
             organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
@@ -1051,7 +1093,11 @@ class ServiceAccountsResourceWithRawResponse:
     ) -> Response[ServiceAccount | Error]:
         """Update a service account
 
-        Changes the name or description; `updated_at` moves forward.
+        Changes the name or description; `updated_at` moves forward. Service accounts and their credentials
+        are
+        organization-level principals: creating, changing and deleting them requires the account's
+        administrator
+        (the system key); any other key gets 403 `account_admin_required`.
 
         Args:
             organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
@@ -1118,7 +1164,8 @@ class ServiceAccountsResource:
     ) -> SyncPage[ServiceAccount]:
         """List service accounts
 
-        Lists the organization's service accounts, oldest first, one page at a time.
+        Lists the organization's service accounts, oldest first, one page at a time. Any API key may read
+        service accounts and their credentials.
 
         Args:
             organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
@@ -1126,10 +1173,11 @@ class ServiceAccountsResource:
             expand: Extra fields to fill in. `permissions` fills the `permissions` map of each returned
                 object.
             page_size: How many items one page holds, from 1 to 100. The server uses 20 when it is not sent.
-            page_token: The `next_page_token` of the previous page; leave it out for the first page. A token
-                belongs to the list it came from: the same operation and path; `page_size` and
-                `expand[]` may change between pages. A token of another list or altered in any way is a
-                400 `invalid_argument`.
+            page_token: The `next_page_token` of the previous page; leave it out for the first page. Tokens are
+                opaque, encrypted and tamper-evident. A token belongs to the list it came from: the same
+                account, operation and path; `page_size` and `expand[]` may change between pages. A
+                token of another list or of another account, or altered in any way, is a 400
+                `invalid_argument`.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
         version of the SDK does not know yet.
@@ -1204,7 +1252,10 @@ class ServiceAccountsResource:
         """Create a service account
 
         Creates a service account in the organization, a non-human principal that authenticates with client
-        credentials.
+        credentials. Service accounts and their credentials are
+        organization-level principals: creating, changing and deleting them requires the account's
+        administrator
+        (the system key); any other key gets 403 `account_admin_required`.
 
         Args:
             organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
@@ -1213,8 +1264,10 @@ class ServiceAccountsResource:
             description: What the service account is for.
             idempotency_key: Makes the POST safe to repeat. The first answer for a key is kept for 24 hours: the same
                 key with the same request replays it (with `Idempotent-Replayed: true`) and changes
-                nothing; the same key with a different request is a 409 `idempotency_key_reused`. The
-                SDK sends a fresh key on every call and reuses it on that call's retries.
+                nothing; the same key with a different request is a 409 `idempotency_key_reused`.
+                Answers are kept per API key: another key that sends the same `Idempotency-Key` makes a
+                request of its own. The SDK sends a fresh key on every call and reuses it on that call's
+                retries.
             body: the whole request as a `CreateServiceAccountRequest`, instead of its fields as keywords.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
@@ -1267,6 +1320,7 @@ class ServiceAccountsResource:
         """Get a service account
 
         Returns one service account of the organization; `expand[]=permissions` fills in its `permissions`.
+        Any API key may read service accounts and their credentials.
 
         Args:
             organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
@@ -1313,7 +1367,11 @@ class ServiceAccountsResource:
     ) -> None:
         """Delete a service account
 
-        Deletes the service account together with all of its credentials.
+        Deletes the service account together with all of its credentials. Service accounts and their
+        credentials are
+        organization-level principals: creating, changing and deleting them requires the account's
+        administrator
+        (the system key); any other key gets 403 `account_admin_required`.
 
         Args:
             organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
@@ -1387,7 +1445,11 @@ class ServiceAccountsResource:
     ) -> ServiceAccount:
         """Update a service account
 
-        Changes the name or description; `updated_at` moves forward.
+        Changes the name or description; `updated_at` moves forward. Service accounts and their credentials
+        are
+        organization-level principals: creating, changing and deleting them requires the account's
+        administrator
+        (the system key); any other key gets 403 `account_admin_required`.
 
         Args:
             organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
@@ -1454,7 +1516,7 @@ class AsyncServiceAccountCredentialsResourceWithRawResponse:
         """List a service account's credentials
 
         Lists the credentials of the service account, oldest first, one page at a time. Secrets are never
-        listed.
+        listed. Any API key may read service accounts and their credentials.
 
         Args:
             organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
@@ -1463,10 +1525,11 @@ class AsyncServiceAccountCredentialsResourceWithRawResponse:
             expand: Extra fields to fill in. `permissions` fills the `permissions` map of each returned
                 object.
             page_size: How many items one page holds, from 1 to 100. The server uses 20 when it is not sent.
-            page_token: The `next_page_token` of the previous page; leave it out for the first page. A token
-                belongs to the list it came from: the same operation and path; `page_size` and
-                `expand[]` may change between pages. A token of another list or altered in any way is a
-                400 `invalid_argument`.
+            page_token: The `next_page_token` of the previous page; leave it out for the first page. Tokens are
+                opaque, encrypted and tamper-evident. A token belongs to the list it came from: the same
+                account, operation and path; `page_size` and `expand[]` may change between pages. A
+                token of another list or of another account, or altered in any way, is a 400
+                `invalid_argument`.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
         version of the SDK does not know yet.
@@ -1544,7 +1607,10 @@ class AsyncServiceAccountCredentialsResourceWithRawResponse:
         """Create a service account credential
 
         Issues a client credential for the service account. The answer is the only place `client_secret`
-        ever appears.
+        ever appears. Service accounts and their credentials are
+        organization-level principals: creating, changing and deleting them requires the account's
+        administrator
+        (the system key); any other key gets 403 `account_admin_required`.
 
         Args:
             organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
@@ -1554,8 +1620,10 @@ class AsyncServiceAccountCredentialsResourceWithRawResponse:
             description: What the credential is for.
             idempotency_key: Makes the POST safe to repeat. The first answer for a key is kept for 24 hours: the same
                 key with the same request replays it (with `Idempotent-Replayed: true`) and changes
-                nothing; the same key with a different request is a 409 `idempotency_key_reused`. The
-                SDK sends a fresh key on every call and reuses it on that call's retries.
+                nothing; the same key with a different request is a 409 `idempotency_key_reused`.
+                Answers are kept per API key: another key that sends the same `Idempotency-Key` makes a
+                request of its own. The SDK sends a fresh key on every call and reuses it on that call's
+                retries.
             body: the whole request as a `CreateServiceAccountCredentialRequest`, instead of its fields as keywords.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
@@ -1611,7 +1679,8 @@ class AsyncServiceAccountCredentialsResourceWithRawResponse:
     ) -> Response[ServiceAccountCredential | Error]:
         """Get a service account credential
 
-        Returns one credential, without its secret.
+        Returns one credential, without its secret. Any API key may read service accounts and their
+        credentials.
 
         Args:
             organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
@@ -1661,7 +1730,11 @@ class AsyncServiceAccountCredentialsResourceWithRawResponse:
     ) -> Response[None | Error]:
         """Delete a service account credential
 
-        Deletes the credential; its client id and secret authenticate nothing from then on.
+        Deletes the credential; its client id and secret authenticate nothing from then on. Service accounts
+        and their credentials are
+        organization-level principals: creating, changing and deleting them requires the account's
+        administrator
+        (the system key); any other key gets 403 `account_admin_required`.
 
         Args:
             organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
@@ -1742,7 +1815,11 @@ class AsyncServiceAccountCredentialsResourceWithRawResponse:
     ) -> Response[ServiceAccountCredential | Error]:
         """Update a service account credential
 
-        Changes the credential's name or description. The secret does not change.
+        Changes the credential's name or description. The secret does not change. Service accounts and their
+        credentials are
+        organization-level principals: creating, changing and deleting them requires the account's
+        administrator
+        (the system key); any other key gets 403 `account_admin_required`.
 
         Args:
             organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
@@ -1814,7 +1891,7 @@ class AsyncServiceAccountCredentialsResource:
         """List a service account's credentials
 
         Lists the credentials of the service account, oldest first, one page at a time. Secrets are never
-        listed.
+        listed. Any API key may read service accounts and their credentials.
 
         Args:
             organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
@@ -1823,10 +1900,11 @@ class AsyncServiceAccountCredentialsResource:
             expand: Extra fields to fill in. `permissions` fills the `permissions` map of each returned
                 object.
             page_size: How many items one page holds, from 1 to 100. The server uses 20 when it is not sent.
-            page_token: The `next_page_token` of the previous page; leave it out for the first page. A token
-                belongs to the list it came from: the same operation and path; `page_size` and
-                `expand[]` may change between pages. A token of another list or altered in any way is a
-                400 `invalid_argument`.
+            page_token: The `next_page_token` of the previous page; leave it out for the first page. Tokens are
+                opaque, encrypted and tamper-evident. A token belongs to the list it came from: the same
+                account, operation and path; `page_size` and `expand[]` may change between pages. A
+                token of another list or of another account, or altered in any way, is a 400
+                `invalid_argument`.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
         version of the SDK does not know yet.
@@ -1908,7 +1986,10 @@ class AsyncServiceAccountCredentialsResource:
         """Create a service account credential
 
         Issues a client credential for the service account. The answer is the only place `client_secret`
-        ever appears.
+        ever appears. Service accounts and their credentials are
+        organization-level principals: creating, changing and deleting them requires the account's
+        administrator
+        (the system key); any other key gets 403 `account_admin_required`.
 
         Args:
             organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
@@ -1918,8 +1999,10 @@ class AsyncServiceAccountCredentialsResource:
             description: What the credential is for.
             idempotency_key: Makes the POST safe to repeat. The first answer for a key is kept for 24 hours: the same
                 key with the same request replays it (with `Idempotent-Replayed: true`) and changes
-                nothing; the same key with a different request is a 409 `idempotency_key_reused`. The
-                SDK sends a fresh key on every call and reuses it on that call's retries.
+                nothing; the same key with a different request is a 409 `idempotency_key_reused`.
+                Answers are kept per API key: another key that sends the same `Idempotency-Key` makes a
+                request of its own. The SDK sends a fresh key on every call and reuses it on that call's
+                retries.
             body: the whole request as a `CreateServiceAccountCredentialRequest`, instead of its fields as keywords.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
@@ -1973,7 +2056,8 @@ class AsyncServiceAccountCredentialsResource:
     ) -> ServiceAccountCredential:
         """Get a service account credential
 
-        Returns one credential, without its secret.
+        Returns one credential, without its secret. Any API key may read service accounts and their
+        credentials.
 
         Args:
             organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
@@ -2023,7 +2107,11 @@ class AsyncServiceAccountCredentialsResource:
     ) -> None:
         """Delete a service account credential
 
-        Deletes the credential; its client id and secret authenticate nothing from then on.
+        Deletes the credential; its client id and secret authenticate nothing from then on. Service accounts
+        and their credentials are
+        organization-level principals: creating, changing and deleting them requires the account's
+        administrator
+        (the system key); any other key gets 403 `account_admin_required`.
 
         Args:
             organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
@@ -2102,7 +2190,11 @@ class AsyncServiceAccountCredentialsResource:
     ) -> ServiceAccountCredential:
         """Update a service account credential
 
-        Changes the credential's name or description. The secret does not change.
+        Changes the credential's name or description. The secret does not change. Service accounts and their
+        credentials are
+        organization-level principals: creating, changing and deleting them requires the account's
+        administrator
+        (the system key); any other key gets 403 `account_admin_required`.
 
         Args:
             organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
@@ -2170,7 +2262,8 @@ class AsyncServiceAccountsResourceWithRawResponse:
     ) -> Response[ListServiceAccountsResponse | Error]:
         """List service accounts
 
-        Lists the organization's service accounts, oldest first, one page at a time.
+        Lists the organization's service accounts, oldest first, one page at a time. Any API key may read
+        service accounts and their credentials.
 
         Args:
             organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
@@ -2178,10 +2271,11 @@ class AsyncServiceAccountsResourceWithRawResponse:
             expand: Extra fields to fill in. `permissions` fills the `permissions` map of each returned
                 object.
             page_size: How many items one page holds, from 1 to 100. The server uses 20 when it is not sent.
-            page_token: The `next_page_token` of the previous page; leave it out for the first page. A token
-                belongs to the list it came from: the same operation and path; `page_size` and
-                `expand[]` may change between pages. A token of another list or altered in any way is a
-                400 `invalid_argument`.
+            page_token: The `next_page_token` of the previous page; leave it out for the first page. Tokens are
+                opaque, encrypted and tamper-evident. A token belongs to the list it came from: the same
+                account, operation and path; `page_size` and `expand[]` may change between pages. A
+                token of another list or of another account, or altered in any way, is a 400
+                `invalid_argument`.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
         version of the SDK does not know yet.
@@ -2253,7 +2347,10 @@ class AsyncServiceAccountsResourceWithRawResponse:
         """Create a service account
 
         Creates a service account in the organization, a non-human principal that authenticates with client
-        credentials.
+        credentials. Service accounts and their credentials are
+        organization-level principals: creating, changing and deleting them requires the account's
+        administrator
+        (the system key); any other key gets 403 `account_admin_required`.
 
         Args:
             organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
@@ -2262,8 +2359,10 @@ class AsyncServiceAccountsResourceWithRawResponse:
             description: What the service account is for.
             idempotency_key: Makes the POST safe to repeat. The first answer for a key is kept for 24 hours: the same
                 key with the same request replays it (with `Idempotent-Replayed: true`) and changes
-                nothing; the same key with a different request is a 409 `idempotency_key_reused`. The
-                SDK sends a fresh key on every call and reuses it on that call's retries.
+                nothing; the same key with a different request is a 409 `idempotency_key_reused`.
+                Answers are kept per API key: another key that sends the same `Idempotency-Key` makes a
+                request of its own. The SDK sends a fresh key on every call and reuses it on that call's
+                retries.
             body: the whole request as a `CreateServiceAccountRequest`, instead of its fields as keywords.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
@@ -2316,6 +2415,7 @@ class AsyncServiceAccountsResourceWithRawResponse:
         """Get a service account
 
         Returns one service account of the organization; `expand[]=permissions` fills in its `permissions`.
+        Any API key may read service accounts and their credentials.
 
         Args:
             organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
@@ -2362,7 +2462,11 @@ class AsyncServiceAccountsResourceWithRawResponse:
     ) -> Response[None | Error]:
         """Delete a service account
 
-        Deletes the service account together with all of its credentials.
+        Deletes the service account together with all of its credentials. Service accounts and their
+        credentials are
+        organization-level principals: creating, changing and deleting them requires the account's
+        administrator
+        (the system key); any other key gets 403 `account_admin_required`.
 
         Args:
             organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
@@ -2436,7 +2540,11 @@ class AsyncServiceAccountsResourceWithRawResponse:
     ) -> Response[ServiceAccount | Error]:
         """Update a service account
 
-        Changes the name or description; `updated_at` moves forward.
+        Changes the name or description; `updated_at` moves forward. Service accounts and their credentials
+        are
+        organization-level principals: creating, changing and deleting them requires the account's
+        administrator
+        (the system key); any other key gets 403 `account_admin_required`.
 
         Args:
             organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
@@ -2503,7 +2611,8 @@ class AsyncServiceAccountsResource:
     ) -> AsyncPager[ServiceAccount]:
         """List service accounts
 
-        Lists the organization's service accounts, oldest first, one page at a time.
+        Lists the organization's service accounts, oldest first, one page at a time. Any API key may read
+        service accounts and their credentials.
 
         Args:
             organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
@@ -2511,10 +2620,11 @@ class AsyncServiceAccountsResource:
             expand: Extra fields to fill in. `permissions` fills the `permissions` map of each returned
                 object.
             page_size: How many items one page holds, from 1 to 100. The server uses 20 when it is not sent.
-            page_token: The `next_page_token` of the previous page; leave it out for the first page. A token
-                belongs to the list it came from: the same operation and path; `page_size` and
-                `expand[]` may change between pages. A token of another list or altered in any way is a
-                400 `invalid_argument`.
+            page_token: The `next_page_token` of the previous page; leave it out for the first page. Tokens are
+                opaque, encrypted and tamper-evident. A token belongs to the list it came from: the same
+                account, operation and path; `page_size` and `expand[]` may change between pages. A
+                token of another list or of another account, or altered in any way, is a 400
+                `invalid_argument`.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
         version of the SDK does not know yet.
@@ -2592,7 +2702,10 @@ class AsyncServiceAccountsResource:
         """Create a service account
 
         Creates a service account in the organization, a non-human principal that authenticates with client
-        credentials.
+        credentials. Service accounts and their credentials are
+        organization-level principals: creating, changing and deleting them requires the account's
+        administrator
+        (the system key); any other key gets 403 `account_admin_required`.
 
         Args:
             organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
@@ -2601,8 +2714,10 @@ class AsyncServiceAccountsResource:
             description: What the service account is for.
             idempotency_key: Makes the POST safe to repeat. The first answer for a key is kept for 24 hours: the same
                 key with the same request replays it (with `Idempotent-Replayed: true`) and changes
-                nothing; the same key with a different request is a 409 `idempotency_key_reused`. The
-                SDK sends a fresh key on every call and reuses it on that call's retries.
+                nothing; the same key with a different request is a 409 `idempotency_key_reused`.
+                Answers are kept per API key: another key that sends the same `Idempotency-Key` makes a
+                request of its own. The SDK sends a fresh key on every call and reuses it on that call's
+                retries.
             body: the whole request as a `CreateServiceAccountRequest`, instead of its fields as keywords.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
@@ -2655,6 +2770,7 @@ class AsyncServiceAccountsResource:
         """Get a service account
 
         Returns one service account of the organization; `expand[]=permissions` fills in its `permissions`.
+        Any API key may read service accounts and their credentials.
 
         Args:
             organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
@@ -2701,7 +2817,11 @@ class AsyncServiceAccountsResource:
     ) -> None:
         """Delete a service account
 
-        Deletes the service account together with all of its credentials.
+        Deletes the service account together with all of its credentials. Service accounts and their
+        credentials are
+        organization-level principals: creating, changing and deleting them requires the account's
+        administrator
+        (the system key); any other key gets 403 `account_admin_required`.
 
         Args:
             organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
@@ -2775,7 +2895,11 @@ class AsyncServiceAccountsResource:
     ) -> ServiceAccount:
         """Update a service account
 
-        Changes the name or description; `updated_at` moves forward.
+        Changes the name or description; `updated_at` moves forward. Service accounts and their credentials
+        are
+        organization-level principals: creating, changing and deleting them requires the account's
+        administrator
+        (the system key); any other key gets 403 `account_admin_required`.
 
         Args:
             organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not

@@ -56,14 +56,16 @@ class WorkspacesResourceWithRawResponse:
     ) -> Response[ListWorkspacesResponse | Error]:
         """List workspaces
 
-        Lists the account's workspaces, oldest first, one page at a time.
+        Lists the account's workspaces that the calling key reaches (all of them for the system key), oldest
+        first, one page at a time.
 
         Args:
             page_size: How many items one page holds, from 1 to 100. The server uses 20 when it is not sent.
-            page_token: The `nextPageToken` of the previous page; leave it out for the first page. A token
-                belongs to the list it came from: the same operation, path and filters (such as
-                `includeRevoked`); `pageSize` may change between pages. A token of another list, of
-                other filters, or altered in any way is a 400 `invalid_argument`.
+            page_token: The `nextPageToken` of the previous page; leave it out for the first page. Tokens are
+                opaque, encrypted and tamper-evident. A token belongs to the list it came from: the same
+                account, operation, path and filters (such as `includeRevoked`); `pageSize` may change
+                between pages. A token of another list, of other filters or of another account, or
+                altered in any way, is a 400 `invalid_argument`.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
         version of the SDK does not know yet.
@@ -131,17 +133,25 @@ class WorkspacesResourceWithRawResponse:
     ) -> Response[Workspace | Error]:
         """Create a workspace
 
-        Creates a workspace in the account. A new workspace is `STATUS_ENABLED`.
+        Creates a workspace in the account. A new workspace is `STATUS_ENABLED`. Any API key may create one;
+        a
+        key other than the system key is granted the new workspace (it did not exist, so nothing that
+        existed
+        is obtained).
 
         Args:
             name: The workspace's name.
             description: What the workspace is for.
-            labels: Arbitrary key-value pairs for sorting and filtering resources, for example
-                `{"environment": "production", "team": "platform"}`.
+            labels: Key-value pairs for sorting and filtering resources, for example `{"environment":
+                "production", "team": "platform"}`. At most 64 labels; a key is 1 to 63 letters, digits,
+                `-`, `_` and `.`, starting and ending with a letter or digit; a value is at most 256
+                characters.
             idempotency_key: Makes the POST safe to repeat. The first answer for a key is kept for 24 hours: the same
                 key with the same request replays it (with `Idempotent-Replayed: true`) and changes
-                nothing; the same key with a different request is a 409 `idempotency_key_reused`. The
-                SDK sends a fresh key on every call and reuses it on that call's retries.
+                nothing; the same key with a different request is a 409 `idempotency_key_reused`.
+                Answers are kept per API key: another key that sends the same `Idempotency-Key` makes a
+                request of its own. The SDK sends a fresh key on every call and reuses it on that call's
+                retries.
             body: the whole request as a `CreateWorkspaceRequest`, instead of its fields as keywords.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
@@ -191,10 +201,10 @@ class WorkspacesResourceWithRawResponse:
     ) -> Response[Workspace | Error]:
         """Get a workspace
 
-        Returns one workspace. The call is scoped to the workspace: a key that has not been granted access
-        to it
-        gets an error, never the workspace, and an archived workspace answers every scoped call with an
-        error.
+        Returns one workspace. The call is scoped to the workspace: a key that does not reach it gets 403
+        `permission_denied`, never the workspace, and an archived workspace answers every scoped call with
+        403
+        `workspace_archived`.
 
         Args:
             workspace_id: The workspace's id (`ws_...`).
@@ -268,14 +278,17 @@ class WorkspacesResourceWithRawResponse:
 
         Changes a workspace's name, description, labels or status. Setting `status` to `STATUS_ARCHIVED`
         makes
-        the workspace reject every request scoped to it from then on.
+        the workspace reject every request scoped to it from then on. Requires a key that reaches the
+        workspace (403 `permission_denied` otherwise).
 
         Args:
             workspace_id: The workspace's id (`ws_...`).
             name: New name.
             description: New description.
-            labels: Arbitrary key-value pairs for sorting and filtering resources, for example
-                `{"environment": "production", "team": "platform"}`.
+            labels: Key-value pairs for sorting and filtering resources, for example `{"environment":
+                "production", "team": "platform"}`. At most 64 labels; a key is 1 to 63 letters, digits,
+                `-`, `_` and `.`, starting and ending with a letter or digit; a value is at most 256
+                characters.
             status: Where a workspace is in its life. An archived workspace rejects every request scoped to
                 it.
             body: the whole request as a `UpdateWorkspaceRequest`, instead of its fields as keywords.
@@ -340,14 +353,16 @@ class WorkspacesResource:
     ) -> SyncPage[Workspace]:
         """List workspaces
 
-        Lists the account's workspaces, oldest first, one page at a time.
+        Lists the account's workspaces that the calling key reaches (all of them for the system key), oldest
+        first, one page at a time.
 
         Args:
             page_size: How many items one page holds, from 1 to 100. The server uses 20 when it is not sent.
-            page_token: The `nextPageToken` of the previous page; leave it out for the first page. A token
-                belongs to the list it came from: the same operation, path and filters (such as
-                `includeRevoked`); `pageSize` may change between pages. A token of another list, of
-                other filters, or altered in any way is a 400 `invalid_argument`.
+            page_token: The `nextPageToken` of the previous page; leave it out for the first page. Tokens are
+                opaque, encrypted and tamper-evident. A token belongs to the list it came from: the same
+                account, operation, path and filters (such as `includeRevoked`); `pageSize` may change
+                between pages. A token of another list, of other filters or of another account, or
+                altered in any way, is a 400 `invalid_argument`.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
         version of the SDK does not know yet.
@@ -418,17 +433,25 @@ class WorkspacesResource:
     ) -> Workspace:
         """Create a workspace
 
-        Creates a workspace in the account. A new workspace is `STATUS_ENABLED`.
+        Creates a workspace in the account. A new workspace is `STATUS_ENABLED`. Any API key may create one;
+        a
+        key other than the system key is granted the new workspace (it did not exist, so nothing that
+        existed
+        is obtained).
 
         Args:
             name: The workspace's name.
             description: What the workspace is for.
-            labels: Arbitrary key-value pairs for sorting and filtering resources, for example
-                `{"environment": "production", "team": "platform"}`.
+            labels: Key-value pairs for sorting and filtering resources, for example `{"environment":
+                "production", "team": "platform"}`. At most 64 labels; a key is 1 to 63 letters, digits,
+                `-`, `_` and `.`, starting and ending with a letter or digit; a value is at most 256
+                characters.
             idempotency_key: Makes the POST safe to repeat. The first answer for a key is kept for 24 hours: the same
                 key with the same request replays it (with `Idempotent-Replayed: true`) and changes
-                nothing; the same key with a different request is a 409 `idempotency_key_reused`. The
-                SDK sends a fresh key on every call and reuses it on that call's retries.
+                nothing; the same key with a different request is a 409 `idempotency_key_reused`.
+                Answers are kept per API key: another key that sends the same `Idempotency-Key` makes a
+                request of its own. The SDK sends a fresh key on every call and reuses it on that call's
+                retries.
             body: the whole request as a `CreateWorkspaceRequest`, instead of its fields as keywords.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
@@ -478,10 +501,10 @@ class WorkspacesResource:
     ) -> Workspace:
         """Get a workspace
 
-        Returns one workspace. The call is scoped to the workspace: a key that has not been granted access
-        to it
-        gets an error, never the workspace, and an archived workspace answers every scoped call with an
-        error.
+        Returns one workspace. The call is scoped to the workspace: a key that does not reach it gets 403
+        `permission_denied`, never the workspace, and an archived workspace answers every scoped call with
+        403
+        `workspace_archived`.
 
         Args:
             workspace_id: The workspace's id (`ws_...`).
@@ -555,14 +578,17 @@ class WorkspacesResource:
 
         Changes a workspace's name, description, labels or status. Setting `status` to `STATUS_ARCHIVED`
         makes
-        the workspace reject every request scoped to it from then on.
+        the workspace reject every request scoped to it from then on. Requires a key that reaches the
+        workspace (403 `permission_denied` otherwise).
 
         Args:
             workspace_id: The workspace's id (`ws_...`).
             name: New name.
             description: New description.
-            labels: Arbitrary key-value pairs for sorting and filtering resources, for example
-                `{"environment": "production", "team": "platform"}`.
+            labels: Key-value pairs for sorting and filtering resources, for example `{"environment":
+                "production", "team": "platform"}`. At most 64 labels; a key is 1 to 63 letters, digits,
+                `-`, `_` and `.`, starting and ending with a letter or digit; a value is at most 256
+                characters.
             status: Where a workspace is in its life. An archived workspace rejects every request scoped to
                 it.
             body: the whole request as a `UpdateWorkspaceRequest`, instead of its fields as keywords.
@@ -626,14 +652,16 @@ class AsyncWorkspacesResourceWithRawResponse:
     ) -> Response[ListWorkspacesResponse | Error]:
         """List workspaces
 
-        Lists the account's workspaces, oldest first, one page at a time.
+        Lists the account's workspaces that the calling key reaches (all of them for the system key), oldest
+        first, one page at a time.
 
         Args:
             page_size: How many items one page holds, from 1 to 100. The server uses 20 when it is not sent.
-            page_token: The `nextPageToken` of the previous page; leave it out for the first page. A token
-                belongs to the list it came from: the same operation, path and filters (such as
-                `includeRevoked`); `pageSize` may change between pages. A token of another list, of
-                other filters, or altered in any way is a 400 `invalid_argument`.
+            page_token: The `nextPageToken` of the previous page; leave it out for the first page. Tokens are
+                opaque, encrypted and tamper-evident. A token belongs to the list it came from: the same
+                account, operation, path and filters (such as `includeRevoked`); `pageSize` may change
+                between pages. A token of another list, of other filters or of another account, or
+                altered in any way, is a 400 `invalid_argument`.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
         version of the SDK does not know yet.
@@ -701,17 +729,25 @@ class AsyncWorkspacesResourceWithRawResponse:
     ) -> Response[Workspace | Error]:
         """Create a workspace
 
-        Creates a workspace in the account. A new workspace is `STATUS_ENABLED`.
+        Creates a workspace in the account. A new workspace is `STATUS_ENABLED`. Any API key may create one;
+        a
+        key other than the system key is granted the new workspace (it did not exist, so nothing that
+        existed
+        is obtained).
 
         Args:
             name: The workspace's name.
             description: What the workspace is for.
-            labels: Arbitrary key-value pairs for sorting and filtering resources, for example
-                `{"environment": "production", "team": "platform"}`.
+            labels: Key-value pairs for sorting and filtering resources, for example `{"environment":
+                "production", "team": "platform"}`. At most 64 labels; a key is 1 to 63 letters, digits,
+                `-`, `_` and `.`, starting and ending with a letter or digit; a value is at most 256
+                characters.
             idempotency_key: Makes the POST safe to repeat. The first answer for a key is kept for 24 hours: the same
                 key with the same request replays it (with `Idempotent-Replayed: true`) and changes
-                nothing; the same key with a different request is a 409 `idempotency_key_reused`. The
-                SDK sends a fresh key on every call and reuses it on that call's retries.
+                nothing; the same key with a different request is a 409 `idempotency_key_reused`.
+                Answers are kept per API key: another key that sends the same `Idempotency-Key` makes a
+                request of its own. The SDK sends a fresh key on every call and reuses it on that call's
+                retries.
             body: the whole request as a `CreateWorkspaceRequest`, instead of its fields as keywords.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
@@ -761,10 +797,10 @@ class AsyncWorkspacesResourceWithRawResponse:
     ) -> Response[Workspace | Error]:
         """Get a workspace
 
-        Returns one workspace. The call is scoped to the workspace: a key that has not been granted access
-        to it
-        gets an error, never the workspace, and an archived workspace answers every scoped call with an
-        error.
+        Returns one workspace. The call is scoped to the workspace: a key that does not reach it gets 403
+        `permission_denied`, never the workspace, and an archived workspace answers every scoped call with
+        403
+        `workspace_archived`.
 
         Args:
             workspace_id: The workspace's id (`ws_...`).
@@ -838,14 +874,17 @@ class AsyncWorkspacesResourceWithRawResponse:
 
         Changes a workspace's name, description, labels or status. Setting `status` to `STATUS_ARCHIVED`
         makes
-        the workspace reject every request scoped to it from then on.
+        the workspace reject every request scoped to it from then on. Requires a key that reaches the
+        workspace (403 `permission_denied` otherwise).
 
         Args:
             workspace_id: The workspace's id (`ws_...`).
             name: New name.
             description: New description.
-            labels: Arbitrary key-value pairs for sorting and filtering resources, for example
-                `{"environment": "production", "team": "platform"}`.
+            labels: Key-value pairs for sorting and filtering resources, for example `{"environment":
+                "production", "team": "platform"}`. At most 64 labels; a key is 1 to 63 letters, digits,
+                `-`, `_` and `.`, starting and ending with a letter or digit; a value is at most 256
+                characters.
             status: Where a workspace is in its life. An archived workspace rejects every request scoped to
                 it.
             body: the whole request as a `UpdateWorkspaceRequest`, instead of its fields as keywords.
@@ -910,14 +949,16 @@ class AsyncWorkspacesResource:
     ) -> AsyncPager[Workspace]:
         """List workspaces
 
-        Lists the account's workspaces, oldest first, one page at a time.
+        Lists the account's workspaces that the calling key reaches (all of them for the system key), oldest
+        first, one page at a time.
 
         Args:
             page_size: How many items one page holds, from 1 to 100. The server uses 20 when it is not sent.
-            page_token: The `nextPageToken` of the previous page; leave it out for the first page. A token
-                belongs to the list it came from: the same operation, path and filters (such as
-                `includeRevoked`); `pageSize` may change between pages. A token of another list, of
-                other filters, or altered in any way is a 400 `invalid_argument`.
+            page_token: The `nextPageToken` of the previous page; leave it out for the first page. Tokens are
+                opaque, encrypted and tamper-evident. A token belongs to the list it came from: the same
+                account, operation, path and filters (such as `includeRevoked`); `pageSize` may change
+                between pages. A token of another list, of other filters or of another account, or
+                altered in any way, is a 400 `invalid_argument`.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
         version of the SDK does not know yet.
@@ -991,17 +1032,25 @@ class AsyncWorkspacesResource:
     ) -> Workspace:
         """Create a workspace
 
-        Creates a workspace in the account. A new workspace is `STATUS_ENABLED`.
+        Creates a workspace in the account. A new workspace is `STATUS_ENABLED`. Any API key may create one;
+        a
+        key other than the system key is granted the new workspace (it did not exist, so nothing that
+        existed
+        is obtained).
 
         Args:
             name: The workspace's name.
             description: What the workspace is for.
-            labels: Arbitrary key-value pairs for sorting and filtering resources, for example
-                `{"environment": "production", "team": "platform"}`.
+            labels: Key-value pairs for sorting and filtering resources, for example `{"environment":
+                "production", "team": "platform"}`. At most 64 labels; a key is 1 to 63 letters, digits,
+                `-`, `_` and `.`, starting and ending with a letter or digit; a value is at most 256
+                characters.
             idempotency_key: Makes the POST safe to repeat. The first answer for a key is kept for 24 hours: the same
                 key with the same request replays it (with `Idempotent-Replayed: true`) and changes
-                nothing; the same key with a different request is a 409 `idempotency_key_reused`. The
-                SDK sends a fresh key on every call and reuses it on that call's retries.
+                nothing; the same key with a different request is a 409 `idempotency_key_reused`.
+                Answers are kept per API key: another key that sends the same `Idempotency-Key` makes a
+                request of its own. The SDK sends a fresh key on every call and reuses it on that call's
+                retries.
             body: the whole request as a `CreateWorkspaceRequest`, instead of its fields as keywords.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
@@ -1051,10 +1100,10 @@ class AsyncWorkspacesResource:
     ) -> Workspace:
         """Get a workspace
 
-        Returns one workspace. The call is scoped to the workspace: a key that has not been granted access
-        to it
-        gets an error, never the workspace, and an archived workspace answers every scoped call with an
-        error.
+        Returns one workspace. The call is scoped to the workspace: a key that does not reach it gets 403
+        `permission_denied`, never the workspace, and an archived workspace answers every scoped call with
+        403
+        `workspace_archived`.
 
         Args:
             workspace_id: The workspace's id (`ws_...`).
@@ -1128,14 +1177,17 @@ class AsyncWorkspacesResource:
 
         Changes a workspace's name, description, labels or status. Setting `status` to `STATUS_ARCHIVED`
         makes
-        the workspace reject every request scoped to it from then on.
+        the workspace reject every request scoped to it from then on. Requires a key that reaches the
+        workspace (403 `permission_denied` otherwise).
 
         Args:
             workspace_id: The workspace's id (`ws_...`).
             name: New name.
             description: New description.
-            labels: Arbitrary key-value pairs for sorting and filtering resources, for example
-                `{"environment": "production", "team": "platform"}`.
+            labels: Key-value pairs for sorting and filtering resources, for example `{"environment":
+                "production", "team": "platform"}`. At most 64 labels; a key is 1 to 63 letters, digits,
+                `-`, `_` and `.`, starting and ending with a letter or digit; a value is at most 256
+                characters.
             status: Where a workspace is in its life. An archived workspace rejects every request scoped to
                 it.
             body: the whole request as a `UpdateWorkspaceRequest`, instead of its fields as keywords.

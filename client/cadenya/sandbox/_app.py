@@ -2,32 +2,44 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
+import re
 import secrets
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import accumulate, repeat
 from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import _secrets
 from ._faults import FaultMiddleware
-from ._spec import Operation, ParameterError, Spec, first_error
-from ._store import Store, now, timestamp
+from ._spec import Operation, ParameterError, Spec, describe, describe_safely, first_error
+from ._store import BUSY_TIMEOUT, Busy, Store, now, timestamp
 from ._webhooks import WebhookSender
 
 logger = logging.getLogger("cadenya.sandbox")
+
+MAX_BODY_BYTES = 1 << 20
+"""The largest request body read: 1 MiB. A larger one is answered 413 as soon as that is known."""
+MAX_JSON_DEPTH = 32
+"""How deeply arrays and objects may nest in a request body (the API's own bodies need 3 levels)."""
+MAX_NUMBER_DIGITS = 100
+"""The most digits an integer in a request body may have (no field of the API takes a number)."""
+BODY_TIMEOUT = 10.0
+"""Seconds a request body has to arrive in full, once its headers have; then 408 and the connection closes."""
 
 
 class ApiError(Exception):
@@ -79,16 +91,92 @@ def operation(operation_id: str) -> Callable[[Handler], Handler]:
 
 def _status_headers(status: int) -> dict[str, str]:
     """Headers every answer with this status carries."""
-    if status == 429:
+    if status in (429, 503):
         return {"Retry-After": "1"}
     if status == 409:
         # A conflict here is about the state of the account: asking again will not change it.
         return {"X-Should-Retry": "false"}
+    if status == 408:
+        # The rest of a body that came too slowly may still be on its way: the connection cannot be reused.
+        return {"Connection": "close"}
     return {}
 
 
 def error_response(error: ApiError) -> JSONResponse:
     return JSONResponse(error.body(), status_code=error.status, headers=_status_headers(error.status))
+
+
+def _render(payload: Any) -> bytes:
+    """The JSON bytes of an answer (as Starlette's JSONResponse writes them); raises on text that is not Unicode."""
+    return json.dumps(payload, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
+
+
+class _Malformed(ValueError):
+    """A request body that JSON parsing refuses, with the reason to tell the client."""
+
+
+def _no_constant(name: str) -> Any:
+    raise _Malformed(f"{name} is not a JSON value")
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_NUMBER_DIGITS:
+        raise _Malformed(f"a number has more than {MAX_NUMBER_DIGITS} digits")
+    return int(text)
+
+
+def _unique_names(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        raise _Malformed("an object repeats a member name")
+    return found
+
+
+_JSON_STRING = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"')
+_NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in b"[]{}")
+_BRACKET_STEPS = bytes.maketrans(b"[{]}", b"\x02\x02\x00\x00")
+
+
+def _nesting(raw: bytes) -> int:
+    """How deeply arrays and objects nest in `raw`, a valid JSON text: its brackets outside strings, counted."""
+    brackets = _JSON_STRING.sub(b"", raw).translate(_BRACKET_STEPS, _NOT_BRACKETS)
+    return max(accumulate(map(int.__sub__, brackets, repeat(1))), default=0)
+
+
+def parse_json(raw: bytes) -> Any:
+    """A request body as JSON, or `_Malformed`: not UTF-8, not JSON, NaN/Infinity, repeated names, numbers too
+    long, nesting too deep, or strings that are not Unicode text (unpaired surrogate escapes such as \\ud800)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _Malformed("it is not UTF-8") from None
+    try:
+        body = json.loads(text, parse_constant=_no_constant, parse_int=_bounded_int, object_pairs_hook=_unique_names)
+    except RecursionError:
+        raise _Malformed(f"it nests arrays or objects deeper than {MAX_JSON_DEPTH} levels") from None
+    except json.JSONDecodeError as error:
+        raise _Malformed(f"{error.msg} at line {error.lineno} column {error.colno}") from None
+    if _nesting(raw) > MAX_JSON_DEPTH:
+        raise _Malformed(f"it nests arrays or objects deeper than {MAX_JSON_DEPTH} levels")
+    try:
+        _render(body)
+    except UnicodeEncodeError:
+        raise _Malformed("a string holds an unpaired surrogate escape (\\ud800-\\udfff), which is not text") from None
+    return body
+
+
+def _is_json(content_type: str | None) -> bool:
+    """Whether a Content-Type header names JSON in UTF-8: `application/json`, optionally `; charset=utf-8`."""
+    if content_type is None:
+        return False
+    media_type, *parameters = content_type.split(";")
+    if media_type.strip().lower() != "application/json":
+        return False
+    for parameter in parameters:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in ("utf-8", "utf8"):
+            return False
+    return True
 
 
 def _fingerprint(op: Operation, request: Request, body: Any) -> bytes:
@@ -100,12 +188,16 @@ def _fingerprint(op: Operation, request: Request, body: Any) -> bytes:
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 
 
-def _stored_answer(db: sqlite3.Connection, account_id: str, key: str) -> sqlite3.Row | None:
-    """The kept answer for an Idempotency-Key, if it is younger than the window; older ones are forgotten."""
+def _stored_answer(db: sqlite3.Connection, api_key_id: str, key: str) -> sqlite3.Row | None:
+    """The calling key's kept answer for an Idempotency-Key, if younger than the window; older ones are forgotten.
+
+    Answers are kept per key: another credential that sends the same Idempotency-Key never gets this answer
+    (which may hold a token shown once).
+    """
     cutoff = timestamp(datetime.now(UTC) - IDEMPOTENCY_WINDOW)
-    db.execute("DELETE FROM idempotency WHERE created_at < ?", (cutoff,))
+    db.execute("DELETE FROM idempotent_answers WHERE created_at < ?", (cutoff,))
     row: sqlite3.Row | None = db.execute(
-        "SELECT * FROM idempotency WHERE account_id = ? AND key = ?", (account_id, key)
+        "SELECT * FROM idempotent_answers WHERE api_key_id = ? AND key = ?", (api_key_id, key)
     ).fetchone()
     return row
 
@@ -119,7 +211,8 @@ class _Rejected(Exception):
 
 
 class RequestIdMiddleware:
-    """Give every response, errors and unrouted paths included, an `X-Request-Id`."""
+    """Give every response, errors and unrouted paths included, an `X-Request-Id`; turn any failure that escapes
+    the application into the JSON `Error` 500, so that the connection stays usable."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -130,26 +223,42 @@ class RequestIdMiddleware:
             return
         request_id = "req_" + secrets.token_hex(12)
         scope.setdefault("state", {})["request_id"] = request_id
+        started = finished = False
 
         async def send_with_id(message: Message) -> None:
+            nonlocal started, finished
             if message["type"] == "http.response.start":
+                started = True
                 message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+            elif message["type"] == "http.response.body" and not message.get("more_body", False):
+                finished = True
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            if started and not finished:
+                raise  # an answer cut short can only end with the connection
+            logger.exception("request %s failed", request_id)
+            if not started:
+                failure = ApiError(500, "internal", "The sandbox failed to answer; nothing was changed.")
+                await error_response(failure)(scope, receive, send_with_id)
 
 
 class Dispatcher:
     """Validates a request against its operation, runs the handler in one transaction, validates the answer."""
 
-    def __init__(self, spec: Spec, store: Store, *, validate: bool, webhooks: WebhookSender | None) -> None:
+    def __init__(
+        self, spec: Spec, store: Store, *, validate: bool, webhooks: WebhookSender | None, body_timeout: float
+    ) -> None:
         self.spec, self.store, self.validate, self.webhooks = spec, store, validate, webhooks
+        self.body_timeout = body_timeout
 
     def endpoint(self, operations: dict[str, Operation]) -> Callable[[Request], Any]:
         async def serve(request: Request) -> Response:
             op = operations.get(request.method) or operations["GET"]
             try:
-                body = await request.body() if op.body_validator is not None else b""
+                body = await self._read_body(op, request)
                 return await run_in_threadpool(self.handle, op, request, body)
             except ApiError as error:
                 # Errors found before the handler ran (authentication, parameters, body) are checked too.
@@ -160,6 +269,38 @@ class Dispatcher:
                 return error_response(error)
 
         return serve
+
+    async def _read_body(self, op: Operation, request: Request) -> bytes:
+        """The body of an operation that takes one, read within the size cap and the time limit.
+
+        A body over the cap is refused as soon as that is known (from Content-Length, or while reading), and
+        the rest is never read into memory. Operations without a body never read one.
+        """
+        if op.body_validator is None:
+            return b""
+        too_large = ApiError(
+            413,
+            "payload_too_large",
+            f"The request body is larger than {MAX_BODY_BYTES} bytes, the most this API reads.",
+        )
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            raise too_large
+        limit = request.scope.get("state", {}).get("body_timeout", self.body_timeout)
+        received = bytearray()
+        try:
+            async with asyncio.timeout(limit):
+                async for chunk in request.stream():
+                    received += chunk
+                    if len(received) > MAX_BODY_BYTES:
+                        raise too_large
+        except TimeoutError:
+            raise ApiError(
+                408, "request_timeout", f"The request body did not arrive within {limit:g} seconds."
+            ) from None
+        except ClientDisconnect:
+            raise ApiError(400, "invalid_argument", "The connection closed before the body arrived.") from None
+        return bytes(received)
 
     def _token(self, request: Request) -> str:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
@@ -185,32 +326,39 @@ class Dispatcher:
                     continue
             value = parameter.coerce(raw)
             if self.validate and (violation := first_error(parameter.validator, value)) is not None:
-                raise ParameterError(parameter.name, violation.message, parameter.location)
+                raise ParameterError(parameter.name, describe(violation), parameter.location)
             if parameter.location != "header":
                 (path if parameter.location == "path" else query)[parameter.name] = value
         return path, query
 
-    def _body(self, op: Operation, raw: bytes) -> Any:
+    def _body(self, op: Operation, request: Request, raw: bytes) -> Any:
         if op.body_validator is None:
             return None
         if not raw:
             if op.body_required:
                 raise ApiError(op.validation_status(body=False), "invalid_argument", "A JSON request body is required.")
             return None
+        if not _is_json(request.headers.get("content-type")):
+            raise ApiError(
+                415, "unsupported_media_type", "Send the request body as JSON, with `Content-Type: application/json`."
+            )
         try:
-            body = json.loads(raw.decode("utf-8"))
-        except UnicodeDecodeError:
-            raise ApiError(op.validation_status(body=False), "invalid_argument", "The body is not UTF-8.") from None
-        except json.JSONDecodeError as error:
-            message = f"The body is not JSON: {error.msg} at line {error.lineno} column {error.colno}."
-            raise ApiError(op.validation_status(body=False), "invalid_argument", message) from None
+            body = parse_json(raw)
+        except _Malformed as error:
+            raise ApiError(
+                op.validation_status(body=False),
+                "invalid_argument",
+                f"The body is not valid JSON: {error}.",
+                [{"field": "body", "reason": str(error)}],
+            ) from None
         if self.validate and (violation := first_error(op.body_validator, body)) is not None:
             location = "/".join(str(part) for part in violation.absolute_path) or "body"
+            reason = describe(violation)
             raise ApiError(
                 op.validation_status(body=True),
                 "invalid_argument",
-                f"The request body does not fit {op.operation_id}: {violation.message}",
-                [{"field": location, "reason": violation.message}],
+                f"The request body does not fit {op.operation_id}: {location}: {reason}",
+                [{"field": location, "reason": reason}],
             )
         return body
 
@@ -247,43 +395,57 @@ class Dispatcher:
                 f"Parameter {error}.",
                 [{"field": error.field, "reason": error.reason}],
             ) from None
-        body = self._body(op, raw_body)
+        body = self._body(op, request, raw_body)
+        try:
+            return self._transact(op, request, token, path, query, body)
+        except Busy:
+            raise ApiError(503, "unavailable", "The sandbox is busy with other writes; try again shortly.") from None
+
+    def _transact(
+        self, op: Operation, request: Request, token: str, path: dict[str, Any], query: dict[str, Any], body: Any
+    ) -> Response:
+        """Authenticate and run the handler (or replay a kept answer) in one transaction; render before commit."""
         idempotency_key = request.headers.get("idempotency-key") if op.method == "POST" else None
-        payload: Any
+        content: bytes | None = None
         replayed = False
         deliveries: list[tuple[str, dict[str, Any], str]] = []
+        api_key: sqlite3.Row | None = None
         try:
             with self.store.transaction(write=op.method != "GET") as db:
                 account, api_key = self._authenticate(op, db, token)
                 call = Call(op, db, self.store, account, api_key, path, query, body)
+                credential = api_key["id"] if api_key is not None else ""
                 fingerprint = _fingerprint(op, request, body) if idempotency_key else b""
-                stored = _stored_answer(db, account["id"], idempotency_key) if idempotency_key else None
+                stored = _stored_answer(db, credential, idempotency_key) if idempotency_key else None
                 if stored is not None:
                     if stored["request_digest"] != fingerprint:
                         raise ApiError(409, "idempotency_key_reused",
                                        "This Idempotency-Key was used with a different request.")  # fmt: skip
                     status = stored["status"]
-                    payload = json.loads(self.store.vault.open(stored["body"])) if stored["body"] else None
+                    content = self.store.vault.open(stored["body"]).encode() if stored["body"] else None
                     replayed = True
                 else:
                     status, payload = self._run_handler(op, call, request)
+                    # Rendered inside the transaction: an answer that cannot be sent leaves nothing behind.
+                    content = _render(payload) if payload is not None else None
                     if idempotency_key:
                         # The answer may hold a token shown once: it is kept encrypted, like revealable keys.
-                        sealed = self.store.vault.seal(json.dumps(payload)) if payload is not None else None
+                        sealed = self.store.vault.seal(content.decode()) if content is not None else None
                         db.execute(
-                            "INSERT INTO idempotency (account_id, key, operation_id, request_digest, status, body,"
-                            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                            (account["id"], idempotency_key, op.operation_id, fingerprint, status, sealed, now()),
+                            "INSERT INTO idempotent_answers (api_key_id, key, operation_id, request_digest, status,"
+                            " body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                            (credential, idempotency_key, op.operation_id, fingerprint, status, sealed, now()),
                         )
                     if self.webhooks is not None and call.events:
-                        (secret,) = db.execute(
+                        (sealed_secret,) = db.execute(
                             "SELECT webhook_secret FROM accounts WHERE id = ?", (account["id"],)
                         ).fetchone()
+                        secret = self.store.vault.open(sealed_secret)
                         deliveries = [
                             (kind, {**data, "accountId": account["id"]}, secret) for kind, data in call.events
                         ]
         except _Rejected as rejected:
-            status, payload = rejected.status, rejected.payload
+            status, content = rejected.status, _render(rejected.payload)
         if self.webhooks is not None:
             for delivery in deliveries:
                 self.webhooks.enqueue(*delivery)
@@ -291,9 +453,9 @@ class Dispatcher:
         headers = _status_headers(status)
         if replayed:
             headers["Idempotent-Replayed"] = "true"
-        if payload is None:
+        if content is None:
             return Response(status_code=status, headers=headers)
-        return JSONResponse(payload, status_code=status, headers=headers)
+        return Response(content, status_code=status, headers=headers, media_type="application/json")
 
     def _run_handler(self, op: Operation, call: Call, request: Request) -> tuple[int, Any]:
         try:
@@ -322,13 +484,16 @@ class Dispatcher:
             raise ApiError(500, "internal", "The sandbox produced an answer its spec does not allow.")
 
     def _touch(self, api_key: sqlite3.Row | None) -> None:
-        """Record when a key was last used, at most once a minute so reads stay reads."""
+        """Record when a key was last used, at most once a minute so reads stay reads; skipped when busy."""
         if api_key is None:
             return
         current = now()
         if api_key["last_used_at"] is None or api_key["last_used_at"][:16] != current[:16]:
-            with self.store.transaction() as db:
-                db.execute("UPDATE api_keys SET last_used_at = ? WHERE id = ?", (current, api_key["id"]))
+            try:
+                with self.store.transaction() as db:
+                    db.execute("UPDATE api_keys SET last_used_at = ? WHERE id = ?", (current, api_key["id"]))
+            except Busy:
+                pass
 
 
 def _spec_problem(op: Operation, status: int, payload: Any) -> str:
@@ -341,7 +506,7 @@ def _spec_problem(op: Operation, status: int, payload: Any) -> str:
         return "" if payload is None else "a body was produced for a response that has none"
     violation = first_error(validator, payload)
     if violation is not None:
-        return f"{violation.message} at /{'/'.join(map(str, violation.absolute_path))}"
+        return describe_safely(violation)
     if status >= 400 and payload["code"] not in op.error_codes.get(key, frozenset()):
         return f"error code {payload['code']!r} is not documented for status {key}"
     return ""
@@ -364,20 +529,28 @@ def create_app(
     spec: Spec | None = None,
     webhook_url: str | None = None,
     faults: bool = False,
+    body_timeout: float = BODY_TIMEOUT,
+    busy_timeout: float = BUSY_TIMEOUT,
 ) -> Starlette:
     """The sandbox as an ASGI app over the SQLite database at `db_path`.
 
     `webhook_url` receives signed account events; `faults` turns on the test-only fault switch.
+    `body_timeout` bounds the time a request body takes to arrive (then 408), `busy_timeout` the time a
+    request waits for another one's write lock (then 503).
     """
     from . import _operations  # noqa: F401  (registers the handlers)
 
     spec = spec or Spec()
-    store = Store(Path(db_path))
+    store = Store(Path(db_path), busy_timeout=busy_timeout)
     missing = {op.operation_id for op in spec.operations} ^ HANDLERS.keys()
     if missing:
         raise RuntimeError(f"operations without a handler, or handlers without an operation: {sorted(missing)}")
     dispatcher = Dispatcher(
-        spec, store, validate=validate, webhooks=WebhookSender(webhook_url) if webhook_url else None
+        spec,
+        store,
+        validate=validate,
+        webhooks=WebhookSender(webhook_url) if webhook_url else None,
+        body_timeout=body_timeout,
     )
     by_path: dict[str, dict[str, Operation]] = {}
     for op in spec.operations:

@@ -13,6 +13,10 @@ requests (default 1) with that id; later ones pass through, so "503, then succes
     reset-after                     handle the request (its writes commit), then drop the answer that way
     nonjson                         a 200 whose body is not JSON
     truncated                       a 200 whose JSON body is cut short
+    body-timeout=0.2                read the request body with this time limit instead of the server's
+
+A header the switch cannot read (an unknown option, a number that is not one) is answered 400 with the
+`Error` body, code `invalid_argument`.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import json
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -38,16 +43,22 @@ class FaultMiddleware:
         if header is None:
             await self.app(scope, receive, send)
             return
-        options: dict[str, str] = {}
-        for part in header.decode().split(";"):
-            name, _, value = part.strip().partition("=")
-            if name:
-                options[name] = value
+        text = header.decode("latin-1")
+        try:
+            options = _options(text)
+        except ValueError as error:
+            body = json.dumps({"code": "invalid_argument", "message": f"X-Sandbox-Fault: {error}"}).encode()
+            await _answer(send, 400, body, [])
+            return
         with self._lock:
-            key = options.get("id", header.decode())
+            key = options.get("id", text)
             self._seen[key] += 1
-            active = self._seen[key] <= int(options.get("times", "1") or 1)
+            active = self._seen[key] <= int(options.get("times") or 1)
         if not active:
+            await self.app(scope, receive, send)
+            return
+        if "body-timeout" in options:
+            scope.setdefault("state", {})["body_timeout"] = float(options["body-timeout"])
             await self.app(scope, receive, send)
             return
         if "delay" in options:
@@ -79,6 +90,49 @@ class FaultMiddleware:
             headers.append((b"retry-after", when.encode()))
         body = json.dumps({"code": _code(status), "message": f"injected {status}"}).encode()
         await _answer(send, status, body, headers)
+
+
+def _options(header: str) -> dict[str, str]:
+    """The options of an X-Sandbox-Fault header, checked; ValueError says what is wrong."""
+    options: dict[str, str] = {}
+    for part in header.split(";"):
+        name, _, value = part.strip().partition("=")
+        if not name:
+            continue
+        if name not in _CHECKS:
+            raise ValueError(f"unknown option {name!r}")
+        if not _CHECKS[name](value):
+            raise ValueError(f"{name}={value!r} is not a valid value")
+        options[name] = value
+    return options
+
+
+def _number(low: float, high: float) -> Callable[[str], bool]:
+    def check(value: str) -> bool:
+        try:
+            number = float(value)
+        except ValueError:
+            return False
+        return low <= number <= high
+
+    return check
+
+
+def _whole(low: int, high: int) -> Callable[[str], bool]:
+    return lambda value: value.isdigit() and low <= int(value) <= high
+
+
+_CHECKS: dict[str, Callable[[str], bool]] = {
+    "id": lambda value: bool(value),
+    "times": _whole(0, 1_000_000),
+    "status": _whole(400, 599),
+    "retry-after": _whole(0, 86_400),
+    "retry-after-ms": _whole(0, 86_400_000),
+    "retry-after-date": _number(-86_400, 86_400),
+    "delay": _number(0, 60),
+    "body-timeout": _number(0.01, 60),
+    **dict.fromkeys(("reset", "reset-after", "nonjson", "truncated"), lambda value: value == ""),
+}
 
 
 def _code(status: int) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import sqlite3
@@ -41,31 +40,33 @@ def _page(
 
     `seq` is the result column that orders the list; an alias works (SQLite accepts it in WHERE).
 
-    A token is bound to the list and the filters that select its items, so it cannot be replayed against
-    another; the page size and `expand[]`, which only shape each page, may change from page to page.
+    A token is encrypted and authenticated with a key of this sandbox, so it can be neither read (it does
+    not show how many rows other accounts create) nor altered. It is bound to the account, the list and the
+    filters that select its items, so it cannot be replayed against another; the page size and `expand[]`,
+    which only shape each page, may change from page to page.
     """
     size_name, token_name = ("page_size", "page_token") if snake_case else ("pageSize", "pageToken")
     size = call.query.get(size_name, DEFAULT_PAGE_SIZE)
-    scope = hashlib.sha256(repr((call.operation.operation_id, call.path, sorted(
+    scope = hashlib.sha256(repr((call.account_id, call.operation.operation_id, call.path, sorted(
         (k, str(v)) for k, v in call.query.items() if k not in (size_name, token_name, "expand[]")
-    ))).encode()).hexdigest()[:16]  # fmt: skip
+    ))).encode()).hexdigest()  # fmt: skip
     after = 0
     if token_name in call.query:
-        try:
-            seq_text, token_scope = base64.urlsafe_b64decode(call.query[token_name] + "==").decode().split(":")
-            after = int(seq_text)
-        except (ValueError, UnicodeDecodeError):
-            token_scope = ""
-        if token_scope != scope:
+        position = call.store.vault.open_page_token(call.query[token_name])
+        if position is None or position.get("scope") != scope or not _is_sequence(position.get("after")):
             raise ApiError(400, "invalid_argument", f"{token_name} does not belong to this list.",
                            [{"field": token_name, "reason": "unknown page token"}])  # fmt: skip
+        after = position["after"]
     rows = call.db.execute(f"{sql} AND {seq} > ? ORDER BY {seq} LIMIT ?", (*args, after, size + 1)).fetchall()
     if len(rows) <= size:
         return rows, None
     rows = rows[:size]
-    last = rows[-1][seq]
-    token = base64.urlsafe_b64encode(f"{last}:{scope}".encode()).decode().rstrip("=")
-    return rows, token
+    return rows, call.store.vault.seal_page_token({"scope": scope, "after": rows[-1][seq]})
+
+
+def _is_sequence(value: Any) -> bool:
+    """A row sequence number SQLite can compare with: a 64-bit signed integer, not a bool."""
+    return type(value) is int and 0 <= value < 2**63
 
 
 def _by_id(call: Call, table: str, identifier: str) -> sqlite3.Row:
@@ -99,7 +100,10 @@ def _workspace(row: sqlite3.Row) -> dict[str, Any]:
     return {"metadata": _metadata(row, row["account_id"]), "spec": spec, "status": row["status"]}
 
 
-def _api_key(db: sqlite3.Connection, row: sqlite3.Row, *, token: str | None = None) -> dict[str, Any]:
+def _api_key(call: Call, row: sqlite3.Row, *, token: str | None = None) -> dict[str, Any]:
+    """An API key as the caller may see it: never a token but a new one, and only workspaces the caller reaches
+    in `workspacesPreview` (`workspacesTotal` still counts them all)."""
+    db, reach = call.db, _reach(call)
     spec: dict[str, Any] = {}
     _put(spec, "token", token)
     _put(spec, "description", row["description"])
@@ -110,8 +114,9 @@ def _api_key(db: sqlite3.Connection, row: sqlite3.Row, *, token: str | None = No
         " WHERE g.api_key_id = ? ORDER BY g.seq",
         (row["id"],),
     ).fetchall()
+    visible = [w for w in granted if reach is None or w["id"] in reach]
     info: dict[str, Any] = {
-        "workspacesPreview": [{"id": w["id"], "name": w["name"]} for w in granted[:WORKSPACES_PREVIEW]],
+        "workspacesPreview": [{"id": w["id"], "name": w["name"]} for w in visible[:WORKSPACES_PREVIEW]],
         "workspacesTotal": len(granted),
         "revealAvailable": row["sealed_token"] is not None,
         "createdAt": row["created_at"],
@@ -136,10 +141,13 @@ def _api_key(db: sqlite3.Connection, row: sqlite3.Row, *, token: str | None = No
 
 
 def _account(call: Call) -> dict[str, Any]:
+    """The account as the caller may see it: the administrator sees everything; any other key only the
+    workspaces it reaches, and not the webhook signing secret."""
     account = _by_id(call, "accounts", call.account_id)
     system_key = call.db.execute(
         "SELECT * FROM api_keys WHERE account_id = ? AND system = 1", (call.account_id,)
     ).fetchone()
+    reach = _reach(call)
     workspaces = call.db.execute(
         "SELECT * FROM workspaces WHERE account_id = ? ORDER BY seq", (call.account_id,)
     ).fetchall()
@@ -147,15 +155,11 @@ def _account(call: Call) -> dict[str, Any]:
     _put(spec, "billingEmail", account["billing_email"])
     _put(spec, "description", account["description"])
     _put(spec, "domain", account["domain"])
-    spec["workspaces"] = [_workspace(w) for w in workspaces]
-    return {
-        "info": {
-            "globalApiKey": _api_key(call.db, system_key),
-            "webhookEventsHmacSecret": account["webhook_secret"],
-        },
-        "metadata": _metadata(account, account["id"]),
-        "spec": spec,
-    }
+    spec["workspaces"] = [_workspace(w) for w in workspaces if reach is None or w["id"] in reach]
+    info: dict[str, Any] = {"globalApiKey": _api_key(call, system_key)}
+    if _is_administrator(call):
+        info["webhookEventsHmacSecret"] = call.store.vault.open(account["webhook_secret"])
+    return {"info": info, "metadata": _metadata(account, account["id"]), "spec": spec}
 
 
 def _permissions(call: Call, resource: str) -> dict[str, dict[str, bool]] | None:
@@ -189,6 +193,59 @@ def _update(call: Call, table: str, row_id: str, fields: dict[str, str]) -> None
         call.db.execute(f"UPDATE {table} SET {assignments} WHERE id = ?", (*changes.values(), row_id))  # noqa: S608
 
 
+# --- who may do what --------------------------------------------------------------------------------
+#
+# No credential can obtain, directly or through another key's token, access that it does not already
+# have. The system key reaches every workspace and is the account's administrator; any other API key
+# reaches exactly the workspaces granted to it, possibly none; a session token only reads the account.
+
+
+def _is_administrator(call: Call) -> bool:
+    return call.api_key is not None and bool(call.api_key["system"])
+
+
+def _reach(call: Call) -> frozenset[str] | None:
+    """The workspaces the caller reaches; None for every workspace (the system key)."""
+    if _is_administrator(call):
+        return None
+    if call.api_key is None:
+        return frozenset()
+    return _grants(call, call.api_key["id"])
+
+
+def _grants(call: Call, api_key_id: str) -> frozenset[str]:
+    rows = call.db.execute("SELECT workspace_id FROM api_key_workspaces WHERE api_key_id = ?", (api_key_id,))
+    return frozenset(workspace_id for (workspace_id,) in rows)
+
+
+def _require_administrator(call: Call, action: str) -> None:
+    if not _is_administrator(call):
+        raise ApiError(
+            403, "account_admin_required", f"Only the account's administrator (its system API key) can {action}."
+        )
+
+
+def _require_reach_of(call: Call, target: sqlite3.Row) -> None:
+    """The caller may act on API key `target` only if it already reaches every workspace `target` reaches."""
+    if target["system"]:
+        _require_administrator(call, "act on the system API key")
+        return
+    reach = _reach(call)
+    if reach is not None and not _grants(call, target["id"]) <= reach:
+        raise ApiError(
+            403,
+            "permission_denied",
+            f"API key {target['id']!r} reaches workspaces this API key does not; only a key that reaches all of"
+            " them can act on it.",
+        )
+
+
+def _require_reach(call: Call, workspace_id: str, action: str) -> None:
+    reach = _reach(call)
+    if reach is not None and workspace_id not in reach:
+        raise ApiError(403, "permission_denied", f"This API key cannot {action} workspace {workspace_id!r}.")
+
+
 # --- account ----------------------------------------------------------------------------------------
 
 
@@ -208,6 +265,7 @@ def get_account(call: Call) -> Any:
 
 @operation("updateAccount")
 def update_account(call: Call) -> Any:
+    _require_administrator(call, "change the account")
     fields = {"name": "name", "billingEmail": "billing_email", "description": "description", "domain": "domain",
               "labels": "labels"}  # fmt: skip
     _update(call, "accounts", call.account_id, fields)
@@ -216,9 +274,9 @@ def update_account(call: Call) -> Any:
 
 @operation("rotateWebhookSecret")
 def rotate_webhook_secret(call: Call) -> Any:
-    call.db.execute(
-        "UPDATE accounts SET webhook_secret = ? WHERE id = ?", (_secrets.new_webhook_secret(), call.account_id)
-    )
+    _require_administrator(call, "rotate the webhook signing secret")
+    sealed = call.store.vault.seal(_secrets.new_webhook_secret())
+    call.db.execute("UPDATE accounts SET webhook_secret = ? WHERE id = ?", (sealed, call.account_id))
     call.events.append(("webhook_secret.rotated", {"accountId": call.account_id}))
     return _account(call)
 
@@ -226,29 +284,16 @@ def rotate_webhook_secret(call: Call) -> Any:
 # --- workspaces -------------------------------------------------------------------------------------
 
 
-def _can_reach_all_workspaces(call: Call) -> bool:
-    return call.api_key is not None and bool(call.api_key["system"])
-
-
-def _workspace_row(call: Call, workspace_id: str, *, for_grant: bool = False) -> sqlite3.Row:
-    """A workspace the calling key may act on: it exists here, is not archived, and the key holds a grant."""
+def _workspace_row(call: Call, workspace_id: str, *, action: str = "access") -> sqlite3.Row:
+    """A workspace the caller may act on: it exists here, the caller reaches it, and it is not archived."""
     row: sqlite3.Row | None = call.db.execute(
         "SELECT * FROM workspaces WHERE id = ? AND account_id = ?", (workspace_id, call.account_id)
     ).fetchone()
     if row is None:
         raise _not_found("workspace", workspace_id)
+    _require_reach(call, workspace_id, action)
     if row["status"] == "STATUS_ARCHIVED":
         raise ApiError(403, "workspace_archived", f"Workspace {workspace_id!r} is archived and rejects all requests.")
-    if (
-        not _can_reach_all_workspaces(call)
-        and call.db.execute(
-            "SELECT 1 FROM api_key_workspaces WHERE api_key_id = ? AND workspace_id = ?",
-            (call.api_key["id"] if call.api_key else "", workspace_id),
-        ).fetchone()
-        is None
-    ):
-        action = "grant access to" if for_grant else "access"
-        raise ApiError(403, "permission_denied", f"This API key cannot {action} workspace {workspace_id!r}.")
     return row
 
 
@@ -269,7 +314,8 @@ def create_workspace(call: Call) -> Any:
             now(),
         ),
     )
-    if call.api_key is not None and not call.api_key["system"]:
+    if call.api_key is not None and not _is_administrator(call):
+        # The workspace did not exist: granting it to its creator gives access to nothing that existed.
         call.db.execute(
             "INSERT INTO api_key_workspaces (api_key_id, workspace_id) VALUES (?, ?)",
             (call.api_key["id"], workspace_id),
@@ -280,7 +326,7 @@ def create_workspace(call: Call) -> Any:
 @operation("listWorkspaces")
 def list_workspaces(call: Call) -> Any:
     args: tuple[str, ...]
-    if _can_reach_all_workspaces(call):
+    if _is_administrator(call):
         sql, args = "SELECT * FROM workspaces WHERE account_id = ?", (call.account_id,)
     else:
         sql = ("SELECT * FROM workspaces WHERE account_id = ?"
@@ -335,7 +381,7 @@ def create_api_key(call: Call) -> Any:
         )
     workspace_ids = list(dict.fromkeys(body.get("workspaceIds", [])))
     for workspace_id in workspace_ids:
-        _workspace_row(call, workspace_id, for_grant=True)
+        _workspace_row(call, workspace_id, action="grant access to")
     token = _secrets.new_token(_secrets.API_KEY_PREFIX)
     api_key_id = _secrets.new_ulid("apikey")
     call.db.execute(
@@ -361,7 +407,7 @@ def create_api_key(call: Call) -> Any:
         [(api_key_id, workspace_id) for workspace_id in workspace_ids],
     )
     call.events.append(("api_key.created", {"apiKeyId": api_key_id}))
-    return 201, _api_key(call.db, _by_id(call, "api_keys", api_key_id), token=token)
+    return 201, _api_key(call, _by_id(call, "api_keys", api_key_id), token=token)
 
 
 @operation("listApiKeys")
@@ -370,24 +416,31 @@ def list_api_keys(call: Call) -> Any:
     if not call.query.get("includeRevoked", False):
         sql += " AND revoked_at IS NULL"
     rows, token = _page(call, sql, (call.account_id,), snake_case=False)
-    return _list([_api_key(call.db, row) for row in rows], token, snake_case=False)
+    return _list([_api_key(call, row) for row in rows], token, snake_case=False)
 
 
 @operation("getApiKey")
 def get_api_key(call: Call) -> Any:
-    return _api_key(call.db, _api_key_row(call, call.path["apiKeyId"]))
+    return _api_key(call, _api_key_row(call, call.path["apiKeyId"]))
+
+
+def _target_key(call: Call) -> sqlite3.Row:
+    """The API key named in the path, if the caller may act on it."""
+    row = _api_key_row(call, call.path["apiKeyId"])
+    _require_reach_of(call, row)
+    return row
 
 
 @operation("updateApiKey")
 def update_api_key(call: Call) -> Any:
-    row = _active(_api_key_row(call, call.path["apiKeyId"]))
+    row = _active(_target_key(call))
     _update(call, "api_keys", row["id"], {"name": "name", "description": "description", "labels": "labels"})
-    return _api_key(call.db, _by_id(call, "api_keys", row["id"]))
+    return _api_key(call, _by_id(call, "api_keys", row["id"]))
 
 
 @operation("revokeApiKey")
 def revoke_api_key(call: Call) -> Any:
-    row = _api_key_row(call, call.path["apiKeyId"])
+    row = _target_key(call)
     if row["system"]:
         raise ApiError(
             403, "system_api_key_not_revocable", "The account's system API key cannot be revoked; rotate it instead."
@@ -400,7 +453,7 @@ def revoke_api_key(call: Call) -> Any:
 
 @operation("rotateApiKey")
 def rotate_api_key(call: Call) -> Any:
-    row = _active(_api_key_row(call, call.path["apiKeyId"]))
+    row = _active(_target_key(call))
     token = _secrets.new_token(_secrets.API_KEY_PREFIX)
     sealed = call.store.vault.seal(token) if row["sealed_token"] is not None else None
     call.db.execute(
@@ -408,12 +461,12 @@ def rotate_api_key(call: Call) -> Any:
         (_secrets.digest(token), sealed, row["id"]),
     )
     call.events.append(("api_key.rotated", {"apiKeyId": row["id"]}))
-    return _api_key(call.db, _by_id(call, "api_keys", row["id"]), token=token)
+    return _api_key(call, _by_id(call, "api_keys", row["id"]), token=token)
 
 
 @operation("revealApiKey")
 def reveal_api_key(call: Call) -> Any:
-    row = _active(_api_key_row(call, call.path["apiKeyId"]))
+    row = _active(_target_key(call))
     if row["sealed_token"] is None:
         raise ApiError(409, "reveal_unavailable", "This API key was not created revealable.")
     return {"token": call.store.vault.open(row["sealed_token"])}
@@ -421,7 +474,7 @@ def reveal_api_key(call: Call) -> Any:
 
 @operation("listApiKeyWorkspaces")
 def list_api_key_workspaces(call: Call) -> Any:
-    row = _api_key_row(call, call.path["apiKeyId"])
+    row = _target_key(call)
     rows, token = _page(
         call,
         "SELECT w.*, g.seq AS grant_seq FROM api_key_workspaces g JOIN workspaces w ON w.id = g.workspace_id"
@@ -435,18 +488,18 @@ def list_api_key_workspaces(call: Call) -> Any:
 
 @operation("grantApiKeyWorkspace")
 def grant_api_key_workspace(call: Call) -> Any:
-    row = _active(_api_key_row(call, call.path["apiKeyId"]))
-    workspace = _workspace_row(call, call.path["workspaceId"], for_grant=True)
+    row = _active(_target_key(call))
+    workspace = _workspace_row(call, call.path["workspaceId"], action="grant access to")
     call.db.execute(
         "INSERT OR IGNORE INTO api_key_workspaces (api_key_id, workspace_id) VALUES (?, ?)",
         (row["id"], workspace["id"]),
     )
-    return _api_key(call.db, _by_id(call, "api_keys", row["id"]))
+    return _api_key(call, _by_id(call, "api_keys", row["id"]))
 
 
 @operation("revokeApiKeyWorkspace")
 def revoke_api_key_workspace(call: Call) -> Any:
-    row = _api_key_row(call, call.path["apiKeyId"])
+    row = _target_key(call)
     workspace_id = call.path["workspaceId"]
     if (
         call.db.execute(
@@ -455,6 +508,7 @@ def revoke_api_key_workspace(call: Call) -> Any:
         is None
     ):
         raise _not_found("workspace", workspace_id)
+    _require_reach(call, workspace_id, "withdraw access to")
     call.db.execute(
         "DELETE FROM api_key_workspaces WHERE api_key_id = ? AND workspace_id = ?", (row["id"], workspace_id)
     )
@@ -468,6 +522,13 @@ def _organization(call: Call) -> str:
     if call.path["organization_id"] != call.account_id:
         raise _not_found("organization", call.path["organization_id"])
     return call.account_id
+
+
+def _organization_for_change(call: Call) -> str:
+    """The organization, for a write: service accounts and credentials are organization-level principals."""
+    organization = _organization(call)
+    _require_administrator(call, "create, change or delete service accounts and their credentials")
+    return organization
 
 
 def _service_account_row(call: Call) -> sqlite3.Row:
@@ -506,7 +567,7 @@ def create_service_account(call: Call) -> Any:
     call.db.execute(
         "INSERT INTO service_accounts (id, account_id, name, description, created_at, updated_at)"
         " VALUES (?, ?, ?, ?, ?, ?)",
-        (identifier, _organization(call), call.body["name"], call.body.get("description"), created, created),
+        (identifier, _organization_for_change(call), call.body["name"], call.body.get("description"), created, created),
     )
     return 201, _service_account(call, _by_id(call, "service_accounts", identifier))
 
@@ -525,6 +586,7 @@ def get_service_account(call: Call) -> Any:
 
 @operation("updateServiceAccount")
 def update_service_account(call: Call) -> Any:
+    _organization_for_change(call)
     row = _service_account_row(call)
     _update(call, "service_accounts", row["id"], {"name": "name", "description": "description"})
     call.db.execute(
@@ -535,6 +597,7 @@ def update_service_account(call: Call) -> Any:
 
 @operation("deleteServiceAccount")
 def delete_service_account(call: Call) -> Any:
+    _organization_for_change(call)
     row = _service_account_row(call)
     call.db.execute("DELETE FROM credentials WHERE service_account_id = ?", (row["id"],))
     call.db.execute("DELETE FROM service_accounts WHERE id = ?", (row["id"],))
@@ -543,6 +606,7 @@ def delete_service_account(call: Call) -> Any:
 
 @operation("createServiceAccountCredential")
 def create_service_account_credential(call: Call) -> Any:
+    _organization_for_change(call)
     service_account = _service_account_row(call)
     identifier, secret = _secrets.new_nanoid(), _secrets.new_token(_secrets.CLIENT_SECRET_PREFIX)
     call.db.execute(
@@ -569,6 +633,7 @@ def get_service_account_credential(call: Call) -> Any:
 
 @operation("updateServiceAccountCredential")
 def update_service_account_credential(call: Call) -> Any:
+    _organization_for_change(call)
     row = _credential_row(call)
     _update(call, "credentials", row["id"], {"name": "name", "description": "description"})
     return _credential(call, _by_id(call, "credentials", row["id"]))
@@ -576,6 +641,7 @@ def update_service_account_credential(call: Call) -> Any:
 
 @operation("deleteServiceAccountCredential")
 def delete_service_account_credential(call: Call) -> Any:
+    _organization_for_change(call)
     row = _credential_row(call)
     call.db.execute("DELETE FROM credentials WHERE id = ?", (row["id"],))
     return 204, None

@@ -9,14 +9,19 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import os
 import secrets
+import stat
 import string
 import time
 import zlib
 from pathlib import Path
+from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 BASE62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
 CROCKFORD32 = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -81,14 +86,22 @@ def new_nanoid(size: int = 26) -> str:
 
 
 class Vault:
-    """Encrypts revealable tokens with a key that lives in a file beside, not inside, the database."""
+    """Encrypts what the sandbox must be able to read back (revealable tokens, webhook secrets, page tokens)
+    with a key that lives in a file beside, not inside, the database.
+
+    Revealable tokens and webhook secrets are sealed with the file's key itself; page tokens, which clients
+    see, with a key derived from it for that one purpose, so a page token can never open anything else.
+    """
 
     def __init__(self, key_file: Path) -> None:
         if not key_file.exists():
             descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(descriptor, "wb") as handle:
                 handle.write(Fernet.generate_key())
-        self._fernet = Fernet(key_file.read_bytes().strip())
+        owner_only(key_file)
+        key = key_file.read_bytes().strip()
+        self._fernet = Fernet(key)
+        self._page_tokens = Fernet(_derive(key, b"cadenya sandbox page tokens"))
 
     def seal(self, plaintext: str) -> bytes:
         return self._fernet.encrypt(plaintext.encode())
@@ -98,3 +111,32 @@ class Vault:
             return self._fernet.decrypt(ciphertext).decode()
         except InvalidToken as error:
             raise RuntimeError("the sandbox key file does not match this database") from error
+
+    def seal_page_token(self, position: dict[str, Any]) -> str:
+        """An opaque, tamper-evident page token for `position` (encrypted and authenticated)."""
+        return self._page_tokens.encrypt(json.dumps(position).encode()).decode().rstrip("=")
+
+    def open_page_token(self, token: str) -> dict[str, Any] | None:
+        """The position a page token of this sandbox holds, or None for anything else: forged, altered, foreign."""
+        try:
+            data = token.encode("ascii")
+            opened = json.loads(self._page_tokens.decrypt(data + b"=" * (-len(data) % 4)))
+        except (ValueError, InvalidToken):
+            return None
+        return opened if isinstance(opened, dict) else None
+
+
+def _derive(key: bytes, purpose: bytes) -> bytes:
+    """A Fernet key for one purpose, derived from the key file's key with HKDF-SHA256."""
+    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(base64.urlsafe_b64decode(key))
+    return base64.urlsafe_b64encode(derived)
+
+
+def owner_only(path: Path) -> None:
+    """Make a file readable and writable by its owner only (0600), if it exists and is not already."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return
+    if stat.S_IMODE(mode) != 0o600:
+        path.chmod(0o600)

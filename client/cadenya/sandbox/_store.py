@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -25,7 +26,7 @@ CREATE TABLE IF NOT EXISTS accounts (
     billing_email TEXT,
     description TEXT,
     domain TEXT,
-    webhook_secret TEXT NOT NULL,
+    webhook_secret BLOB NOT NULL, -- sealed by the Vault
     created_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS session_tokens (
@@ -90,16 +91,19 @@ CREATE TABLE IF NOT EXISTS credentials (
     created_at TEXT NOT NULL,
     last_used_at TEXT
 );
-CREATE TABLE IF NOT EXISTS idempotency (
-    account_id TEXT NOT NULL,
+-- The kept answers of POSTs sent with an Idempotency-Key, per credential: a key's answers replay to that key only.
+DROP TABLE IF EXISTS idempotency;
+CREATE TABLE IF NOT EXISTS idempotent_answers (
+    api_key_id TEXT NOT NULL,
     key TEXT NOT NULL,
     operation_id TEXT NOT NULL,
     request_digest BLOB NOT NULL,
     status INTEGER NOT NULL,
-    body TEXT,
+    body BLOB,
     created_at TEXT NOT NULL,
-    PRIMARY KEY (account_id, key)
+    PRIMARY KEY (api_key_id, key)
 );
+CREATE INDEX IF NOT EXISTS idempotent_answers_by_age ON idempotent_answers(created_at);
 """
 
 
@@ -112,19 +116,46 @@ def now() -> str:
     return timestamp(datetime.now(UTC))
 
 
-class Store:
-    """One SQLite database in WAL mode; one connection per thread; every request in one transaction."""
+BUSY_TIMEOUT = 5.0
+"""Seconds a request waits for another request's write lock before it is answered 503 `unavailable`."""
 
-    def __init__(self, path: Path) -> None:
+
+class Busy(Exception):
+    """The database stayed locked by another writer for longer than the busy timeout."""
+
+
+class Store:
+    """One SQLite database in WAL mode; one connection per thread; every request in one transaction.
+
+    The database, its `-wal` and `-shm` files and the key file beside it are readable by their owner only.
+    """
+
+    def __init__(self, path: Path, *, busy_timeout: float = BUSY_TIMEOUT) -> None:
         self.path = path
+        self.busy_timeout = busy_timeout
         self._local = threading.local()
+        # SQLite creates the -wal and -shm files with the database file's permissions.
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            _secrets.owner_only(file)
         self.vault = _secrets.Vault(path.with_name(path.name + ".key"))
-        self._connection().executescript(SCHEMA)
+        connection = self._connection()
+        connection.executescript(SCHEMA)
+        self._seal_plaintext_webhook_secrets()
+
+    def _seal_plaintext_webhook_secrets(self) -> None:
+        """Databases written before webhook secrets were sealed hold them as text: seal them in place."""
+        with self.transaction() as db:
+            plaintext = db.execute("SELECT id, webhook_secret FROM accounts WHERE typeof(webhook_secret) = 'text'")
+            for account_id, secret in plaintext.fetchall():
+                db.execute("UPDATE accounts SET webhook_secret = ? WHERE id = ?", (self.vault.seal(secret), account_id))
 
     def _connection(self) -> sqlite3.Connection:
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
         if connection is None:
-            connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=True, timeout=30)
+            connection = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=True, timeout=self.busy_timeout
+            )
             connection.row_factory = sqlite3.Row
             connection.execute("PRAGMA journal_mode=WAL")
             # FULL: an acknowledged write is on disk before the response leaves, whatever happens next.
@@ -138,16 +169,26 @@ class Store:
         """A transaction that commits on success and rolls back on any exception.
 
         Writers take the write lock up front (BEGIN IMMEDIATE), so check-then-insert sequences such as
-        the active-key limit are atomic across concurrent requests.
+        the active-key limit are atomic across concurrent requests. Waiting for the lock is bounded by
+        the busy timeout; past it, `Busy` is raised and nothing was written.
         """
         connection = self._connection()
-        connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        try:
+            connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        except sqlite3.OperationalError as error:
+            raise _busy_or(error) from error
         try:
             yield connection
         except BaseException:
-            connection.execute("ROLLBACK")
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
             raise
-        connection.execute("COMMIT")
+        try:
+            connection.execute("COMMIT")
+        except sqlite3.OperationalError as error:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise _busy_or(error) from error
 
     def create_account(self, name: str, *, email: str | None = None) -> dict[str, Any]:
         """A new account with its system API key and a session token; the only time those tokens are shown."""
@@ -166,7 +207,7 @@ class Store:
                     email or f"owner@{slug}.example",
                     _secrets.new_ulid("user"),
                     _secrets.new_ulid("prof"),
-                    _secrets.new_webhook_secret(),
+                    self.vault.seal(_secrets.new_webhook_secret()),
                     created_at,
                 ),
             )
@@ -186,3 +227,10 @@ class Store:
                 (_secrets.digest(session_token), account_id),
             )
         return {"accountId": account_id, "name": name, "apiKey": api_key_token, "sessionToken": session_token}
+
+
+def _busy_or(error: sqlite3.OperationalError) -> Exception:
+    """`Busy` for a lock that was not released in time, else the error itself."""
+    if error.sqlite_errorcode & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        return Busy(str(error))
+    return error

@@ -84,9 +84,13 @@ def sync_detailed(
 ) -> Response[Account | SessionAccount | Error]:
     """Get the calling account
 
-    Returns the account that owns the calling credentials; a cheap way to check that they are valid.
-    Called with an API key it returns the full `Account`. Called with a session token it returns the
-    minimal `SessionAccount` shape.
+    Returns the account that owns the calling credentials; a cheap way to check that they are valid. Any
+    credential may call it. Called with the system key it returns the full `Account`. Called with any
+    other
+    API key it returns the `Account` with `spec.workspaces` limited to the workspaces that key reaches
+    and
+    without `info.webhookEventsHmacSecret`. Called with a session token it returns the minimal
+    `SessionAccount` shape.
 
     Args:
         client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
@@ -114,9 +118,13 @@ def sync(
 ) -> Account | SessionAccount | Error | None:
     """Get the calling account
 
-    Returns the account that owns the calling credentials; a cheap way to check that they are valid.
-    Called with an API key it returns the full `Account`. Called with a session token it returns the
-    minimal `SessionAccount` shape.
+    Returns the account that owns the calling credentials; a cheap way to check that they are valid. Any
+    credential may call it. Called with the system key it returns the full `Account`. Called with any
+    other
+    API key it returns the `Account` with `spec.workspaces` limited to the workspaces that key reaches
+    and
+    without `info.webhookEventsHmacSecret`. Called with a session token it returns the minimal
+    `SessionAccount` shape.
 
     Args:
         client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
@@ -142,9 +150,13 @@ async def asyncio_detailed(
 ) -> Response[Account | SessionAccount | Error]:
     """Get the calling account
 
-    Returns the account that owns the calling credentials; a cheap way to check that they are valid.
-    Called with an API key it returns the full `Account`. Called with a session token it returns the
-    minimal `SessionAccount` shape.
+    Returns the account that owns the calling credentials; a cheap way to check that they are valid. Any
+    credential may call it. Called with the system key it returns the full `Account`. Called with any
+    other
+    API key it returns the `Account` with `spec.workspaces` limited to the workspaces that key reaches
+    and
+    without `info.webhookEventsHmacSecret`. Called with a session token it returns the minimal
+    `SessionAccount` shape.
 
     Args:
         client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
@@ -172,9 +184,13 @@ async def asyncio(
 ) -> Account | SessionAccount | Error | None:
     """Get the calling account
 
-    Returns the account that owns the calling credentials; a cheap way to check that they are valid.
-    Called with an API key it returns the full `Account`. Called with a session token it returns the
-    minimal `SessionAccount` shape.
+    Returns the account that owns the calling credentials; a cheap way to check that they are valid. Any
+    credential may call it. Called with the system key it returns the full `Account`. Called with any
+    other
+    API key it returns the `Account` with `spec.workspaces` limited to the workspaces that key reaches
+    and
+    without `info.webhookEventsHmacSecret`. Called with a session token it returns the minimal
+    `SessionAccount` shape.
 
     Args:
         client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.

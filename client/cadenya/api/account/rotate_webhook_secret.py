@@ -45,6 +45,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_401
 
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
     if response.status_code == 409:
         response_409 = Error.from_dict(response.json())
 
@@ -80,15 +85,17 @@ def sync_detailed(
     Replaces the secret that signs the account's webhook events with a new `wh_...` secret, returned in
     `info.webhookEventsHmacSecret`. Events are signed with the new secret from then on; the old one
     signs
-    nothing more.
+    nothing more. Requires the account's administrator (the system key); any other key gets 403
+    `account_admin_required`.
 
     Args:
         client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
         idempotency_key (str | Unset): Makes the POST safe to repeat. The first answer for a key
             is kept for 24 hours: the same key with the same request replays it (with `Idempotent-
             Replayed: true`) and changes nothing; the same key with a different request is a 409
-            `idempotency_key_reused`. The SDK sends a fresh key on every call and reuses it on that
-            call's retries.
+            `idempotency_key_reused`. Answers are kept per API key: another key that sends the same
+            `Idempotency-Key` makes a request of its own. The SDK sends a fresh key on every call and
+            reuses it on that call's retries.
 
     Raises:
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
@@ -119,15 +126,17 @@ def sync(
     Replaces the secret that signs the account's webhook events with a new `wh_...` secret, returned in
     `info.webhookEventsHmacSecret`. Events are signed with the new secret from then on; the old one
     signs
-    nothing more.
+    nothing more. Requires the account's administrator (the system key); any other key gets 403
+    `account_admin_required`.
 
     Args:
         client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
         idempotency_key (str | Unset): Makes the POST safe to repeat. The first answer for a key
             is kept for 24 hours: the same key with the same request replays it (with `Idempotent-
             Replayed: true`) and changes nothing; the same key with a different request is a 409
-            `idempotency_key_reused`. The SDK sends a fresh key on every call and reuses it on that
-            call's retries.
+            `idempotency_key_reused`. Answers are kept per API key: another key that sends the same
+            `Idempotency-Key` makes a request of its own. The SDK sends a fresh key on every call and
+            reuses it on that call's retries.
 
     Raises:
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
@@ -155,15 +164,17 @@ async def asyncio_detailed(
     Replaces the secret that signs the account's webhook events with a new `wh_...` secret, returned in
     `info.webhookEventsHmacSecret`. Events are signed with the new secret from then on; the old one
     signs
-    nothing more.
+    nothing more. Requires the account's administrator (the system key); any other key gets 403
+    `account_admin_required`.
 
     Args:
         client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
         idempotency_key (str | Unset): Makes the POST safe to repeat. The first answer for a key
             is kept for 24 hours: the same key with the same request replays it (with `Idempotent-
             Replayed: true`) and changes nothing; the same key with a different request is a 409
-            `idempotency_key_reused`. The SDK sends a fresh key on every call and reuses it on that
-            call's retries.
+            `idempotency_key_reused`. Answers are kept per API key: another key that sends the same
+            `Idempotency-Key` makes a request of its own. The SDK sends a fresh key on every call and
+            reuses it on that call's retries.
 
     Raises:
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
@@ -194,15 +205,17 @@ async def asyncio(
     Replaces the secret that signs the account's webhook events with a new `wh_...` secret, returned in
     `info.webhookEventsHmacSecret`. Events are signed with the new secret from then on; the old one
     signs
-    nothing more.
+    nothing more. Requires the account's administrator (the system key); any other key gets 403
+    `account_admin_required`.
 
     Args:
         client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
         idempotency_key (str | Unset): Makes the POST safe to repeat. The first answer for a key
             is kept for 24 hours: the same key with the same request replays it (with `Idempotent-
             Replayed: true`) and changes nothing; the same key with a different request is a 409
-            `idempotency_key_reused`. The SDK sends a fresh key on every call and reuses it on that
-            call's retries.
+            `idempotency_key_reused`. Answers are kept per API key: another key that sends the same
+            `Idempotency-Key` makes a request of its own. The SDK sends a fresh key on every call and
+            reuses it on that call's retries.
 
     Raises:
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).

@@ -48,6 +48,26 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_401
 
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 408:
+        response_408 = Error.from_dict(response.json())
+
+        return response_408
+
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Error.from_dict(response.json())
+
+        return response_415
+
     if response.status_code == 422:
         response_422 = Error.from_dict(response.json())
 
@@ -81,7 +101,9 @@ def sync_detailed(
     """Update the account
 
     Changes the account's name, labels, billing e-mail, description or domain. Fields left out keep
-    their value.
+    their
+    value. Requires the account's administrator (the system key); any other key gets 403
+    `account_admin_required`.
 
     Args:
         client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
@@ -115,7 +137,9 @@ def sync(
     """Update the account
 
     Changes the account's name, labels, billing e-mail, description or domain. Fields left out keep
-    their value.
+    their
+    value. Requires the account's administrator (the system key); any other key gets 403
+    `account_admin_required`.
 
     Args:
         client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
@@ -146,7 +170,9 @@ async def asyncio_detailed(
     """Update the account
 
     Changes the account's name, labels, billing e-mail, description or domain. Fields left out keep
-    their value.
+    their
+    value. Requires the account's administrator (the system key); any other key gets 403
+    `account_admin_required`.
 
     Args:
         client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
@@ -180,7 +206,9 @@ async def asyncio(
     """Update the account
 
     Changes the account's name, labels, billing e-mail, description or domain. Fields left out keep
-    their value.
+    their
+    value. Requires the account's administrator (the system key); any other key gets 403
+    `account_admin_required`.
 
     Args:
         client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.

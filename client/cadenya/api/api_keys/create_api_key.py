@@ -63,10 +63,25 @@ def _parse_response(
 
         return response_404
 
+    if response.status_code == 408:
+        response_408 = Error.from_dict(response.json())
+
+        return response_408
+
     if response.status_code == 409:
         response_409 = Error.from_dict(response.json())
 
         return response_409
+
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Error.from_dict(response.json())
+
+        return response_415
 
     if response.status_code == 422:
         response_422 = Error.from_dict(response.json())
@@ -106,7 +121,9 @@ def sync_detailed(
     Issues a new API key. The plaintext token is in `spec.token` of this answer and nowhere else, ever,
     unless the key is created `revealable`. An account holds at most 50 active keys; creating one more
     fails with the code `api_key_limit_reached`. `workspaceIds` grants the new key access to those
-    workspaces at once.
+    workspaces at once; each must be one the calling key reaches (403 `permission_denied` otherwise), so
+    a
+    new key never reaches more than its creator. Any API key may create keys.
 
     Args:
         client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
@@ -114,8 +131,9 @@ def sync_detailed(
         idempotency_key (str | Unset): Makes the POST safe to repeat. The first answer for a key
             is kept for 24 hours: the same key with the same request replays it (with `Idempotent-
             Replayed: true`) and changes nothing; the same key with a different request is a 409
-            `idempotency_key_reused`. The SDK sends a fresh key on every call and reuses it on that
-            call's retries.
+            `idempotency_key_reused`. Answers are kept per API key: another key that sends the same
+            `Idempotency-Key` makes a request of its own. The SDK sends a fresh key on every call and
+            reuses it on that call's retries.
 
     Raises:
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
@@ -148,7 +166,9 @@ def sync(
     Issues a new API key. The plaintext token is in `spec.token` of this answer and nowhere else, ever,
     unless the key is created `revealable`. An account holds at most 50 active keys; creating one more
     fails with the code `api_key_limit_reached`. `workspaceIds` grants the new key access to those
-    workspaces at once.
+    workspaces at once; each must be one the calling key reaches (403 `permission_denied` otherwise), so
+    a
+    new key never reaches more than its creator. Any API key may create keys.
 
     Args:
         client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
@@ -156,8 +176,9 @@ def sync(
         idempotency_key (str | Unset): Makes the POST safe to repeat. The first answer for a key
             is kept for 24 hours: the same key with the same request replays it (with `Idempotent-
             Replayed: true`) and changes nothing; the same key with a different request is a 409
-            `idempotency_key_reused`. The SDK sends a fresh key on every call and reuses it on that
-            call's retries.
+            `idempotency_key_reused`. Answers are kept per API key: another key that sends the same
+            `Idempotency-Key` makes a request of its own. The SDK sends a fresh key on every call and
+            reuses it on that call's retries.
 
     Raises:
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
@@ -187,7 +208,9 @@ async def asyncio_detailed(
     Issues a new API key. The plaintext token is in `spec.token` of this answer and nowhere else, ever,
     unless the key is created `revealable`. An account holds at most 50 active keys; creating one more
     fails with the code `api_key_limit_reached`. `workspaceIds` grants the new key access to those
-    workspaces at once.
+    workspaces at once; each must be one the calling key reaches (403 `permission_denied` otherwise), so
+    a
+    new key never reaches more than its creator. Any API key may create keys.
 
     Args:
         client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
@@ -195,8 +218,9 @@ async def asyncio_detailed(
         idempotency_key (str | Unset): Makes the POST safe to repeat. The first answer for a key
             is kept for 24 hours: the same key with the same request replays it (with `Idempotent-
             Replayed: true`) and changes nothing; the same key with a different request is a 409
-            `idempotency_key_reused`. The SDK sends a fresh key on every call and reuses it on that
-            call's retries.
+            `idempotency_key_reused`. Answers are kept per API key: another key that sends the same
+            `Idempotency-Key` makes a request of its own. The SDK sends a fresh key on every call and
+            reuses it on that call's retries.
 
     Raises:
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
@@ -229,7 +253,9 @@ async def asyncio(
     Issues a new API key. The plaintext token is in `spec.token` of this answer and nowhere else, ever,
     unless the key is created `revealable`. An account holds at most 50 active keys; creating one more
     fails with the code `api_key_limit_reached`. `workspaceIds` grants the new key access to those
-    workspaces at once.
+    workspaces at once; each must be one the calling key reaches (403 `permission_denied` otherwise), so
+    a
+    new key never reaches more than its creator. Any API key may create keys.
 
     Args:
         client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
@@ -237,8 +263,9 @@ async def asyncio(
         idempotency_key (str | Unset): Makes the POST safe to repeat. The first answer for a key
             is kept for 24 hours: the same key with the same request replays it (with `Idempotent-
             Replayed: true`) and changes nothing; the same key with a different request is a 409
-            `idempotency_key_reused`. The SDK sends a fresh key on every call and reuses it on that
-            call's retries.
+            `idempotency_key_reused`. Answers are kept per API key: another key that sends the same
+            `Idempotency-Key` makes a request of its own. The SDK sends a fresh key on every call and
+            reuses it on that call's retries.
 
     Raises:
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).

@@ -70,8 +70,8 @@ def sync_detailed(
 ) -> Response[APIKey | Error]:
     """Get an API key
 
-    Returns one API key, without its token, with who created it, a preview of its workspaces and its
-    timestamps.
+    Returns one API key, without its token, with who created it, a preview of its workspaces (those the
+    calling key reaches) and its timestamps. Any API key may read any key of the account.
 
     Args:
         api_key_id (str): The API key's id (`apikey_...`).
@@ -103,8 +103,8 @@ def sync(
 ) -> APIKey | Error | None:
     """Get an API key
 
-    Returns one API key, without its token, with who created it, a preview of its workspaces and its
-    timestamps.
+    Returns one API key, without its token, with who created it, a preview of its workspaces (those the
+    calling key reaches) and its timestamps. Any API key may read any key of the account.
 
     Args:
         api_key_id (str): The API key's id (`apikey_...`).
@@ -133,8 +133,8 @@ async def asyncio_detailed(
 ) -> Response[APIKey | Error]:
     """Get an API key
 
-    Returns one API key, without its token, with who created it, a preview of its workspaces and its
-    timestamps.
+    Returns one API key, without its token, with who created it, a preview of its workspaces (those the
+    calling key reaches) and its timestamps. Any API key may read any key of the account.
 
     Args:
         api_key_id (str): The API key's id (`apikey_...`).
@@ -166,8 +166,8 @@ async def asyncio(
 ) -> APIKey | Error | None:
     """Get an API key
 
-    Returns one API key, without its token, with who created it, a preview of its workspaces and its
-    timestamps.
+    Returns one API key, without its token, with who created it, a preview of its workspaces (those the
+    calling key reaches) and its timestamps. Any API key may read any key of the account.
 
     Args:
         api_key_id (str): The API key's id (`apikey_...`).

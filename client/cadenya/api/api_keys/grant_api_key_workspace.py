@@ -86,7 +86,12 @@ def sync_detailed(
     """Grant an API key access to a workspace
 
     Gives the key access to the workspace. Granting access the key already has succeeds and changes
-    nothing.
+    nothing. Acting on a key requires a caller
+    that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+    the
+    system key requires the system key itself (403 `account_admin_required`). A key may always act on
+    itself.
+    The caller must reach the workspace too (403 `permission_denied`).
 
     Args:
         api_key_id (str): The API key's id (`apikey_...`).
@@ -122,7 +127,12 @@ def sync(
     """Grant an API key access to a workspace
 
     Gives the key access to the workspace. Granting access the key already has succeeds and changes
-    nothing.
+    nothing. Acting on a key requires a caller
+    that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+    the
+    system key requires the system key itself (403 `account_admin_required`). A key may always act on
+    itself.
+    The caller must reach the workspace too (403 `permission_denied`).
 
     Args:
         api_key_id (str): The API key's id (`apikey_...`).
@@ -155,7 +165,12 @@ async def asyncio_detailed(
     """Grant an API key access to a workspace
 
     Gives the key access to the workspace. Granting access the key already has succeeds and changes
-    nothing.
+    nothing. Acting on a key requires a caller
+    that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+    the
+    system key requires the system key itself (403 `account_admin_required`). A key may always act on
+    itself.
+    The caller must reach the workspace too (403 `permission_denied`).
 
     Args:
         api_key_id (str): The API key's id (`apikey_...`).
@@ -191,7 +206,12 @@ async def asyncio(
     """Grant an API key access to a workspace
 
     Gives the key access to the workspace. Granting access the key already has succeeds and changes
-    nothing.
+    nothing. Acting on a key requires a caller
+    that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+    the
+    system key requires the system key itself (403 `account_admin_required`). A key may always act on
+    itself.
+    The caller must reach the workspace too (403 `permission_denied`).
 
     Args:
         api_key_id (str): The API key's id (`apikey_...`).

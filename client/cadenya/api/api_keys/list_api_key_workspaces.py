@@ -57,6 +57,11 @@ def _parse_response(
 
         return response_401
 
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
     if response.status_code == 404:
         response_404 = Error.from_dict(response.json())
 
@@ -96,7 +101,11 @@ def sync_detailed(
     """List an API key's workspaces
 
     Lists every workspace the key has access to, one page at a time; the full list behind
-    `info.workspacesPreview`.
+    `info.workspacesPreview`. Acting on a key requires a caller
+    that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+    the
+    system key requires the system key itself (403 `account_admin_required`). A key may always act on
+    itself.
 
     Args:
         api_key_id (str): The API key's id (`apikey_...`).
@@ -104,9 +113,10 @@ def sync_detailed(
         page_size (int | Unset): How many items one page holds, from 1 to 100. The server uses 20
             when it is not sent.
         page_token (str | Unset): The `nextPageToken` of the previous page; leave it out for the
-            first page. A token belongs to the list it came from: the same operation, path and filters
-            (such as `includeRevoked`); `pageSize` may change between pages. A token of another list,
-            of other filters, or altered in any way is a 400 `invalid_argument`.
+            first page. Tokens are opaque, encrypted and tamper-evident. A token belongs to the list
+            it came from: the same account, operation, path and filters (such as `includeRevoked`);
+            `pageSize` may change between pages. A token of another list, of other filters or of
+            another account, or altered in any way, is a 400 `invalid_argument`.
 
     Raises:
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
@@ -139,7 +149,11 @@ def sync(
     """List an API key's workspaces
 
     Lists every workspace the key has access to, one page at a time; the full list behind
-    `info.workspacesPreview`.
+    `info.workspacesPreview`. Acting on a key requires a caller
+    that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+    the
+    system key requires the system key itself (403 `account_admin_required`). A key may always act on
+    itself.
 
     Args:
         api_key_id (str): The API key's id (`apikey_...`).
@@ -147,9 +161,10 @@ def sync(
         page_size (int | Unset): How many items one page holds, from 1 to 100. The server uses 20
             when it is not sent.
         page_token (str | Unset): The `nextPageToken` of the previous page; leave it out for the
-            first page. A token belongs to the list it came from: the same operation, path and filters
-            (such as `includeRevoked`); `pageSize` may change between pages. A token of another list,
-            of other filters, or altered in any way is a 400 `invalid_argument`.
+            first page. Tokens are opaque, encrypted and tamper-evident. A token belongs to the list
+            it came from: the same account, operation, path and filters (such as `includeRevoked`);
+            `pageSize` may change between pages. A token of another list, of other filters or of
+            another account, or altered in any way, is a 400 `invalid_argument`.
 
     Raises:
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
@@ -179,7 +194,11 @@ async def asyncio_detailed(
     """List an API key's workspaces
 
     Lists every workspace the key has access to, one page at a time; the full list behind
-    `info.workspacesPreview`.
+    `info.workspacesPreview`. Acting on a key requires a caller
+    that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+    the
+    system key requires the system key itself (403 `account_admin_required`). A key may always act on
+    itself.
 
     Args:
         api_key_id (str): The API key's id (`apikey_...`).
@@ -187,9 +206,10 @@ async def asyncio_detailed(
         page_size (int | Unset): How many items one page holds, from 1 to 100. The server uses 20
             when it is not sent.
         page_token (str | Unset): The `nextPageToken` of the previous page; leave it out for the
-            first page. A token belongs to the list it came from: the same operation, path and filters
-            (such as `includeRevoked`); `pageSize` may change between pages. A token of another list,
-            of other filters, or altered in any way is a 400 `invalid_argument`.
+            first page. Tokens are opaque, encrypted and tamper-evident. A token belongs to the list
+            it came from: the same account, operation, path and filters (such as `includeRevoked`);
+            `pageSize` may change between pages. A token of another list, of other filters or of
+            another account, or altered in any way, is a 400 `invalid_argument`.
 
     Raises:
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
@@ -222,7 +242,11 @@ async def asyncio(
     """List an API key's workspaces
 
     Lists every workspace the key has access to, one page at a time; the full list behind
-    `info.workspacesPreview`.
+    `info.workspacesPreview`. Acting on a key requires a caller
+    that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+    the
+    system key requires the system key itself (403 `account_admin_required`). A key may always act on
+    itself.
 
     Args:
         api_key_id (str): The API key's id (`apikey_...`).
@@ -230,9 +254,10 @@ async def asyncio(
         page_size (int | Unset): How many items one page holds, from 1 to 100. The server uses 20
             when it is not sent.
         page_token (str | Unset): The `nextPageToken` of the previous page; leave it out for the
-            first page. A token belongs to the list it came from: the same operation, path and filters
-            (such as `includeRevoked`); `pageSize` may change between pages. A token of another list,
-            of other filters, or altered in any way is a 400 `invalid_argument`.
+            first page. Tokens are opaque, encrypted and tamper-evident. A token belongs to the list
+            it came from: the same account, operation, path and filters (such as `includeRevoked`);
+            `pageSize` may change between pages. A token of another list, of other filters or of
+            another account, or altered in any way, is a 400 `invalid_argument`.
 
     Raises:
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).

@@ -88,7 +88,8 @@ def sync_detailed(
     """List API keys
 
     Lists the account's API keys, oldest first, one page at a time. Revoked keys are left out unless
-    `includeRevoked` is true. Tokens are never part of the answer.
+    `includeRevoked` is true. Any API key may list them; tokens are never part of the answer, and
+    `info.workspacesPreview` shows only workspaces the calling key reaches.
 
     Args:
         client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
@@ -97,9 +98,10 @@ def sync_detailed(
         page_size (int | Unset): How many items one page holds, from 1 to 100. The server uses 20
             when it is not sent.
         page_token (str | Unset): The `nextPageToken` of the previous page; leave it out for the
-            first page. A token belongs to the list it came from: the same operation, path and filters
-            (such as `includeRevoked`); `pageSize` may change between pages. A token of another list,
-            of other filters, or altered in any way is a 400 `invalid_argument`.
+            first page. Tokens are opaque, encrypted and tamper-evident. A token belongs to the list
+            it came from: the same account, operation, path and filters (such as `includeRevoked`);
+            `pageSize` may change between pages. A token of another list, of other filters or of
+            another account, or altered in any way, is a 400 `invalid_argument`.
 
     Raises:
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
@@ -132,7 +134,8 @@ def sync(
     """List API keys
 
     Lists the account's API keys, oldest first, one page at a time. Revoked keys are left out unless
-    `includeRevoked` is true. Tokens are never part of the answer.
+    `includeRevoked` is true. Any API key may list them; tokens are never part of the answer, and
+    `info.workspacesPreview` shows only workspaces the calling key reaches.
 
     Args:
         client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
@@ -141,9 +144,10 @@ def sync(
         page_size (int | Unset): How many items one page holds, from 1 to 100. The server uses 20
             when it is not sent.
         page_token (str | Unset): The `nextPageToken` of the previous page; leave it out for the
-            first page. A token belongs to the list it came from: the same operation, path and filters
-            (such as `includeRevoked`); `pageSize` may change between pages. A token of another list,
-            of other filters, or altered in any way is a 400 `invalid_argument`.
+            first page. Tokens are opaque, encrypted and tamper-evident. A token belongs to the list
+            it came from: the same account, operation, path and filters (such as `includeRevoked`);
+            `pageSize` may change between pages. A token of another list, of other filters or of
+            another account, or altered in any way, is a 400 `invalid_argument`.
 
     Raises:
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
@@ -173,7 +177,8 @@ async def asyncio_detailed(
     """List API keys
 
     Lists the account's API keys, oldest first, one page at a time. Revoked keys are left out unless
-    `includeRevoked` is true. Tokens are never part of the answer.
+    `includeRevoked` is true. Any API key may list them; tokens are never part of the answer, and
+    `info.workspacesPreview` shows only workspaces the calling key reaches.
 
     Args:
         client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
@@ -182,9 +187,10 @@ async def asyncio_detailed(
         page_size (int | Unset): How many items one page holds, from 1 to 100. The server uses 20
             when it is not sent.
         page_token (str | Unset): The `nextPageToken` of the previous page; leave it out for the
-            first page. A token belongs to the list it came from: the same operation, path and filters
-            (such as `includeRevoked`); `pageSize` may change between pages. A token of another list,
-            of other filters, or altered in any way is a 400 `invalid_argument`.
+            first page. Tokens are opaque, encrypted and tamper-evident. A token belongs to the list
+            it came from: the same account, operation, path and filters (such as `includeRevoked`);
+            `pageSize` may change between pages. A token of another list, of other filters or of
+            another account, or altered in any way, is a 400 `invalid_argument`.
 
     Raises:
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
@@ -217,7 +223,8 @@ async def asyncio(
     """List API keys
 
     Lists the account's API keys, oldest first, one page at a time. Revoked keys are left out unless
-    `includeRevoked` is true. Tokens are never part of the answer.
+    `includeRevoked` is true. Any API key may list them; tokens are never part of the answer, and
+    `info.workspacesPreview` shows only workspaces the calling key reaches.
 
     Args:
         client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
@@ -226,9 +233,10 @@ async def asyncio(
         page_size (int | Unset): How many items one page holds, from 1 to 100. The server uses 20
             when it is not sent.
         page_token (str | Unset): The `nextPageToken` of the previous page; leave it out for the
-            first page. A token belongs to the list it came from: the same operation, path and filters
-            (such as `includeRevoked`); `pageSize` may change between pages. A token of another list,
-            of other filters, or altered in any way is a 400 `invalid_argument`.
+            first page. Tokens are opaque, encrypted and tamper-evident. A token belongs to the list
+            it came from: the same account, operation, path and filters (such as `includeRevoked`);
+            `pageSize` may change between pages. A token of another list, of other filters or of
+            another account, or altered in any way, is a 400 `invalid_argument`.
 
     Raises:
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).

@@ -51,6 +51,11 @@ def _parse_response(
 
         return response_401
 
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
     if response.status_code == 404:
         response_404 = Error.from_dict(response.json())
 
@@ -93,7 +98,11 @@ def sync_detailed(
 
     Decrypts and returns the key's current plaintext token. Only keys created with `revealable: true`
     can be revealed (`info.revealAvailable`); any other key answers with the code `reveal_unavailable`,
-    and a revoked key with `api_key_revoked`.
+    and a revoked key with `api_key_revoked`. Acting on a key requires a caller
+    that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+    the
+    system key requires the system key itself (403 `account_admin_required`). A key may always act on
+    itself.
 
     Args:
         api_key_id (str): The API key's id (`apikey_...`).
@@ -101,8 +110,9 @@ def sync_detailed(
         idempotency_key (str | Unset): Makes the POST safe to repeat. The first answer for a key
             is kept for 24 hours: the same key with the same request replays it (with `Idempotent-
             Replayed: true`) and changes nothing; the same key with a different request is a 409
-            `idempotency_key_reused`. The SDK sends a fresh key on every call and reuses it on that
-            call's retries.
+            `idempotency_key_reused`. Answers are kept per API key: another key that sends the same
+            `Idempotency-Key` makes a request of its own. The SDK sends a fresh key on every call and
+            reuses it on that call's retries.
 
     Raises:
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
@@ -134,7 +144,11 @@ def sync(
 
     Decrypts and returns the key's current plaintext token. Only keys created with `revealable: true`
     can be revealed (`info.revealAvailable`); any other key answers with the code `reveal_unavailable`,
-    and a revoked key with `api_key_revoked`.
+    and a revoked key with `api_key_revoked`. Acting on a key requires a caller
+    that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+    the
+    system key requires the system key itself (403 `account_admin_required`). A key may always act on
+    itself.
 
     Args:
         api_key_id (str): The API key's id (`apikey_...`).
@@ -142,8 +156,9 @@ def sync(
         idempotency_key (str | Unset): Makes the POST safe to repeat. The first answer for a key
             is kept for 24 hours: the same key with the same request replays it (with `Idempotent-
             Replayed: true`) and changes nothing; the same key with a different request is a 409
-            `idempotency_key_reused`. The SDK sends a fresh key on every call and reuses it on that
-            call's retries.
+            `idempotency_key_reused`. Answers are kept per API key: another key that sends the same
+            `Idempotency-Key` makes a request of its own. The SDK sends a fresh key on every call and
+            reuses it on that call's retries.
 
     Raises:
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
@@ -172,7 +187,11 @@ async def asyncio_detailed(
 
     Decrypts and returns the key's current plaintext token. Only keys created with `revealable: true`
     can be revealed (`info.revealAvailable`); any other key answers with the code `reveal_unavailable`,
-    and a revoked key with `api_key_revoked`.
+    and a revoked key with `api_key_revoked`. Acting on a key requires a caller
+    that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+    the
+    system key requires the system key itself (403 `account_admin_required`). A key may always act on
+    itself.
 
     Args:
         api_key_id (str): The API key's id (`apikey_...`).
@@ -180,8 +199,9 @@ async def asyncio_detailed(
         idempotency_key (str | Unset): Makes the POST safe to repeat. The first answer for a key
             is kept for 24 hours: the same key with the same request replays it (with `Idempotent-
             Replayed: true`) and changes nothing; the same key with a different request is a 409
-            `idempotency_key_reused`. The SDK sends a fresh key on every call and reuses it on that
-            call's retries.
+            `idempotency_key_reused`. Answers are kept per API key: another key that sends the same
+            `Idempotency-Key` makes a request of its own. The SDK sends a fresh key on every call and
+            reuses it on that call's retries.
 
     Raises:
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
@@ -213,7 +233,11 @@ async def asyncio(
 
     Decrypts and returns the key's current plaintext token. Only keys created with `revealable: true`
     can be revealed (`info.revealAvailable`); any other key answers with the code `reveal_unavailable`,
-    and a revoked key with `api_key_revoked`.
+    and a revoked key with `api_key_revoked`. Acting on a key requires a caller
+    that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+    the
+    system key requires the system key itself (403 `account_admin_required`). A key may always act on
+    itself.
 
     Args:
         api_key_id (str): The API key's id (`apikey_...`).
@@ -221,8 +245,9 @@ async def asyncio(
         idempotency_key (str | Unset): Makes the POST safe to repeat. The first answer for a key
             is kept for 24 hours: the same key with the same request replays it (with `Idempotent-
             Replayed: true`) and changes nothing; the same key with a different request is a 409
-            `idempotency_key_reused`. The SDK sends a fresh key on every call and reuses it on that
-            call's retries.
+            `idempotency_key_reused`. Answers are kept per API key: another key that sends the same
+            `Idempotency-Key` makes a request of its own. The SDK sends a fresh key on every call and
+            reuses it on that call's retries.
 
     Raises:
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).

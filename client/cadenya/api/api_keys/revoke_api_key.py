@@ -73,7 +73,11 @@ def sync_detailed(
 
     Revokes an API key: its token authenticates nothing from the next request on. Revoking a key that is
     already revoked succeeds again. The account's system key cannot be revoked (code
-    `system_api_key_not_revocable`); rotate it instead.
+    `system_api_key_not_revocable`); rotate it instead. Acting on a key requires a caller
+    that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+    the
+    system key requires the system key itself (403 `account_admin_required`). A key may always act on
+    itself.
 
     Args:
         api_key_id (str): The API key's id (`apikey_...`).
@@ -107,7 +111,11 @@ def sync(
 
     Revokes an API key: its token authenticates nothing from the next request on. Revoking a key that is
     already revoked succeeds again. The account's system key cannot be revoked (code
-    `system_api_key_not_revocable`); rotate it instead.
+    `system_api_key_not_revocable`); rotate it instead. Acting on a key requires a caller
+    that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+    the
+    system key requires the system key itself (403 `account_admin_required`). A key may always act on
+    itself.
 
     Args:
         api_key_id (str): The API key's id (`apikey_...`).
@@ -138,7 +146,11 @@ async def asyncio_detailed(
 
     Revokes an API key: its token authenticates nothing from the next request on. Revoking a key that is
     already revoked succeeds again. The account's system key cannot be revoked (code
-    `system_api_key_not_revocable`); rotate it instead.
+    `system_api_key_not_revocable`); rotate it instead. Acting on a key requires a caller
+    that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+    the
+    system key requires the system key itself (403 `account_admin_required`). A key may always act on
+    itself.
 
     Args:
         api_key_id (str): The API key's id (`apikey_...`).
@@ -172,7 +184,11 @@ async def asyncio(
 
     Revokes an API key: its token authenticates nothing from the next request on. Revoking a key that is
     already revoked succeeds again. The account's system key cannot be revoked (code
-    `system_api_key_not_revocable`); rotate it instead.
+    `system_api_key_not_revocable`); rotate it instead. Acting on a key requires a caller
+    that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+    the
+    system key requires the system key itself (403 `account_admin_required`). A key may always act on
+    itself.
 
     Args:
         api_key_id (str): The API key's id (`apikey_...`).

@@ -36,6 +36,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_401
 
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
     if response.status_code == 404:
         response_404 = Error.from_dict(response.json())
 
@@ -72,7 +77,13 @@ def sync_detailed(
     """Withdraw an API key's access to a workspace
 
     Removes the key's access to the workspace; removing access the key does not have succeeds too. A key
-    left with no workspace stays valid but reaches no workspace-scoped resource.
+    left with no workspace stays valid but reaches no workspace-scoped resource. Acting on a key
+    requires a caller
+    that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+    the
+    system key requires the system key itself (403 `account_admin_required`). A key may always act on
+    itself.
+    The caller must reach the workspace too (403 `permission_denied`).
 
     Args:
         api_key_id (str): The API key's id (`apikey_...`).
@@ -108,7 +119,13 @@ def sync(
     """Withdraw an API key's access to a workspace
 
     Removes the key's access to the workspace; removing access the key does not have succeeds too. A key
-    left with no workspace stays valid but reaches no workspace-scoped resource.
+    left with no workspace stays valid but reaches no workspace-scoped resource. Acting on a key
+    requires a caller
+    that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+    the
+    system key requires the system key itself (403 `account_admin_required`). A key may always act on
+    itself.
+    The caller must reach the workspace too (403 `permission_denied`).
 
     Args:
         api_key_id (str): The API key's id (`apikey_...`).
@@ -141,7 +158,13 @@ async def asyncio_detailed(
     """Withdraw an API key's access to a workspace
 
     Removes the key's access to the workspace; removing access the key does not have succeeds too. A key
-    left with no workspace stays valid but reaches no workspace-scoped resource.
+    left with no workspace stays valid but reaches no workspace-scoped resource. Acting on a key
+    requires a caller
+    that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+    the
+    system key requires the system key itself (403 `account_admin_required`). A key may always act on
+    itself.
+    The caller must reach the workspace too (403 `permission_denied`).
 
     Args:
         api_key_id (str): The API key's id (`apikey_...`).
@@ -177,7 +200,13 @@ async def asyncio(
     """Withdraw an API key's access to a workspace
 
     Removes the key's access to the workspace; removing access the key does not have succeeds too. A key
-    left with no workspace stays valid but reaches no workspace-scoped resource.
+    left with no workspace stays valid but reaches no workspace-scoped resource. Acting on a key
+    requires a caller
+    that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+    the
+    system key requires the system key itself (403 `account_admin_required`). A key may always act on
+    itself.
+    The caller must reach the workspace too (403 `permission_denied`).
 
     Args:
         api_key_id (str): The API key's id (`apikey_...`).

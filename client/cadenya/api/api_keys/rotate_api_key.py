@@ -51,6 +51,11 @@ def _parse_response(
 
         return response_401
 
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
     if response.status_code == 404:
         response_404 = Error.from_dict(response.json())
 
@@ -92,7 +97,12 @@ def sync_detailed(
     """Rotate an API key
 
     Replaces the key's token with a new one, returned in `spec.token` of this answer only. The old token
-    stops working at once. System keys can be rotated; a revoked key cannot (`api_key_revoked`).
+    stops working at once. System keys can be rotated; a revoked key cannot (`api_key_revoked`). Acting
+    on a key requires a caller
+    that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+    the
+    system key requires the system key itself (403 `account_admin_required`). A key may always act on
+    itself.
 
     Args:
         api_key_id (str): The API key's id (`apikey_...`).
@@ -100,8 +110,9 @@ def sync_detailed(
         idempotency_key (str | Unset): Makes the POST safe to repeat. The first answer for a key
             is kept for 24 hours: the same key with the same request replays it (with `Idempotent-
             Replayed: true`) and changes nothing; the same key with a different request is a 409
-            `idempotency_key_reused`. The SDK sends a fresh key on every call and reuses it on that
-            call's retries.
+            `idempotency_key_reused`. Answers are kept per API key: another key that sends the same
+            `Idempotency-Key` makes a request of its own. The SDK sends a fresh key on every call and
+            reuses it on that call's retries.
 
     Raises:
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
@@ -132,7 +143,12 @@ def sync(
     """Rotate an API key
 
     Replaces the key's token with a new one, returned in `spec.token` of this answer only. The old token
-    stops working at once. System keys can be rotated; a revoked key cannot (`api_key_revoked`).
+    stops working at once. System keys can be rotated; a revoked key cannot (`api_key_revoked`). Acting
+    on a key requires a caller
+    that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+    the
+    system key requires the system key itself (403 `account_admin_required`). A key may always act on
+    itself.
 
     Args:
         api_key_id (str): The API key's id (`apikey_...`).
@@ -140,8 +156,9 @@ def sync(
         idempotency_key (str | Unset): Makes the POST safe to repeat. The first answer for a key
             is kept for 24 hours: the same key with the same request replays it (with `Idempotent-
             Replayed: true`) and changes nothing; the same key with a different request is a 409
-            `idempotency_key_reused`. The SDK sends a fresh key on every call and reuses it on that
-            call's retries.
+            `idempotency_key_reused`. Answers are kept per API key: another key that sends the same
+            `Idempotency-Key` makes a request of its own. The SDK sends a fresh key on every call and
+            reuses it on that call's retries.
 
     Raises:
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
@@ -169,7 +186,12 @@ async def asyncio_detailed(
     """Rotate an API key
 
     Replaces the key's token with a new one, returned in `spec.token` of this answer only. The old token
-    stops working at once. System keys can be rotated; a revoked key cannot (`api_key_revoked`).
+    stops working at once. System keys can be rotated; a revoked key cannot (`api_key_revoked`). Acting
+    on a key requires a caller
+    that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+    the
+    system key requires the system key itself (403 `account_admin_required`). A key may always act on
+    itself.
 
     Args:
         api_key_id (str): The API key's id (`apikey_...`).
@@ -177,8 +199,9 @@ async def asyncio_detailed(
         idempotency_key (str | Unset): Makes the POST safe to repeat. The first answer for a key
             is kept for 24 hours: the same key with the same request replays it (with `Idempotent-
             Replayed: true`) and changes nothing; the same key with a different request is a 409
-            `idempotency_key_reused`. The SDK sends a fresh key on every call and reuses it on that
-            call's retries.
+            `idempotency_key_reused`. Answers are kept per API key: another key that sends the same
+            `Idempotency-Key` makes a request of its own. The SDK sends a fresh key on every call and
+            reuses it on that call's retries.
 
     Raises:
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
@@ -209,7 +232,12 @@ async def asyncio(
     """Rotate an API key
 
     Replaces the key's token with a new one, returned in `spec.token` of this answer only. The old token
-    stops working at once. System keys can be rotated; a revoked key cannot (`api_key_revoked`).
+    stops working at once. System keys can be rotated; a revoked key cannot (`api_key_revoked`). Acting
+    on a key requires a caller
+    that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+    the
+    system key requires the system key itself (403 `account_admin_required`). A key may always act on
+    itself.
 
     Args:
         api_key_id (str): The API key's id (`apikey_...`).
@@ -217,8 +245,9 @@ async def asyncio(
         idempotency_key (str | Unset): Makes the POST safe to repeat. The first answer for a key
             is kept for 24 hours: the same key with the same request replays it (with `Idempotent-
             Replayed: true`) and changes nothing; the same key with a different request is a 409
-            `idempotency_key_reused`. The SDK sends a fresh key on every call and reuses it on that
-            call's retries.
+            `idempotency_key_reused`. Answers are kept per API key: another key that sends the same
+            `Idempotency-Key` makes a request of its own. The SDK sends a fresh key on every call and
+            reuses it on that call's retries.
 
     Raises:
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).

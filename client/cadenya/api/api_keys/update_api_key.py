@@ -52,15 +52,35 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_401
 
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
     if response.status_code == 404:
         response_404 = Error.from_dict(response.json())
 
         return response_404
 
+    if response.status_code == 408:
+        response_408 = Error.from_dict(response.json())
+
+        return response_408
+
     if response.status_code == 409:
         response_409 = Error.from_dict(response.json())
 
         return response_409
+
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Error.from_dict(response.json())
+
+        return response_415
 
     if response.status_code == 422:
         response_422 = Error.from_dict(response.json())
@@ -95,7 +115,12 @@ def sync_detailed(
 ) -> Response[APIKey | Error]:
     """Update an API key
 
-    Renames an API key or changes its description or labels. The token does not change.
+    Renames an API key or changes its description or labels. The token does not change. Acting on a key
+    requires a caller
+    that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+    the
+    system key requires the system key itself (403 `account_admin_required`). A key may always act on
+    itself.
 
     Args:
         api_key_id (str): The API key's id (`apikey_...`).
@@ -131,7 +156,12 @@ def sync(
 ) -> APIKey | Error | None:
     """Update an API key
 
-    Renames an API key or changes its description or labels. The token does not change.
+    Renames an API key or changes its description or labels. The token does not change. Acting on a key
+    requires a caller
+    that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+    the
+    system key requires the system key itself (403 `account_admin_required`). A key may always act on
+    itself.
 
     Args:
         api_key_id (str): The API key's id (`apikey_...`).
@@ -164,7 +194,12 @@ async def asyncio_detailed(
 ) -> Response[APIKey | Error]:
     """Update an API key
 
-    Renames an API key or changes its description or labels. The token does not change.
+    Renames an API key or changes its description or labels. The token does not change. Acting on a key
+    requires a caller
+    that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+    the
+    system key requires the system key itself (403 `account_admin_required`). A key may always act on
+    itself.
 
     Args:
         api_key_id (str): The API key's id (`apikey_...`).
@@ -200,7 +235,12 @@ async def asyncio(
 ) -> APIKey | Error | None:
     """Update an API key
 
-    Renames an API key or changes its description or labels. The token does not change.
+    Renames an API key or changes its description or labels. The token does not change. Acting on a key
+    requires a caller
+    that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
+    the
+    system key requires the system key itself (403 `account_admin_required`). A key may always act on
+    itself.
 
     Args:
         api_key_id (str): The API key's id (`apikey_...`).

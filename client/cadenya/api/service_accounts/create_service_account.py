@@ -55,15 +55,35 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_401
 
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
     if response.status_code == 404:
         response_404 = Error.from_dict(response.json())
 
         return response_404
 
+    if response.status_code == 408:
+        response_408 = Error.from_dict(response.json())
+
+        return response_408
+
     if response.status_code == 409:
         response_409 = Error.from_dict(response.json())
 
         return response_409
+
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Error.from_dict(response.json())
+
+        return response_415
 
     if response.status_code == 422:
         response_422 = Error.from_dict(response.json())
@@ -102,7 +122,10 @@ def sync_detailed(
     """Create a service account
 
     Creates a service account in the organization, a non-human principal that authenticates with client
-    credentials.
+    credentials. Service accounts and their credentials are
+    organization-level principals: creating, changing and deleting them requires the account's
+    administrator
+    (the system key); any other key gets 403 `account_admin_required`.
 
     Args:
         organization_id (str): The organization, which is the calling account's id (`acct_...`);
@@ -112,8 +135,9 @@ def sync_detailed(
         idempotency_key (str | Unset): Makes the POST safe to repeat. The first answer for a key
             is kept for 24 hours: the same key with the same request replays it (with `Idempotent-
             Replayed: true`) and changes nothing; the same key with a different request is a 409
-            `idempotency_key_reused`. The SDK sends a fresh key on every call and reuses it on that
-            call's retries.
+            `idempotency_key_reused`. Answers are kept per API key: another key that sends the same
+            `Idempotency-Key` makes a request of its own. The SDK sends a fresh key on every call and
+            reuses it on that call's retries.
 
     Raises:
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
@@ -146,7 +170,10 @@ def sync(
     """Create a service account
 
     Creates a service account in the organization, a non-human principal that authenticates with client
-    credentials.
+    credentials. Service accounts and their credentials are
+    organization-level principals: creating, changing and deleting them requires the account's
+    administrator
+    (the system key); any other key gets 403 `account_admin_required`.
 
     Args:
         organization_id (str): The organization, which is the calling account's id (`acct_...`);
@@ -156,8 +183,9 @@ def sync(
         idempotency_key (str | Unset): Makes the POST safe to repeat. The first answer for a key
             is kept for 24 hours: the same key with the same request replays it (with `Idempotent-
             Replayed: true`) and changes nothing; the same key with a different request is a 409
-            `idempotency_key_reused`. The SDK sends a fresh key on every call and reuses it on that
-            call's retries.
+            `idempotency_key_reused`. Answers are kept per API key: another key that sends the same
+            `Idempotency-Key` makes a request of its own. The SDK sends a fresh key on every call and
+            reuses it on that call's retries.
 
     Raises:
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
@@ -187,7 +215,10 @@ async def asyncio_detailed(
     """Create a service account
 
     Creates a service account in the organization, a non-human principal that authenticates with client
-    credentials.
+    credentials. Service accounts and their credentials are
+    organization-level principals: creating, changing and deleting them requires the account's
+    administrator
+    (the system key); any other key gets 403 `account_admin_required`.
 
     Args:
         organization_id (str): The organization, which is the calling account's id (`acct_...`);
@@ -197,8 +228,9 @@ async def asyncio_detailed(
         idempotency_key (str | Unset): Makes the POST safe to repeat. The first answer for a key
             is kept for 24 hours: the same key with the same request replays it (with `Idempotent-
             Replayed: true`) and changes nothing; the same key with a different request is a 409
-            `idempotency_key_reused`. The SDK sends a fresh key on every call and reuses it on that
-            call's retries.
+            `idempotency_key_reused`. Answers are kept per API key: another key that sends the same
+            `Idempotency-Key` makes a request of its own. The SDK sends a fresh key on every call and
+            reuses it on that call's retries.
 
     Raises:
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
@@ -231,7 +263,10 @@ async def asyncio(
     """Create a service account
 
     Creates a service account in the organization, a non-human principal that authenticates with client
-    credentials.
+    credentials. Service accounts and their credentials are
+    organization-level principals: creating, changing and deleting them requires the account's
+    administrator
+    (the system key); any other key gets 403 `account_admin_required`.
 
     Args:
         organization_id (str): The organization, which is the calling account's id (`acct_...`);
@@ -241,8 +276,9 @@ async def asyncio(
         idempotency_key (str | Unset): Makes the POST safe to repeat. The first answer for a key
             is kept for 24 hours: the same key with the same request replays it (with `Idempotent-
             Replayed: true`) and changes nothing; the same key with a different request is a 409
-            `idempotency_key_reused`. The SDK sends a fresh key on every call and reuses it on that
-            call's retries.
+            `idempotency_key_reused`. Answers are kept per API key: another key that sends the same
+            `Idempotency-Key` makes a request of its own. The SDK sends a fresh key on every call and
+            reuses it on that call's retries.
 
     Raises:
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).

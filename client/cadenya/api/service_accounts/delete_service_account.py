@@ -36,6 +36,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_401
 
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
     if response.status_code == 404:
         response_404 = Error.from_dict(response.json())
 
@@ -69,7 +74,11 @@ def sync_detailed(
 ) -> Response[None | Error]:
     """Delete a service account
 
-    Deletes the service account together with all of its credentials.
+    Deletes the service account together with all of its credentials. Service accounts and their
+    credentials are
+    organization-level principals: creating, changing and deleting them requires the account's
+    administrator
+    (the system key); any other key gets 403 `account_admin_required`.
 
     Args:
         organization_id (str): The organization, which is the calling account's id (`acct_...`);
@@ -105,7 +114,11 @@ def sync(
 ) -> None | Error:
     """Delete a service account
 
-    Deletes the service account together with all of its credentials.
+    Deletes the service account together with all of its credentials. Service accounts and their
+    credentials are
+    organization-level principals: creating, changing and deleting them requires the account's
+    administrator
+    (the system key); any other key gets 403 `account_admin_required`.
 
     Args:
         organization_id (str): The organization, which is the calling account's id (`acct_...`);
@@ -138,7 +151,11 @@ async def asyncio_detailed(
 ) -> Response[None | Error]:
     """Delete a service account
 
-    Deletes the service account together with all of its credentials.
+    Deletes the service account together with all of its credentials. Service accounts and their
+    credentials are
+    organization-level principals: creating, changing and deleting them requires the account's
+    administrator
+    (the system key); any other key gets 403 `account_admin_required`.
 
     Args:
         organization_id (str): The organization, which is the calling account's id (`acct_...`);
@@ -174,7 +191,11 @@ async def asyncio(
 ) -> None | Error:
     """Delete a service account
 
-    Deletes the service account together with all of its credentials.
+    Deletes the service account together with all of its credentials. Service accounts and their
+    credentials are
+    organization-level principals: creating, changing and deleting them requires the account's
+    administrator
+    (the system key); any other key gets 403 `account_admin_required`.
 
     Args:
         organization_id (str): The organization, which is the calling account's id (`acct_...`);

@@ -99,6 +99,7 @@ def sync_detailed(
     """Get a service account
 
     Returns one service account of the organization; `expand[]=permissions` fills in its `permissions`.
+    Any API key may read service accounts and their credentials.
 
     Args:
         organization_id (str): The organization, which is the calling account's id (`acct_...`);
@@ -139,6 +140,7 @@ def sync(
     """Get a service account
 
     Returns one service account of the organization; `expand[]=permissions` fills in its `permissions`.
+    Any API key may read service accounts and their credentials.
 
     Args:
         organization_id (str): The organization, which is the calling account's id (`acct_...`);
@@ -176,6 +178,7 @@ async def asyncio_detailed(
     """Get a service account
 
     Returns one service account of the organization; `expand[]=permissions` fills in its `permissions`.
+    Any API key may read service accounts and their credentials.
 
     Args:
         organization_id (str): The organization, which is the calling account's id (`acct_...`);
@@ -216,6 +219,7 @@ async def asyncio(
     """Get a service account
 
     Returns one service account of the organization; `expand[]=permissions` fills in its `permissions`.
+    Any API key may read service accounts and their credentials.
 
     Args:
         organization_id (str): The organization, which is the calling account's id (`acct_...`);

@@ -105,7 +105,8 @@ def sync_detailed(
 ) -> Response[Error | ServiceAccountCredential]:
     """Get a service account credential
 
-    Returns one credential, without its secret.
+    Returns one credential, without its secret. Any API key may read service accounts and their
+    credentials.
 
     Args:
         organization_id (str): The organization, which is the calling account's id (`acct_...`);
@@ -148,7 +149,8 @@ def sync(
 ) -> Error | ServiceAccountCredential | None:
     """Get a service account credential
 
-    Returns one credential, without its secret.
+    Returns one credential, without its secret. Any API key may read service accounts and their
+    credentials.
 
     Args:
         organization_id (str): The organization, which is the calling account's id (`acct_...`);
@@ -188,7 +190,8 @@ async def asyncio_detailed(
 ) -> Response[Error | ServiceAccountCredential]:
     """Get a service account credential
 
-    Returns one credential, without its secret.
+    Returns one credential, without its secret. Any API key may read service accounts and their
+    credentials.
 
     Args:
         organization_id (str): The organization, which is the calling account's id (`acct_...`);
@@ -231,7 +234,8 @@ async def asyncio(
 ) -> Error | ServiceAccountCredential | None:
     """Get a service account credential
 
-    Returns one credential, without its secret.
+    Returns one credential, without its secret. Any API key may read service accounts and their
+    credentials.
 
     Args:
         organization_id (str): The organization, which is the calling account's id (`acct_...`);

@@ -111,7 +111,7 @@ def sync_detailed(
     """List a service account's credentials
 
     Lists the credentials of the service account, oldest first, one page at a time. Secrets are never
-    listed.
+    listed. Any API key may read service accounts and their credentials.
 
     Args:
         organization_id (str): The organization, which is the calling account's id (`acct_...`);
@@ -123,9 +123,10 @@ def sync_detailed(
         page_size (int | Unset): How many items one page holds, from 1 to 100. The server uses 20
             when it is not sent.
         page_token (str | Unset): The `next_page_token` of the previous page; leave it out for the
-            first page. A token belongs to the list it came from: the same operation and path;
-            `page_size` and `expand[]` may change between pages. A token of another list or altered in
-            any way is a 400 `invalid_argument`.
+            first page. Tokens are opaque, encrypted and tamper-evident. A token belongs to the list
+            it came from: the same account, operation and path; `page_size` and `expand[]` may change
+            between pages. A token of another list or of another account, or altered in any way, is a
+            400 `invalid_argument`.
 
     Raises:
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
@@ -162,7 +163,7 @@ def sync(
     """List a service account's credentials
 
     Lists the credentials of the service account, oldest first, one page at a time. Secrets are never
-    listed.
+    listed. Any API key may read service accounts and their credentials.
 
     Args:
         organization_id (str): The organization, which is the calling account's id (`acct_...`);
@@ -174,9 +175,10 @@ def sync(
         page_size (int | Unset): How many items one page holds, from 1 to 100. The server uses 20
             when it is not sent.
         page_token (str | Unset): The `next_page_token` of the previous page; leave it out for the
-            first page. A token belongs to the list it came from: the same operation and path;
-            `page_size` and `expand[]` may change between pages. A token of another list or altered in
-            any way is a 400 `invalid_argument`.
+            first page. Tokens are opaque, encrypted and tamper-evident. A token belongs to the list
+            it came from: the same account, operation and path; `page_size` and `expand[]` may change
+            between pages. A token of another list or of another account, or altered in any way, is a
+            400 `invalid_argument`.
 
     Raises:
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
@@ -210,7 +212,7 @@ async def asyncio_detailed(
     """List a service account's credentials
 
     Lists the credentials of the service account, oldest first, one page at a time. Secrets are never
-    listed.
+    listed. Any API key may read service accounts and their credentials.
 
     Args:
         organization_id (str): The organization, which is the calling account's id (`acct_...`);
@@ -222,9 +224,10 @@ async def asyncio_detailed(
         page_size (int | Unset): How many items one page holds, from 1 to 100. The server uses 20
             when it is not sent.
         page_token (str | Unset): The `next_page_token` of the previous page; leave it out for the
-            first page. A token belongs to the list it came from: the same operation and path;
-            `page_size` and `expand[]` may change between pages. A token of another list or altered in
-            any way is a 400 `invalid_argument`.
+            first page. Tokens are opaque, encrypted and tamper-evident. A token belongs to the list
+            it came from: the same account, operation and path; `page_size` and `expand[]` may change
+            between pages. A token of another list or of another account, or altered in any way, is a
+            400 `invalid_argument`.
 
     Raises:
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
@@ -261,7 +264,7 @@ async def asyncio(
     """List a service account's credentials
 
     Lists the credentials of the service account, oldest first, one page at a time. Secrets are never
-    listed.
+    listed. Any API key may read service accounts and their credentials.
 
     Args:
         organization_id (str): The organization, which is the calling account's id (`acct_...`);
@@ -273,9 +276,10 @@ async def asyncio(
         page_size (int | Unset): How many items one page holds, from 1 to 100. The server uses 20
             when it is not sent.
         page_token (str | Unset): The `next_page_token` of the previous page; leave it out for the
-            first page. A token belongs to the list it came from: the same operation and path;
-            `page_size` and `expand[]` may change between pages. A token of another list or altered in
-            any way is a 400 `invalid_argument`.
+            first page. Tokens are opaque, encrypted and tamper-evident. A token belongs to the list
+            it came from: the same account, operation and path; `page_size` and `expand[]` may change
+            between pages. A token of another list or of another account, or altered in any way, is a
+            400 `invalid_argument`.
 
     Raises:
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).

@@ -105,7 +105,8 @@ def sync_detailed(
 ) -> Response[Error | ListServiceAccountsResponse]:
     """List service accounts
 
-    Lists the organization's service accounts, oldest first, one page at a time.
+    Lists the organization's service accounts, oldest first, one page at a time. Any API key may read
+    service accounts and their credentials.
 
     Args:
         organization_id (str): The organization, which is the calling account's id (`acct_...`);
@@ -116,9 +117,10 @@ def sync_detailed(
         page_size (int | Unset): How many items one page holds, from 1 to 100. The server uses 20
             when it is not sent.
         page_token (str | Unset): The `next_page_token` of the previous page; leave it out for the
-            first page. A token belongs to the list it came from: the same operation and path;
-            `page_size` and `expand[]` may change between pages. A token of another list or altered in
-            any way is a 400 `invalid_argument`.
+            first page. Tokens are opaque, encrypted and tamper-evident. A token belongs to the list
+            it came from: the same account, operation and path; `page_size` and `expand[]` may change
+            between pages. A token of another list or of another account, or altered in any way, is a
+            400 `invalid_argument`.
 
     Raises:
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
@@ -152,7 +154,8 @@ def sync(
 ) -> Error | ListServiceAccountsResponse | None:
     """List service accounts
 
-    Lists the organization's service accounts, oldest first, one page at a time.
+    Lists the organization's service accounts, oldest first, one page at a time. Any API key may read
+    service accounts and their credentials.
 
     Args:
         organization_id (str): The organization, which is the calling account's id (`acct_...`);
@@ -163,9 +166,10 @@ def sync(
         page_size (int | Unset): How many items one page holds, from 1 to 100. The server uses 20
             when it is not sent.
         page_token (str | Unset): The `next_page_token` of the previous page; leave it out for the
-            first page. A token belongs to the list it came from: the same operation and path;
-            `page_size` and `expand[]` may change between pages. A token of another list or altered in
-            any way is a 400 `invalid_argument`.
+            first page. Tokens are opaque, encrypted and tamper-evident. A token belongs to the list
+            it came from: the same account, operation and path; `page_size` and `expand[]` may change
+            between pages. A token of another list or of another account, or altered in any way, is a
+            400 `invalid_argument`.
 
     Raises:
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
@@ -196,7 +200,8 @@ async def asyncio_detailed(
 ) -> Response[Error | ListServiceAccountsResponse]:
     """List service accounts
 
-    Lists the organization's service accounts, oldest first, one page at a time.
+    Lists the organization's service accounts, oldest first, one page at a time. Any API key may read
+    service accounts and their credentials.
 
     Args:
         organization_id (str): The organization, which is the calling account's id (`acct_...`);
@@ -207,9 +212,10 @@ async def asyncio_detailed(
         page_size (int | Unset): How many items one page holds, from 1 to 100. The server uses 20
             when it is not sent.
         page_token (str | Unset): The `next_page_token` of the previous page; leave it out for the
-            first page. A token belongs to the list it came from: the same operation and path;
-            `page_size` and `expand[]` may change between pages. A token of another list or altered in
-            any way is a 400 `invalid_argument`.
+            first page. Tokens are opaque, encrypted and tamper-evident. A token belongs to the list
+            it came from: the same account, operation and path; `page_size` and `expand[]` may change
+            between pages. A token of another list or of another account, or altered in any way, is a
+            400 `invalid_argument`.
 
     Raises:
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
@@ -243,7 +249,8 @@ async def asyncio(
 ) -> Error | ListServiceAccountsResponse | None:
     """List service accounts
 
-    Lists the organization's service accounts, oldest first, one page at a time.
+    Lists the organization's service accounts, oldest first, one page at a time. Any API key may read
+    service accounts and their credentials.
 
     Args:
         organization_id (str): The organization, which is the calling account's id (`acct_...`);
@@ -254,9 +261,10 @@ async def asyncio(
         page_size (int | Unset): How many items one page holds, from 1 to 100. The server uses 20
             when it is not sent.
         page_token (str | Unset): The `next_page_token` of the previous page; leave it out for the
-            first page. A token belongs to the list it came from: the same operation and path;
-            `page_size` and `expand[]` may change between pages. A token of another list or altered in
-            any way is a 400 `invalid_argument`.
+            first page. Tokens are opaque, encrypted and tamper-evident. A token belongs to the list
+            it came from: the same account, operation and path; `page_size` and `expand[]` may change
+            between pages. A token of another list or of another account, or altered in any way, is a
+            400 `invalid_argument`.
 
     Raises:
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).

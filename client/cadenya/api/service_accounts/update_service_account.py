@@ -54,10 +54,30 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_401
 
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
     if response.status_code == 404:
         response_404 = Error.from_dict(response.json())
 
         return response_404
+
+    if response.status_code == 408:
+        response_408 = Error.from_dict(response.json())
+
+        return response_408
+
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Error.from_dict(response.json())
+
+        return response_415
 
     if response.status_code == 422:
         response_422 = Error.from_dict(response.json())
@@ -95,7 +115,11 @@ def sync_detailed(
 ) -> Response[Error | ServiceAccount]:
     """Update a service account
 
-    Changes the name or description; `updated_at` moves forward.
+    Changes the name or description; `updated_at` moves forward. Service accounts and their credentials
+    are
+    organization-level principals: creating, changing and deleting them requires the account's
+    administrator
+    (the system key); any other key gets 403 `account_admin_required`.
 
     Args:
         organization_id (str): The organization, which is the calling account's id (`acct_...`);
@@ -135,7 +159,11 @@ def sync(
 ) -> Error | ServiceAccount | None:
     """Update a service account
 
-    Changes the name or description; `updated_at` moves forward.
+    Changes the name or description; `updated_at` moves forward. Service accounts and their credentials
+    are
+    organization-level principals: creating, changing and deleting them requires the account's
+    administrator
+    (the system key); any other key gets 403 `account_admin_required`.
 
     Args:
         organization_id (str): The organization, which is the calling account's id (`acct_...`);
@@ -172,7 +200,11 @@ async def asyncio_detailed(
 ) -> Response[Error | ServiceAccount]:
     """Update a service account
 
-    Changes the name or description; `updated_at` moves forward.
+    Changes the name or description; `updated_at` moves forward. Service accounts and their credentials
+    are
+    organization-level principals: creating, changing and deleting them requires the account's
+    administrator
+    (the system key); any other key gets 403 `account_admin_required`.
 
     Args:
         organization_id (str): The organization, which is the calling account's id (`acct_...`);
@@ -212,7 +244,11 @@ async def asyncio(
 ) -> Error | ServiceAccount | None:
     """Update a service account
 
-    Changes the name or description; `updated_at` moves forward.
+    Changes the name or description; `updated_at` moves forward. Service accounts and their credentials
+    are
+    organization-level principals: creating, changing and deleting them requires the account's
+    administrator
+    (the system key); any other key gets 403 `account_admin_required`.
 
     Args:
         organization_id (str): The organization, which is the calling account's id (`acct_...`);

@@ -58,10 +58,30 @@ def _parse_response(
 
         return response_401
 
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
     if response.status_code == 404:
         response_404 = Error.from_dict(response.json())
 
         return response_404
+
+    if response.status_code == 408:
+        response_408 = Error.from_dict(response.json())
+
+        return response_408
+
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Error.from_dict(response.json())
+
+        return response_415
 
     if response.status_code == 422:
         response_422 = Error.from_dict(response.json())
@@ -102,7 +122,11 @@ def sync_detailed(
 ) -> Response[Error | ServiceAccountCredential]:
     """Update a service account credential
 
-    Changes the credential's name or description. The secret does not change.
+    Changes the credential's name or description. The secret does not change. Service accounts and their
+    credentials are
+    organization-level principals: creating, changing and deleting them requires the account's
+    administrator
+    (the system key); any other key gets 403 `account_admin_required`.
 
     Args:
         organization_id (str): The organization, which is the calling account's id (`acct_...`);
@@ -145,7 +169,11 @@ def sync(
 ) -> Error | ServiceAccountCredential | None:
     """Update a service account credential
 
-    Changes the credential's name or description. The secret does not change.
+    Changes the credential's name or description. The secret does not change. Service accounts and their
+    credentials are
+    organization-level principals: creating, changing and deleting them requires the account's
+    administrator
+    (the system key); any other key gets 403 `account_admin_required`.
 
     Args:
         organization_id (str): The organization, which is the calling account's id (`acct_...`);
@@ -185,7 +213,11 @@ async def asyncio_detailed(
 ) -> Response[Error | ServiceAccountCredential]:
     """Update a service account credential
 
-    Changes the credential's name or description. The secret does not change.
+    Changes the credential's name or description. The secret does not change. Service accounts and their
+    credentials are
+    organization-level principals: creating, changing and deleting them requires the account's
+    administrator
+    (the system key); any other key gets 403 `account_admin_required`.
 
     Args:
         organization_id (str): The organization, which is the calling account's id (`acct_...`);
@@ -228,7 +260,11 @@ async def asyncio(
 ) -> Error | ServiceAccountCredential | None:
     """Update a service account credential
 
-    Changes the credential's name or description. The secret does not change.
+    Changes the credential's name or description. The secret does not change. Service accounts and their
+    credentials are
+    organization-level principals: creating, changing and deleting them requires the account's
+    administrator
+    (the system key); any other key gets 403 `account_admin_required`.
 
     Args:
         organization_id (str): The organization, which is the calling account's id (`acct_...`);

@@ -51,10 +51,25 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_401
 
+    if response.status_code == 408:
+        response_408 = Error.from_dict(response.json())
+
+        return response_408
+
     if response.status_code == 409:
         response_409 = Error.from_dict(response.json())
 
         return response_409
+
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Error.from_dict(response.json())
+
+        return response_415
 
     if response.status_code == 422:
         response_422 = Error.from_dict(response.json())
@@ -89,7 +104,11 @@ def sync_detailed(
 ) -> Response[Error | Workspace]:
     """Create a workspace
 
-    Creates a workspace in the account. A new workspace is `STATUS_ENABLED`.
+    Creates a workspace in the account. A new workspace is `STATUS_ENABLED`. Any API key may create one;
+    a
+    key other than the system key is granted the new workspace (it did not exist, so nothing that
+    existed
+    is obtained).
 
     Args:
         client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
@@ -97,8 +116,9 @@ def sync_detailed(
         idempotency_key (str | Unset): Makes the POST safe to repeat. The first answer for a key
             is kept for 24 hours: the same key with the same request replays it (with `Idempotent-
             Replayed: true`) and changes nothing; the same key with a different request is a 409
-            `idempotency_key_reused`. The SDK sends a fresh key on every call and reuses it on that
-            call's retries.
+            `idempotency_key_reused`. Answers are kept per API key: another key that sends the same
+            `Idempotency-Key` makes a request of its own. The SDK sends a fresh key on every call and
+            reuses it on that call's retries.
 
     Raises:
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
@@ -128,7 +148,11 @@ def sync(
 ) -> Error | Workspace | None:
     """Create a workspace
 
-    Creates a workspace in the account. A new workspace is `STATUS_ENABLED`.
+    Creates a workspace in the account. A new workspace is `STATUS_ENABLED`. Any API key may create one;
+    a
+    key other than the system key is granted the new workspace (it did not exist, so nothing that
+    existed
+    is obtained).
 
     Args:
         client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
@@ -136,8 +160,9 @@ def sync(
         idempotency_key (str | Unset): Makes the POST safe to repeat. The first answer for a key
             is kept for 24 hours: the same key with the same request replays it (with `Idempotent-
             Replayed: true`) and changes nothing; the same key with a different request is a 409
-            `idempotency_key_reused`. The SDK sends a fresh key on every call and reuses it on that
-            call's retries.
+            `idempotency_key_reused`. Answers are kept per API key: another key that sends the same
+            `Idempotency-Key` makes a request of its own. The SDK sends a fresh key on every call and
+            reuses it on that call's retries.
 
     Raises:
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
@@ -164,7 +189,11 @@ async def asyncio_detailed(
 ) -> Response[Error | Workspace]:
     """Create a workspace
 
-    Creates a workspace in the account. A new workspace is `STATUS_ENABLED`.
+    Creates a workspace in the account. A new workspace is `STATUS_ENABLED`. Any API key may create one;
+    a
+    key other than the system key is granted the new workspace (it did not exist, so nothing that
+    existed
+    is obtained).
 
     Args:
         client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
@@ -172,8 +201,9 @@ async def asyncio_detailed(
         idempotency_key (str | Unset): Makes the POST safe to repeat. The first answer for a key
             is kept for 24 hours: the same key with the same request replays it (with `Idempotent-
             Replayed: true`) and changes nothing; the same key with a different request is a 409
-            `idempotency_key_reused`. The SDK sends a fresh key on every call and reuses it on that
-            call's retries.
+            `idempotency_key_reused`. Answers are kept per API key: another key that sends the same
+            `Idempotency-Key` makes a request of its own. The SDK sends a fresh key on every call and
+            reuses it on that call's retries.
 
     Raises:
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
@@ -203,7 +233,11 @@ async def asyncio(
 ) -> Error | Workspace | None:
     """Create a workspace
 
-    Creates a workspace in the account. A new workspace is `STATUS_ENABLED`.
+    Creates a workspace in the account. A new workspace is `STATUS_ENABLED`. Any API key may create one;
+    a
+    key other than the system key is granted the new workspace (it did not exist, so nothing that
+    existed
+    is obtained).
 
     Args:
         client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
@@ -211,8 +245,9 @@ async def asyncio(
         idempotency_key (str | Unset): Makes the POST safe to repeat. The first answer for a key
             is kept for 24 hours: the same key with the same request replays it (with `Idempotent-
             Replayed: true`) and changes nothing; the same key with a different request is a 409
-            `idempotency_key_reused`. The SDK sends a fresh key on every call and reuses it on that
-            call's retries.
+            `idempotency_key_reused`. Answers are kept per API key: another key that sends the same
+            `Idempotency-Key` makes a request of its own. The SDK sends a fresh key on every call and
+            reuses it on that call's retries.
 
     Raises:
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).

@@ -75,10 +75,10 @@ def sync_detailed(
 ) -> Response[Error | Workspace]:
     """Get a workspace
 
-    Returns one workspace. The call is scoped to the workspace: a key that has not been granted access
-    to it
-    gets an error, never the workspace, and an archived workspace answers every scoped call with an
-    error.
+    Returns one workspace. The call is scoped to the workspace: a key that does not reach it gets 403
+    `permission_denied`, never the workspace, and an archived workspace answers every scoped call with
+    403
+    `workspace_archived`.
 
     Args:
         workspace_id (str): The workspace's id (`ws_...`).
@@ -110,10 +110,10 @@ def sync(
 ) -> Error | Workspace | None:
     """Get a workspace
 
-    Returns one workspace. The call is scoped to the workspace: a key that has not been granted access
-    to it
-    gets an error, never the workspace, and an archived workspace answers every scoped call with an
-    error.
+    Returns one workspace. The call is scoped to the workspace: a key that does not reach it gets 403
+    `permission_denied`, never the workspace, and an archived workspace answers every scoped call with
+    403
+    `workspace_archived`.
 
     Args:
         workspace_id (str): The workspace's id (`ws_...`).
@@ -142,10 +142,10 @@ async def asyncio_detailed(
 ) -> Response[Error | Workspace]:
     """Get a workspace
 
-    Returns one workspace. The call is scoped to the workspace: a key that has not been granted access
-    to it
-    gets an error, never the workspace, and an archived workspace answers every scoped call with an
-    error.
+    Returns one workspace. The call is scoped to the workspace: a key that does not reach it gets 403
+    `permission_denied`, never the workspace, and an archived workspace answers every scoped call with
+    403
+    `workspace_archived`.
 
     Args:
         workspace_id (str): The workspace's id (`ws_...`).
@@ -177,10 +177,10 @@ async def asyncio(
 ) -> Error | Workspace | None:
     """Get a workspace
 
-    Returns one workspace. The call is scoped to the workspace: a key that has not been granted access
-    to it
-    gets an error, never the workspace, and an archived workspace answers every scoped call with an
-    error.
+    Returns one workspace. The call is scoped to the workspace: a key that does not reach it gets 403
+    `permission_denied`, never the workspace, and an archived workspace answers every scoped call with
+    403
+    `workspace_archived`.
 
     Args:
         workspace_id (str): The workspace's id (`ws_...`).

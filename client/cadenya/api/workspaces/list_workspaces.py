@@ -83,16 +83,18 @@ def sync_detailed(
 ) -> Response[Error | ListWorkspacesResponse]:
     """List workspaces
 
-    Lists the account's workspaces, oldest first, one page at a time.
+    Lists the account's workspaces that the calling key reaches (all of them for the system key), oldest
+    first, one page at a time.
 
     Args:
         client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
         page_size (int | Unset): How many items one page holds, from 1 to 100. The server uses 20
             when it is not sent.
         page_token (str | Unset): The `nextPageToken` of the previous page; leave it out for the
-            first page. A token belongs to the list it came from: the same operation, path and filters
-            (such as `includeRevoked`); `pageSize` may change between pages. A token of another list,
-            of other filters, or altered in any way is a 400 `invalid_argument`.
+            first page. Tokens are opaque, encrypted and tamper-evident. A token belongs to the list
+            it came from: the same account, operation, path and filters (such as `includeRevoked`);
+            `pageSize` may change between pages. A token of another list, of other filters or of
+            another account, or altered in any way, is a 400 `invalid_argument`.
 
     Raises:
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
@@ -122,16 +124,18 @@ def sync(
 ) -> Error | ListWorkspacesResponse | None:
     """List workspaces
 
-    Lists the account's workspaces, oldest first, one page at a time.
+    Lists the account's workspaces that the calling key reaches (all of them for the system key), oldest
+    first, one page at a time.
 
     Args:
         client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
         page_size (int | Unset): How many items one page holds, from 1 to 100. The server uses 20
             when it is not sent.
         page_token (str | Unset): The `nextPageToken` of the previous page; leave it out for the
-            first page. A token belongs to the list it came from: the same operation, path and filters
-            (such as `includeRevoked`); `pageSize` may change between pages. A token of another list,
-            of other filters, or altered in any way is a 400 `invalid_argument`.
+            first page. Tokens are opaque, encrypted and tamper-evident. A token belongs to the list
+            it came from: the same account, operation, path and filters (such as `includeRevoked`);
+            `pageSize` may change between pages. A token of another list, of other filters or of
+            another account, or altered in any way, is a 400 `invalid_argument`.
 
     Raises:
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
@@ -158,16 +162,18 @@ async def asyncio_detailed(
 ) -> Response[Error | ListWorkspacesResponse]:
     """List workspaces
 
-    Lists the account's workspaces, oldest first, one page at a time.
+    Lists the account's workspaces that the calling key reaches (all of them for the system key), oldest
+    first, one page at a time.
 
     Args:
         client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
         page_size (int | Unset): How many items one page holds, from 1 to 100. The server uses 20
             when it is not sent.
         page_token (str | Unset): The `nextPageToken` of the previous page; leave it out for the
-            first page. A token belongs to the list it came from: the same operation, path and filters
-            (such as `includeRevoked`); `pageSize` may change between pages. A token of another list,
-            of other filters, or altered in any way is a 400 `invalid_argument`.
+            first page. Tokens are opaque, encrypted and tamper-evident. A token belongs to the list
+            it came from: the same account, operation, path and filters (such as `includeRevoked`);
+            `pageSize` may change between pages. A token of another list, of other filters or of
+            another account, or altered in any way, is a 400 `invalid_argument`.
 
     Raises:
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
@@ -197,16 +203,18 @@ async def asyncio(
 ) -> Error | ListWorkspacesResponse | None:
     """List workspaces
 
-    Lists the account's workspaces, oldest first, one page at a time.
+    Lists the account's workspaces that the calling key reaches (all of them for the system key), oldest
+    first, one page at a time.
 
     Args:
         client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
         page_size (int | Unset): How many items one page holds, from 1 to 100. The server uses 20
             when it is not sent.
         page_token (str | Unset): The `nextPageToken` of the previous page; leave it out for the
-            first page. A token belongs to the list it came from: the same operation, path and filters
-            (such as `includeRevoked`); `pageSize` may change between pages. A token of another list,
-            of other filters, or altered in any way is a 400 `invalid_argument`.
+            first page. Tokens are opaque, encrypted and tamper-evident. A token belongs to the list
+            it came from: the same account, operation, path and filters (such as `includeRevoked`);
+            `pageSize` may change between pages. A token of another list, of other filters or of
+            another account, or altered in any way, is a 400 `invalid_argument`.
 
     Raises:
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).

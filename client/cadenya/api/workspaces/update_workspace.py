@@ -62,6 +62,21 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_404
 
+    if response.status_code == 408:
+        response_408 = Error.from_dict(response.json())
+
+        return response_408
+
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Error.from_dict(response.json())
+
+        return response_415
+
     if response.status_code == 422:
         response_422 = Error.from_dict(response.json())
 
@@ -97,7 +112,8 @@ def sync_detailed(
 
     Changes a workspace's name, description, labels or status. Setting `status` to `STATUS_ARCHIVED`
     makes
-    the workspace reject every request scoped to it from then on.
+    the workspace reject every request scoped to it from then on. Requires a key that reaches the
+    workspace (403 `permission_denied` otherwise).
 
     Args:
         workspace_id (str): The workspace's id (`ws_...`).
@@ -135,7 +151,8 @@ def sync(
 
     Changes a workspace's name, description, labels or status. Setting `status` to `STATUS_ARCHIVED`
     makes
-    the workspace reject every request scoped to it from then on.
+    the workspace reject every request scoped to it from then on. Requires a key that reaches the
+    workspace (403 `permission_denied` otherwise).
 
     Args:
         workspace_id (str): The workspace's id (`ws_...`).
@@ -170,7 +187,8 @@ async def asyncio_detailed(
 
     Changes a workspace's name, description, labels or status. Setting `status` to `STATUS_ARCHIVED`
     makes
-    the workspace reject every request scoped to it from then on.
+    the workspace reject every request scoped to it from then on. Requires a key that reaches the
+    workspace (403 `permission_denied` otherwise).
 
     Args:
         workspace_id (str): The workspace's id (`ws_...`).
@@ -208,7 +226,8 @@ async def asyncio(
 
     Changes a workspace's name, description, labels or status. Setting `status` to `STATUS_ARCHIVED`
     makes
-    the workspace reject every request scoped to it from then on.
+    the workspace reject every request scoped to it from then on. Requires a key that reaches the
+    workspace (403 `permission_denied` otherwise).
 
     Args:
         workspace_id (str): The workspace's id (`ws_...`).
