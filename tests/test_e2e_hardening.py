@@ -377,6 +377,21 @@ def test_webhooks_are_signed_before_and_after_a_secret_rotation(
     assert all(e["data"]["accountId"] == tenant["accountId"] for e in before + after)
 
 
+def test_the_rotation_event_verifies_with_the_old_secret_too(
+    server: SandboxServer, tenant: dict[str, str], receiver: Receiver
+) -> None:
+    """webhook_secret.rotated carries two signatures: a receiver holding the old secret can verify it."""
+    with client(server, tenant["apiKey"]) as api:
+        old_secret = _webhook_secret(api)
+        new_secret = str(
+            cadenya.unwrap(rotate_webhook_secret.sync_detailed(client=api)).info.webhook_events_hmac_secret
+        )
+    ((headers, body),) = receiver.wait_for(tenant["accountId"], 1)
+    assert len(headers["webhook-signature"].split()) == 2
+    for secret in (old_secret, new_secret):
+        assert webhooks.verify(body, headers, secret)["type"] == "webhook_secret.rotated"
+
+
 def test_failed_webhook_deliveries_are_retried(
     server: SandboxServer, tenant: dict[str, str], receiver: Receiver
 ) -> None:

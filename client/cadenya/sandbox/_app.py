@@ -408,7 +408,7 @@ class Dispatcher:
         idempotency_key = request.headers.get("idempotency-key") if op.method == "POST" else None
         content: bytes | None = None
         replayed = False
-        deliveries: list[tuple[str, dict[str, Any], str]] = []
+        deliveries: list[tuple[str, dict[str, Any], tuple[str, ...]]] = []
         api_key: sqlite3.Row | None = None
         try:
             with self.store.transaction(write=op.method != "GET") as db:
@@ -440,9 +440,13 @@ class Dispatcher:
                         (sealed_secret,) = db.execute(
                             "SELECT webhook_secret FROM accounts WHERE id = ?", (account["id"],)
                         ).fetchone()
-                        secret = self.store.vault.open(sealed_secret)
+                        current = self.store.vault.open(sealed_secret)
+                        previous = self.store.vault.open(account["webhook_secret"])
+                        # An event of the request that rotated the secret is signed with both, so a receiver
+                        # still holding the old one can verify the event that tells it to change.
+                        signing = (current,) if previous == current else (previous, current)
                         deliveries = [
-                            (kind, {**data, "accountId": account["id"]}, secret) for kind, data in call.events
+                            (kind, {**data, "accountId": account["id"]}, signing) for kind, data in call.events
                         ]
         except _Rejected as rejected:
             status, content = rejected.status, _render(rejected.payload)

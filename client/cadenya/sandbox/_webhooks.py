@@ -26,26 +26,24 @@ class WebhookSender:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self._queue: queue.Queue[tuple[str, dict[str, Any], str] | None] = queue.Queue()
+        self._queue: queue.Queue[tuple[str, dict[str, Any], tuple[str, ...]] | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="webhook-sender", daemon=True)
         self._thread.start()
 
-    def enqueue(self, event_type: str, data: dict[str, Any], secret: str) -> None:
-        """Queue an event, signed with `secret`: the account's signing secret when the event happened."""
-        self._queue.put((event_type, data, secret))
+    def enqueue(self, event_type: str, data: dict[str, Any], secrets: tuple[str, ...]) -> None:
+        """Queue an event, signed with each of `secrets`: the account's signing secret when the event happened
+        (and the one before it, for the event of a rotation)."""
+        self._queue.put((event_type, data, secrets))
 
     def _run(self) -> None:
         with httpx.Client(timeout=5.0) as client:
             while (item := self._queue.get()) is not None:
-                event_type, data, secret = item
+                event_type, data, secrets = item
                 message_id = _secrets.new_ulid("msg")
                 payload = json.dumps({"type": event_type, "timestamp": now(), "data": data})
                 for attempt, delay in enumerate((0.0, *RETRY_DELAYS)):
                     time.sleep(delay)
-                    headers = {
-                        **webhooks.sign(payload, secret, message_id=message_id),
-                        "content-type": "application/json",
-                    }
+                    headers = _signed_headers(payload, secrets, message_id)
                     try:
                         status = client.post(self.url, content=payload, headers=headers).status_code
                     except httpx.HTTPError as error:
@@ -58,3 +56,14 @@ class WebhookSender:
                     logger.warning("webhook %s attempt %d got HTTP %d", event_type, attempt + 1, status)
                 else:
                     logger.error("webhook %s (%s) given up after %d attempts", event_type, message_id, attempt + 1)
+
+
+def _signed_headers(payload: str, secrets: tuple[str, ...], message_id: str) -> dict[str, str]:
+    """The Standard Webhooks headers, with one `v1,` signature per secret in `webhook-signature`."""
+    timestamp = int(time.time())
+    signed = [webhooks.sign(payload, secret, message_id=message_id, timestamp=timestamp) for secret in secrets]
+    return {
+        **signed[0],
+        "webhook-signature": " ".join(headers["webhook-signature"] for headers in signed),
+        "content-type": "application/json",
+    }
