@@ -95,9 +95,9 @@ def test_a_wait_past_the_cap_is_not_slept_but_returned(style: str) -> None:
 
 
 @pytest.mark.parametrize("style", STYLES)
-@pytest.mark.parametrize("status", [408, 409, 429, 500, 502, 503, 504])
+@pytest.mark.parametrize("status", [408, 429, 500, 502, 503, 504])
 def test_retryable_statuses_are_retried_then_succeed(style: str, status: int) -> None:
-    """408, 409, 429 and 5xx answers are retried."""
+    """408, 429 and 5xx answers are retried."""
     script = Script(httpx.Response(status, headers={"retry-after-ms": "1"}), ok())
     assert get_key(style, script).status_code == 200
     assert len(script.requests) == 2
@@ -110,6 +110,18 @@ def test_client_errors_are_not_retried(style: str, status: int) -> None:
     script = Script(httpx.Response(status, json={"code": "x", "message": "y"}))
     assert get_key(style, script).status_code == status
     assert len(script.requests) == 1
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_a_conflict_is_not_retried_unless_the_server_says_so(style: str) -> None:
+    """Every 409 of this API is a state conflict: one attempt, unless the answer carries X-Should-Retry: true."""
+    conflict = httpx.Response(409, json={"code": "api_key_revoked", "message": "revoked"})
+    script = Script(conflict, ok())
+    assert get_key(style, script).status_code == 409
+    assert len(script.requests) == 1
+    hinted = Script(httpx.Response(409, headers={"x-should-retry": "true", "retry-after-ms": "1"}), ok())
+    assert get_key(style, hinted).status_code == 200
+    assert len(hinted.requests) == 2
 
 
 @pytest.mark.parametrize("style", STYLES)
@@ -222,11 +234,12 @@ def test_the_caller_can_choose_the_idempotency_key(style: str) -> None:
 
 def test_a_post_without_a_key_is_never_retried() -> None:
     """The retry rule refuses a POST that has no Idempotency-Key."""
+    client = client_for(lambda request: ok())
     request = httpx.Request("POST", f"{BASE_URL}/v1/api-keys")
-    assert _send._retry_delay(request, 0, 2, httpx.Response(503)) is None
-    assert _send._retry_delay(request, 0, 2, None) is None
+    assert _send._Call(client, request).retry_delay(httpx.Response(503)) is None
+    assert _send._Call(client, request).retry_delay(None) is None
     keyed = httpx.Request("POST", f"{BASE_URL}/v1/api-keys", headers={"Idempotency-Key": "k"})
-    assert _send._retry_delay(keyed, 0, 2, httpx.Response(503)) is not None
+    assert _send._Call(client, keyed).retry_delay(httpx.Response(503)) is not None
 
 
 @pytest.mark.parametrize("retries_done", [0, 1, 2, 3, 4, 10])

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import base64
+import json
+import time
+from typing import Any
 
 import pytest
 
 from cadenya import webhooks
+from cadenya.models import APIKeyCreatedEvent, WebhookEvent
 
 # The published Standard Webhooks test vector.
 VECTOR_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -30,8 +34,9 @@ def test_sign_reproduces_the_published_vector() -> None:
 
 @pytest.mark.parametrize("secret", [VECTOR_SECRET, WH_SECRET], ids=["whsec", "wh"])
 def test_verify_accepts_the_vector_with_either_prefix(secret: str) -> None:
-    """The same key behind wh_ or whsec_ verifies, and the payload comes back parsed."""
-    assert webhooks.verify(VECTOR_PAYLOAD, VECTOR_HEADERS, secret, now=VECTOR_TIMESTAMP) == {"test": 2432232314}
+    """The same key behind wh_ or whsec_ verifies, and the authentic body comes back."""
+    body = webhooks.verify_signature(VECTOR_PAYLOAD, VECTOR_HEADERS, secret, now=VECTOR_TIMESTAMP)
+    assert body == VECTOR_PAYLOAD.encode()
 
 
 def test_a_wh_secret_is_not_decoded_with_its_prefix() -> None:
@@ -44,13 +49,13 @@ def test_a_wh_secret_is_not_decoded_with_its_prefix() -> None:
 def test_any_of_several_signatures_may_match() -> None:
     """During a rotation a delivery carries several signatures; one match is enough."""
     headers = {**VECTOR_HEADERS, "webhook-signature": f"v1,Zm9vYmFy v2,whatever {VECTOR_SIGNATURE}"}
-    assert webhooks.verify(VECTOR_PAYLOAD, headers, VECTOR_SECRET, now=VECTOR_TIMESTAMP)
+    assert webhooks.verify_signature(VECTOR_PAYLOAD, headers, VECTOR_SECRET, now=VECTOR_TIMESTAMP)
 
 
 def test_header_names_are_case_insensitive() -> None:
     """Headers as an HTTP server hands them over, in any case."""
     headers = {name.title(): value for name, value in VECTOR_HEADERS.items()}
-    assert webhooks.verify(VECTOR_PAYLOAD, headers, VECTOR_SECRET, now=VECTOR_TIMESTAMP)
+    assert webhooks.verify_signature(VECTOR_PAYLOAD, headers, VECTOR_SECRET, now=VECTOR_TIMESTAMP)
 
 
 @pytest.mark.parametrize(
@@ -95,7 +100,7 @@ def test_header_names_are_case_insensitive() -> None:
             {**VECTOR_HEADERS, "webhook-timestamp": "yesterday"},
             VECTOR_SECRET,
             VECTOR_TIMESTAMP,
-            "not an integer",
+            "not a number of seconds",
             id="malformed-timestamp",
         ),
         pytest.param(
@@ -114,17 +119,100 @@ def test_every_failure_is_one_typed_exception(
 ) -> None:
     """Tampering, another key, stale or future timestamps and malformed headers all raise WebhookVerificationError."""
     with pytest.raises(webhooks.WebhookVerificationError, match=reason):
-        webhooks.verify(payload, headers, secret, now=now)
+        webhooks.verify_signature(payload, headers, secret, now=now)
 
 
 def test_five_minutes_either_way_is_accepted() -> None:
     """The tolerance is ±300 seconds inclusive."""
     for now in (VECTOR_TIMESTAMP - 300, VECTOR_TIMESTAMP + 300):
-        assert webhooks.verify(VECTOR_PAYLOAD, VECTOR_HEADERS, VECTOR_SECRET, now=now)
+        assert webhooks.verify_signature(VECTOR_PAYLOAD, VECTOR_HEADERS, VECTOR_SECRET, now=now)
 
 
 def test_sign_then_verify_round_trips_bytes() -> None:
-    """A signed bytes payload verifies at the current time."""
-    payload = b'{"type": "api_key.created"}'
+    """A signed event verifies at the current time and comes back as its model."""
+    event = {
+        "type": "api_key.created",
+        "timestamp": "2026-11-02T09:15:27Z",
+        "data": {"accountId": "a", "apiKeyId": "k"},
+    }
+    payload = json.dumps(event).encode()
     headers = webhooks.sign(payload, WH_SECRET, message_id="msg_1")
-    assert webhooks.verify(payload, headers, WH_SECRET) == {"type": "api_key.created"}
+    verified = webhooks.verify(payload, headers, WH_SECRET)
+    assert isinstance(verified, APIKeyCreatedEvent)
+    assert verified.data.api_key_id == "k"
+
+
+def _signed(body: bytes | str, secret: str = WH_SECRET) -> tuple[bytes | str, dict[str, str]]:
+    return body, webhooks.sign(body, secret, message_id="msg_1")
+
+
+@pytest.mark.parametrize("secret", ["", "wh_", "whsec_"], ids=["empty", "wh-only", "whsec-only"])
+def test_an_empty_key_is_refused_not_used(secret: str) -> None:
+    """A secret with no key material would accept a signature forged with an empty key: refused."""
+    import hashlib
+    import hmac as hmac_module
+
+    body = b'{"type": "api_key.created"}'
+    forged = base64.b64encode(
+        hmac_module.new(b"", b"msg_1." + str(int(time.time())).encode() + b"." + body, hashlib.sha256).digest()
+    )
+    headers = {
+        "webhook-id": "msg_1",
+        "webhook-timestamp": str(int(time.time())),
+        "webhook-signature": f"v1,{forged.decode()}",
+    }
+    with pytest.raises(webhooks.WebhookVerificationError, match="empty"):
+        webhooks.verify(body, headers, secret)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param(None, id="none"),
+        pytest.param(b"msg_1", id="bytes"),
+        pytest.param("msg_\ud800", id="lone-surrogate"),
+    ],
+)
+def test_a_header_that_is_not_text_is_a_verification_error(value: Any) -> None:
+    """None, bytes or unencodable header values: WebhookVerificationError, not AttributeError or UnicodeEncodeError."""
+    body, headers = _signed(b"{}")
+    with pytest.raises(webhooks.WebhookVerificationError):
+        webhooks.verify(body, {**headers, "webhook-id": value}, WH_SECRET)
+
+
+def test_a_payload_that_is_not_text_is_a_verification_error() -> None:
+    """A str payload with a lone surrogate cannot have been signed: WebhookVerificationError."""
+    with pytest.raises(webhooks.WebhookVerificationError):
+        webhooks.verify("{\ud800}", dict(webhooks.sign(b"{}", WH_SECRET, message_id="m")), WH_SECRET)
+
+
+def test_a_signed_body_nested_too_deep_is_a_verification_error() -> None:
+    """A signed body nested 100,000 deep: WebhookVerificationError, not RecursionError."""
+    body, headers = _signed(b"[" * 100_000 + b"]" * 100_000)
+    with pytest.raises(webhooks.WebhookVerificationError, match="not a JSON event"):
+        webhooks.verify(body, headers, WH_SECRET)
+
+
+@pytest.mark.parametrize(
+    "timestamp",
+    [
+        pytest.param("1_700_000_000", id="underscores"),
+        pytest.param(" +1700000000", id="sign-and-space"),
+        pytest.param("\u0661\u0667\u0660\u0660\u0660\u0660\u0660\u0660\u0660\u0660", id="arabic-indic-digits"),
+        pytest.param("-1", id="negative"),
+    ],
+)
+def test_only_plain_ascii_digits_are_a_timestamp(timestamp: str) -> None:
+    """int() accepts these; the standard does not: each is a malformed header."""
+    body, headers = _signed(b"{}")
+    with pytest.raises(webhooks.WebhookVerificationError):
+        webhooks.verify(body, {**headers, "webhook-timestamp": timestamp}, WH_SECRET, now=int(time.time()))
+
+
+def test_an_event_of_an_unknown_kind_is_kept() -> None:
+    """A kind a later API added verifies and comes back as a WebhookEvent, nothing lost."""
+    event = {"type": "workspace.archived", "timestamp": "2026-11-02T09:15:27Z", "data": {"workspaceId": "ws_1"}}
+    body, headers = _signed(json.dumps(event))
+    verified = webhooks.verify(body, headers, WH_SECRET)
+    assert isinstance(verified, WebhookEvent)
+    assert verified.to_dict()["data"] == {"workspaceId": "ws_1"}

@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 import cadenya
-from cadenya import AsyncCadenya, AuthenticatedClient, Cadenya
-from cadenya.lib._resource import AsyncPage, AsyncPager, PageRepeatedError, SyncPage
+from cadenya import AsyncCadenya, AuthenticatedClient, Cadenya, PageRepeatedError
+from cadenya.lib._resource import AsyncPage, AsyncPager, SyncPage
 from cadenya.models import APIKey, APIKeyWithToken, CreateAPIKeyRequest, Workspace
 from cadenya.types import Response
 from scripts.resources import name_of

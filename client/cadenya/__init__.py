@@ -56,6 +56,8 @@ from . import api
 from .client import AuthenticatedClient, Client
 from .lib import (
     DEFAULT_BASE_URL,
+    DEFAULT_DEADLINE,
+    DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
     APIConnectionError,
@@ -64,12 +66,16 @@ from .lib import (
     AuthenticationError,
     BadRequestError,
     CadenyaError,
+    ConfigurationError,
     ConflictError,
     InternalServerError,
     NotFoundError,
+    PageRepeatedError,
     PermissionDeniedError,
     RateLimitError,
+    ResponseTooLargeError,
     ResponseValidationError,
+    UnexpectedStatus,
     UnprocessableEntityError,
     apaginate,
     paginate,
@@ -81,18 +87,27 @@ from .lib import (
 if TYPE_CHECKING:
     from ._client import AsyncCadenya, Cadenya
 
+    __version__: str
+
 
 def __getattr__(name: str) -> Any:
-    """`Cadenya` and `AsyncCadenya` import every resource and operation: only when first asked for."""
+    """`Cadenya` and `AsyncCadenya` import every resource and operation, and `__version__` reads the
+    installed metadata: each only when first asked for."""
     if name in ("Cadenya", "AsyncCadenya"):
         from . import _client
 
         return getattr(_client, name)
+    if name == "__version__":
+        from .lib._config import version
+
+        return version()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = (
     "DEFAULT_BASE_URL",
+    "DEFAULT_DEADLINE",
+    "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
     "APIConnectionError",
@@ -105,13 +120,18 @@ __all__ = (
     "Cadenya",
     "CadenyaError",
     "Client",
+    "ConfigurationError",
     "ConflictError",
     "InternalServerError",
     "NotFoundError",
+    "PageRepeatedError",
     "PermissionDeniedError",
     "RateLimitError",
+    "ResponseTooLargeError",
     "ResponseValidationError",
+    "UnexpectedStatus",
     "UnprocessableEntityError",
+    "__version__",
     "apaginate",
     "paginate",
     "request_id_of",

@@ -6,7 +6,23 @@ from typing import Any, Self
 import httpx
 from attrs import define, evolve, field
 
-from .lib._send import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, api_key_from_env, base_url_from_env, configure_logging
+from .lib._config import (
+    DEFAULT_DEADLINE,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    api_key_from_env,
+    base_url_from_env,
+    check_base_url,
+    check_deadline,
+    check_header_name,
+    check_headers,
+    check_max_response_bytes,
+    check_token,
+    default_headers,
+)
+from .lib._pool import Pool
+from .lib._send import configure_logging
 
 
 def _timeout(value: httpx.Timeout | float | None) -> httpx.Timeout:
@@ -16,29 +32,34 @@ def _timeout(value: httpx.Timeout | float | None) -> httpx.Timeout:
     return value if isinstance(value, httpx.Timeout) else httpx.Timeout(value)
 
 
-@define(repr=False)
+@define(repr=False, kw_only=True)
 class Client:
     """A client for operations that need no authentication.
 
-    Keyword arguments: base_url, cookies, headers, timeout, max_retries, verify_ssl, follow_redirects,
-    raise_on_unexpected_status, and httpx_args (passed to the httpx.Client / httpx.AsyncClient constructor).
+    Keyword arguments only: base_url, cookies, headers, timeout, max_retries, deadline, max_response_bytes,
+    verify_ssl, follow_redirects, raise_on_unexpected_status, and httpx_args (passed to the httpx.Client /
+    httpx.AsyncClient constructor).
     """
 
-    raise_on_unexpected_status: bool = field(default=False, kw_only=True)
+    raise_on_unexpected_status: bool = field(default=False)
     """Raise errors.UnexpectedStatus for a status the spec does not document, instead of parsed=None."""
-    _base_url: str = field(factory=base_url_from_env, alias="base_url")
+    _base_url: str = field(factory=base_url_from_env, alias="base_url", validator=check_base_url)
     """Defaults to $CADENYA_BASE_URL, then to the production API."""
-    _cookies: dict[str, str] = field(factory=dict, kw_only=True, alias="cookies")
-    _headers: dict[str, str] = field(factory=dict, kw_only=True, alias="headers")
-    timeout: httpx.Timeout = field(default=DEFAULT_TIMEOUT, converter=_timeout, kw_only=True)
-    """Per request: 60 s to read, 5 s to connect unless given. Change it per call with with_options()."""
-    max_retries: int = field(default=DEFAULT_MAX_RETRIES, kw_only=True)
-    """Retries of a failed connection, a timeout or a 408/409/429/5xx answer; 0 turns retries off."""
-    _verify_ssl: str | bool | ssl.SSLContext = field(default=True, kw_only=True, alias="verify_ssl")
-    _follow_redirects: bool = field(default=False, kw_only=True, alias="follow_redirects")
-    _httpx_args: dict[str, Any] = field(factory=dict, kw_only=True, alias="httpx_args")
-    _client: httpx.Client | None = field(default=None, init=False)
-    _async_client: httpx.AsyncClient | None = field(default=None, init=False)
+    _cookies: dict[str, str] = field(factory=dict, alias="cookies")
+    _headers: dict[str, str] = field(factory=dict, alias="headers", validator=check_headers)
+    timeout: httpx.Timeout = field(default=DEFAULT_TIMEOUT, converter=_timeout)
+    """Per attempt: 60 s to read, 5 s to connect unless given. Change it per call with with_options()."""
+    max_retries: int = field(default=DEFAULT_MAX_RETRIES)
+    """Retries of a failed connection, a timeout or a 408/429/5xx answer; 0 turns retries off."""
+    deadline: float | None = field(default=DEFAULT_DEADLINE, validator=check_deadline)
+    """Seconds a whole call may take, every attempt and wait included (120 s); None for no deadline."""
+    max_response_bytes: int = field(default=DEFAULT_MAX_RESPONSE_BYTES, validator=check_max_response_bytes)
+    """The largest answer body read, decompressed (32 MiB); a larger one is a ResponseTooLargeError."""
+    _verify_ssl: str | bool | ssl.SSLContext = field(default=True, alias="verify_ssl")
+    _follow_redirects: bool = field(default=False, alias="follow_redirects")
+    _httpx_args: dict[str, Any] = field(factory=dict, alias="httpx_args")
+    _pool: Pool = field(factory=Pool, init=False)
+    _default_headers: dict[str, str] | None = field(default=None, init=False)
 
     def __attrs_post_init__(self) -> None:
         configure_logging()
@@ -48,20 +69,36 @@ class Client:
 
     __str__ = __repr__
 
+    @property
+    def follow_redirects(self) -> bool:
+        """Whether redirects are followed (the SDK follows them, dropping the credential on another host)."""
+        return self._follow_redirects
+
     def default_headers(self) -> dict[str, str]:
-        """The headers of every request: the client's own."""
-        return dict(self._headers)
+        """The headers of every request: the User-Agent, the client's own."""
+        if self._default_headers is None:
+            self._default_headers = default_headers(None, "", "", self._headers)
+        return self._default_headers
 
     def _evolve(self, **changes: Any) -> Self:
         copy = evolve(self, **changes)
-        copy._client, copy._async_client = self._client, self._async_client
+        copy._pool = self._pool
         return copy
 
-    def with_options(self, *, timeout: httpx.Timeout | float | None = None, max_retries: int | None = None) -> Self:
-        """A client sharing this one's connections, with another timeout and/or retry budget (e.g. for one call)."""
+    def with_options(
+        self,
+        *,
+        timeout: httpx.Timeout | float | None = None,
+        max_retries: int | None = None,
+        deadline: float | None = None,
+        max_response_bytes: int | None = None,
+    ) -> Self:
+        """A client sharing this one's connections, with another timeout, retry budget, deadline or body limit."""
         return self._evolve(
             timeout=self.timeout if timeout is None else timeout,
             max_retries=self.max_retries if max_retries is None else max_retries,
+            deadline=self.deadline if deadline is None else deadline,
+            max_response_bytes=self.max_response_bytes if max_response_bytes is None else max_response_bytes,
         )
 
     def with_headers(self, headers: dict[str, str]) -> Self:
@@ -77,53 +114,57 @@ class Client:
         return self.with_options(timeout=timeout)
 
     def set_httpx_client(self, client: httpx.Client) -> Self:
-        """Use your own httpx.Client (a proxy, a transport, ...).
+        """Use your own httpx.Client (a proxy, a transport, ...); it must have the API's base_url.
 
         The SDK's headers, timeout, retries, idempotency keys and logging still apply: they are added
         per request, not baked into the httpx client.
         """
-        self._client = client
+        self._pool.set_sync(client)
         return self
 
+    def _make_httpx_client(self) -> httpx.Client:
+        return httpx.Client(
+            base_url=self._base_url,
+            cookies=self._cookies,
+            timeout=self.timeout,
+            verify=self._verify_ssl,
+            follow_redirects=self._follow_redirects,
+            **self._httpx_args,
+        )
+
     def get_httpx_client(self) -> httpx.Client:
-        """The underlying httpx.Client, constructing it if not set."""
-        if self._client is None:
-            self._client = httpx.Client(
-                base_url=self._base_url,
-                cookies=self._cookies,
-                timeout=self.timeout,
-                verify=self._verify_ssl,
-                follow_redirects=self._follow_redirects,
-                **self._httpx_args,
-            )
-        return self._client
+        """The underlying httpx.Client: made when first needed, and again if it was closed."""
+        return self._pool.sync(self._make_httpx_client)
 
     def __enter__(self) -> Self:
-        """Enter a context manager for the underlying httpx.Client (you cannot enter twice, see httpx)."""
+        """Enter a context manager for the underlying httpx.Client; leaving it closes the connections."""
         self.get_httpx_client().__enter__()
         return self
 
     def __exit__(self, *args: Any, **kwargs: Any) -> None:
-        """Close the underlying httpx.Client."""
-        self.get_httpx_client().__exit__(*args, **kwargs)
+        """Close the underlying httpx.Client (a later call opens a new one)."""
+        client = self._pool.existing_sync()
+        if client is not None:
+            client.__exit__(*args, **kwargs)
 
     def set_async_httpx_client(self, async_client: httpx.AsyncClient) -> Self:
         """Use your own httpx.AsyncClient; as set_httpx_client, the SDK's behaviour still applies."""
-        self._async_client = async_client
+        self._pool.set_async(async_client)
         return self
 
+    def _make_async_httpx_client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            base_url=self._base_url,
+            cookies=self._cookies,
+            timeout=self.timeout,
+            verify=self._verify_ssl,
+            follow_redirects=self._follow_redirects,
+            **self._httpx_args,
+        )
+
     def get_async_httpx_client(self) -> httpx.AsyncClient:
-        """The underlying httpx.AsyncClient, constructing it if not set."""
-        if self._async_client is None:
-            self._async_client = httpx.AsyncClient(
-                base_url=self._base_url,
-                cookies=self._cookies,
-                timeout=self.timeout,
-                verify=self._verify_ssl,
-                follow_redirects=self._follow_redirects,
-                **self._httpx_args,
-            )
-        return self._async_client
+        """The underlying httpx.AsyncClient: made when first needed, and again if closed or its event loop ended."""
+        return self._pool.async_(self._make_async_httpx_client)
 
     async def __aenter__(self) -> Self:
         """Enter a context manager for the underlying httpx.AsyncClient."""
@@ -131,36 +172,44 @@ class Client:
         return self
 
     async def __aexit__(self, *args: Any, **kwargs: Any) -> None:
-        """Close the underlying httpx.AsyncClient."""
-        await self.get_async_httpx_client().__aexit__(*args, **kwargs)
+        """Close the underlying httpx.AsyncClient (a later call opens a new one)."""
+        client = self._pool.existing_async()
+        if client is not None:
+            await client.__aexit__(*args, **kwargs)
 
 
-@define(repr=False)
+@define(repr=False, kw_only=True)
 class AuthenticatedClient:
     """A client that sends an API key: `AuthenticatedClient(token="cad_key_...")`, or with $CADENYA_API_KEY set, `AuthenticatedClient()`.
 
-    Keyword arguments as Client, plus token, prefix and auth_header_name.
+    Keyword arguments only: as Client, plus token, prefix and auth_header_name. A base URL without a scheme,
+    an empty token or one with spaces or line breaks is refused at once (ConfigurationError), before any
+    request, without repeating the value.
     """
 
-    raise_on_unexpected_status: bool = field(default=False, kw_only=True)
+    raise_on_unexpected_status: bool = field(default=False)
     """Raise errors.UnexpectedStatus for a status the spec does not document, instead of parsed=None."""
-    _base_url: str = field(factory=base_url_from_env, alias="base_url")
+    _base_url: str = field(factory=base_url_from_env, alias="base_url", validator=check_base_url)
     """Defaults to $CADENYA_BASE_URL, then to the production API."""
-    token: str = field(factory=api_key_from_env)
+    token: str = field(factory=api_key_from_env, validator=check_token)
     """The API key; defaults to $CADENYA_API_KEY. Never shown by repr() or str()."""
-    prefix: str = field(default="Bearer", kw_only=True)
-    auth_header_name: str = field(default="Authorization", kw_only=True)
-    _cookies: dict[str, str] = field(factory=dict, kw_only=True, alias="cookies")
-    _headers: dict[str, str] = field(factory=dict, kw_only=True, alias="headers")
-    timeout: httpx.Timeout = field(default=DEFAULT_TIMEOUT, converter=_timeout, kw_only=True)
-    """Per request: 60 s to read, 5 s to connect unless given. Change it per call with with_options()."""
-    max_retries: int = field(default=DEFAULT_MAX_RETRIES, kw_only=True)
-    """Retries of a failed connection, a timeout or a 408/409/429/5xx answer; 0 turns retries off."""
-    _verify_ssl: str | bool | ssl.SSLContext = field(default=True, kw_only=True, alias="verify_ssl")
-    _follow_redirects: bool = field(default=False, kw_only=True, alias="follow_redirects")
-    _httpx_args: dict[str, Any] = field(factory=dict, kw_only=True, alias="httpx_args")
-    _client: httpx.Client | None = field(default=None, init=False)
-    _async_client: httpx.AsyncClient | None = field(default=None, init=False)
+    prefix: str = field(default="Bearer", validator=check_header_name)
+    auth_header_name: str = field(default="Authorization", validator=check_header_name)
+    _cookies: dict[str, str] = field(factory=dict, alias="cookies")
+    _headers: dict[str, str] = field(factory=dict, alias="headers", validator=check_headers)
+    timeout: httpx.Timeout = field(default=DEFAULT_TIMEOUT, converter=_timeout)
+    """Per attempt: 60 s to read, 5 s to connect unless given. Change it per call with with_options()."""
+    max_retries: int = field(default=DEFAULT_MAX_RETRIES)
+    """Retries of a failed connection, a timeout or a 408/429/5xx answer; 0 turns retries off."""
+    deadline: float | None = field(default=DEFAULT_DEADLINE, validator=check_deadline)
+    """Seconds a whole call may take, every attempt and wait included (120 s); None for no deadline."""
+    max_response_bytes: int = field(default=DEFAULT_MAX_RESPONSE_BYTES, validator=check_max_response_bytes)
+    """The largest answer body read, decompressed (32 MiB); a larger one is a ResponseTooLargeError."""
+    _verify_ssl: str | bool | ssl.SSLContext = field(default=True, alias="verify_ssl")
+    _follow_redirects: bool = field(default=False, alias="follow_redirects")
+    _httpx_args: dict[str, Any] = field(factory=dict, alias="httpx_args")
+    _pool: Pool = field(factory=Pool, init=False)
+    _default_headers: dict[str, str] | None = field(default=None, init=False)
 
     def __attrs_post_init__(self) -> None:
         configure_logging()
@@ -170,14 +219,20 @@ class AuthenticatedClient:
 
     __str__ = __repr__
 
+    @property
+    def follow_redirects(self) -> bool:
+        """Whether redirects are followed (the SDK follows them, dropping the credential on another host)."""
+        return self._follow_redirects
+
     def default_headers(self) -> dict[str, str]:
-        """The headers of every request: the client's own and the Authorization header."""
-        credential = f"{self.prefix} {self.token}" if self.prefix else self.token
-        return {**self._headers, self.auth_header_name: credential}
+        """The headers of every request: the User-Agent, the client's own and the credential."""
+        if self._default_headers is None:
+            self._default_headers = default_headers(self.token, self.prefix, self.auth_header_name, self._headers)
+        return self._default_headers
 
     def _evolve(self, **changes: Any) -> Self:
         copy = evolve(self, **changes)
-        copy._client, copy._async_client = self._client, self._async_client
+        copy._pool = self._pool
         return copy
 
     def with_options(
@@ -186,13 +241,17 @@ class AuthenticatedClient:
         token: str | None = None,
         timeout: httpx.Timeout | float | None = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
+        max_response_bytes: int | None = None,
     ) -> Self:
         """A client sharing this one's connections, with another token (after rotating your own key, say),
-        timeout or retry budget (e.g. for one call)."""
+        timeout, retry budget, deadline or body limit (e.g. for one call)."""
         return self._evolve(
             token=self.token if token is None else token,
             timeout=self.timeout if timeout is None else timeout,
             max_retries=self.max_retries if max_retries is None else max_retries,
+            deadline=self.deadline if deadline is None else deadline,
+            max_response_bytes=self.max_response_bytes if max_response_bytes is None else max_response_bytes,
         )
 
     def with_headers(self, headers: dict[str, str]) -> Self:
@@ -208,53 +267,57 @@ class AuthenticatedClient:
         return self.with_options(timeout=timeout)
 
     def set_httpx_client(self, client: httpx.Client) -> Self:
-        """Use your own httpx.Client (a proxy, a transport, ...).
+        """Use your own httpx.Client (a proxy, a transport, ...); it must have the API's base_url.
 
         The SDK's headers, timeout, retries, idempotency keys and logging still apply: they are added
         per request, not baked into the httpx client.
         """
-        self._client = client
+        self._pool.set_sync(client)
         return self
 
+    def _make_httpx_client(self) -> httpx.Client:
+        return httpx.Client(
+            base_url=self._base_url,
+            cookies=self._cookies,
+            timeout=self.timeout,
+            verify=self._verify_ssl,
+            follow_redirects=self._follow_redirects,
+            **self._httpx_args,
+        )
+
     def get_httpx_client(self) -> httpx.Client:
-        """The underlying httpx.Client, constructing it if not set."""
-        if self._client is None:
-            self._client = httpx.Client(
-                base_url=self._base_url,
-                cookies=self._cookies,
-                timeout=self.timeout,
-                verify=self._verify_ssl,
-                follow_redirects=self._follow_redirects,
-                **self._httpx_args,
-            )
-        return self._client
+        """The underlying httpx.Client: made when first needed, and again if it was closed."""
+        return self._pool.sync(self._make_httpx_client)
 
     def __enter__(self) -> Self:
-        """Enter a context manager for the underlying httpx.Client (you cannot enter twice, see httpx)."""
+        """Enter a context manager for the underlying httpx.Client; leaving it closes the connections."""
         self.get_httpx_client().__enter__()
         return self
 
     def __exit__(self, *args: Any, **kwargs: Any) -> None:
-        """Close the underlying httpx.Client."""
-        self.get_httpx_client().__exit__(*args, **kwargs)
+        """Close the underlying httpx.Client (a later call opens a new one)."""
+        client = self._pool.existing_sync()
+        if client is not None:
+            client.__exit__(*args, **kwargs)
 
     def set_async_httpx_client(self, async_client: httpx.AsyncClient) -> Self:
         """Use your own httpx.AsyncClient; as set_httpx_client, the SDK's behaviour still applies."""
-        self._async_client = async_client
+        self._pool.set_async(async_client)
         return self
 
+    def _make_async_httpx_client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            base_url=self._base_url,
+            cookies=self._cookies,
+            timeout=self.timeout,
+            verify=self._verify_ssl,
+            follow_redirects=self._follow_redirects,
+            **self._httpx_args,
+        )
+
     def get_async_httpx_client(self) -> httpx.AsyncClient:
-        """The underlying httpx.AsyncClient, constructing it if not set."""
-        if self._async_client is None:
-            self._async_client = httpx.AsyncClient(
-                base_url=self._base_url,
-                cookies=self._cookies,
-                timeout=self.timeout,
-                verify=self._verify_ssl,
-                follow_redirects=self._follow_redirects,
-                **self._httpx_args,
-            )
-        return self._async_client
+        """The underlying httpx.AsyncClient: made when first needed, and again if closed or its event loop ended."""
+        return self._pool.async_(self._make_async_httpx_client)
 
     async def __aenter__(self) -> Self:
         """Enter a context manager for the underlying httpx.AsyncClient."""
@@ -262,5 +325,7 @@ class AuthenticatedClient:
         return self
 
     async def __aexit__(self, *args: Any, **kwargs: Any) -> None:
-        """Close the underlying httpx.AsyncClient."""
-        await self.get_async_httpx_client().__aexit__(*args, **kwargs)
+        """Close the underlying httpx.AsyncClient (a later call opens a new one)."""
+        client = self._pool.existing_async()
+        if client is not None:
+            await client.__aexit__(*args, **kwargs)

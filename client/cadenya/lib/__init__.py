@@ -4,6 +4,13 @@ Re-exported from the `cadenya` package; import them from there.
 """
 
 from . import webhooks
+from ._config import (
+    DEFAULT_BASE_URL,
+    DEFAULT_DEADLINE,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+)
 from ._errors import (
     APIConnectionError,
     APIStatusError,
@@ -11,21 +18,26 @@ from ._errors import (
     AuthenticationError,
     BadRequestError,
     CadenyaError,
+    ConfigurationError,
     ConflictError,
     InternalServerError,
     NotFoundError,
+    PageRepeatedError,
     PermissionDeniedError,
     RateLimitError,
+    ResponseTooLargeError,
     ResponseValidationError,
+    UnexpectedStatus,
     UnprocessableEntityError,
     request_id_of,
     unwrap,
 )
 from ._pagination import apaginate, paginate
-from ._send import DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "DEFAULT_DEADLINE",
+    "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
     "APIConnectionError",
@@ -34,12 +46,16 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "CadenyaError",
+    "ConfigurationError",
     "ConflictError",
     "InternalServerError",
     "NotFoundError",
+    "PageRepeatedError",
     "PermissionDeniedError",
     "RateLimitError",
+    "ResponseTooLargeError",
     "ResponseValidationError",
+    "UnexpectedStatus",
     "UnprocessableEntityError",
     "apaginate",
     "paginate",

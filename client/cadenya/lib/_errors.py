@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from http import HTTPStatus
 from typing import Any, TypeVar
 
@@ -17,6 +18,34 @@ REQUEST_ID_HEADER = "x-request-id"
 
 class CadenyaError(Exception):
     """Base of every exception this SDK raises on purpose."""
+
+
+class ConfigurationError(CadenyaError, ValueError):
+    """A local mistake found before any request is sent: a base URL without a scheme, an empty or malformed
+    token, an httpx client without a base URL, a client whose httpx client you closed. Its message never
+    repeats the value it refused, which may be a secret."""
+
+
+class UnexpectedStatus(CadenyaError):
+    """A status the spec does not document for the operation.
+
+    Raised by the call styles when the client has `raise_on_unexpected_status=True`, and by `unwrap` for a
+    success status that carries no documented answer. `content` holds the body; the message does not, since
+    a proxy's page may echo the request, credentials included.
+    """
+
+    def __init__(self, status_code: int, content: bytes) -> None:
+        self.status_code = status_code
+        self.content = content
+        super().__init__(f"Unexpected status code: {status_code}, which the spec does not document")
+
+
+class ResponseTooLargeError(CadenyaError):
+    """The answer's body, decompressed, is larger than the client's `max_response_bytes`; it was not read."""
+
+
+class PageRepeatedError(CadenyaError):
+    """A list answered a page token it had already given: following it would loop forever."""
 
 
 class APIConnectionError(CadenyaError, httpx.TransportError):
@@ -108,10 +137,20 @@ def request_id_of(response: Response[Any] | httpx.Response) -> str | None:
     return response.headers.get(REQUEST_ID_HEADER)
 
 
+def _error_body(response: Response[Any]) -> Error | None:
+    """The response's `Error`: parsed, or read from the body of a status the operation does not document."""
+    if isinstance(response.parsed, Error):
+        return response.parsed
+    try:
+        return Error.from_dict(json.loads(response.content))
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
+        return None
+
+
 def status_error(response: Response[Any]) -> APIStatusError:
     """The exception for an error response, whatever its body."""
     status = int(response.status_code)
-    parsed = response.parsed
+    parsed = _error_body(response)
     code: str
     if isinstance(parsed, Error):
         code, message, error = parsed.code, parsed.message, parsed
@@ -128,9 +167,13 @@ def unwrap(response: Response[T | Error]) -> T:
     """The success model of `response`, or the typed exception for its status.
 
     A 204 unwraps to None. Every non-2xx status raises an `APIStatusError` subclass carrying the
-    status, the `Error`'s code and message, and the request id.
+    status, the `Error`'s code and message, and the request id. Another success status without a
+    documented answer (a status the spec does not list for the operation, or a body that fits none of
+    its shapes) raises `UnexpectedStatus`: there is no model to return.
     """
     status = int(response.status_code)
     if 200 <= status < 300 and not isinstance(response.parsed, Error):
+        if response.parsed is None and status != 204:
+            raise UnexpectedStatus(status, response.content)
         return response.parsed  # type: ignore[return-value]
     raise status_error(response)

@@ -1,9 +1,14 @@
-"""Iterate over every item of a list operation, across pages, sync or async."""
+"""Iterate over every item of a list operation, across pages, sync or async.
+
+`paginate(list_api_keys.sync_detailed, client=c, include_revoked=True)`: the filters are the operation's
+own keyword arguments, so a type checker catches a misspelt one, and the operation must be a `_detailed`
+call style (the one that answers a `Response`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from typing import Any, overload
+from typing import Any, ParamSpec, overload
 
 from ..models.api_key import APIKey
 from ..models.error import Error
@@ -16,78 +21,107 @@ from ..models.service_account import ServiceAccount
 from ..models.service_account_credential import ServiceAccountCredential
 from ..models.workspace import Workspace
 from ..types import UNSET, Response, Unset
-from ._errors import unwrap
+from ._errors import PageRepeatedError, unwrap
 
-# One overload per list response of the API, so each iteration is typed with its item model.
+P = ParamSpec("P")
+# One overload per list response of the API, so each iteration is typed with its item model, and the
+# filters are checked against the operation's own parameters (ParamSpec). mypy reports overloads over
+# ParamSpec callables as overlapping even though their return types tell them apart; each matches exactly
+# one list operation, so the overlap errors are silenced.
+
+
+def _next_token(page: Any, seen: set[str]) -> str | None:
+    """The next page's token, or None on the last page; a token seen before is an error, not a loop."""
+    token = getattr(page, "next_page_token", UNSET)
+    if not isinstance(token, str) or not token:
+        return None
+    if token in seen:
+        raise PageRepeatedError("the list answered a page token it had already given; stopped instead of looping")
+    seen.add(token)
+    return token
+
+
+def _checked(operation: Callable[..., Any], answer: object) -> Response[Any]:
+    if not isinstance(answer, Response):
+        name = getattr(operation, "__qualname__", repr(operation))
+        raise TypeError(f"paginate needs a _detailed call style (one that answers a Response), not {name}")
+    return answer
 
 
 @overload
-def paginate(
-    operation: Callable[..., Response[ListAPIKeysResponse | Error]], /, *args: Any, **kwargs: Any
+def paginate(  # type: ignore[overload-overlap]
+    operation: Callable[P, Response[ListAPIKeysResponse | Error]], *args: P.args, **kwargs: P.kwargs
 ) -> Iterator[APIKey]: ...
 @overload
-def paginate(
-    operation: Callable[..., Response[ListWorkspacesResponse | Error]], /, *args: Any, **kwargs: Any
+def paginate(  # type: ignore[overload-overlap]
+    operation: Callable[P, Response[ListWorkspacesResponse | Error]], *args: P.args, **kwargs: P.kwargs
 ) -> Iterator[Workspace]: ...
 @overload
-def paginate(
-    operation: Callable[..., Response[ListAPIKeyWorkspacesResponse | Error]], /, *args: Any, **kwargs: Any
+def paginate(  # type: ignore[overload-overlap]
+    operation: Callable[P, Response[ListAPIKeyWorkspacesResponse | Error]], *args: P.args, **kwargs: P.kwargs
 ) -> Iterator[Workspace]: ...
 @overload
-def paginate(
-    operation: Callable[..., Response[ListServiceAccountsResponse | Error]], /, *args: Any, **kwargs: Any
+def paginate(  # type: ignore[overload-overlap]
+    operation: Callable[P, Response[ListServiceAccountsResponse | Error]], *args: P.args, **kwargs: P.kwargs
 ) -> Iterator[ServiceAccount]: ...
 @overload
 def paginate(
-    operation: Callable[..., Response[ListServiceAccountCredentialsResponse | Error]], /, *args: Any, **kwargs: Any
+    operation: Callable[P, Response[ListServiceAccountCredentialsResponse | Error]], *args: P.args, **kwargs: P.kwargs
 ) -> Iterator[ServiceAccountCredential]: ...
-def paginate(operation: Callable[..., Response[Any]], /, *args: Any, **kwargs: Any) -> Iterator[Any]:
+def paginate(operation: Callable[P, Response[Any]], *args: P.args, **kwargs: P.kwargs) -> Iterator[Any]:
     """Every item of a list operation, fetching pages as needed: `paginate(list_api_keys.sync_detailed, client=c)`.
 
     Positional arguments (path parameters) and keyword filters (`include_revoked=True`, `expand=[...]`,
-    `page_size=...`) are passed to every page. An error status raises its typed exception.
+    `page_size=...`) are those of the operation and are passed to every page; `page_token` is where to
+    start. An error status raises its typed exception. A list that repeats a page token raises
+    `PageRepeatedError` instead of looping forever.
     """
-    token: str | Unset = kwargs.pop("page_token", UNSET)
+    start: str | Unset = kwargs.pop("page_token", UNSET)  # type: ignore[assignment]
+    seen: set[str] = set()
+    token = start
     while True:
-        page = unwrap(operation(*args, page_token=token, **kwargs))
+        page = unwrap(_checked(operation, operation(*args, page_token=token, **kwargs)))  # type: ignore[arg-type]
         yield from page.items
-        if not page.next_page_token:
+        next_token = _next_token(page, seen)
+        if next_token is None:
             return
-        token = page.next_page_token
+        token = next_token
 
 
 @overload
-def apaginate(
-    operation: Callable[..., Awaitable[Response[ListAPIKeysResponse | Error]]], /, *args: Any, **kwargs: Any
+def apaginate(  # type: ignore[overload-overlap]
+    operation: Callable[P, Awaitable[Response[ListAPIKeysResponse | Error]]], *args: P.args, **kwargs: P.kwargs
 ) -> AsyncIterator[APIKey]: ...
 @overload
-def apaginate(
-    operation: Callable[..., Awaitable[Response[ListWorkspacesResponse | Error]]], /, *args: Any, **kwargs: Any
+def apaginate(  # type: ignore[overload-overlap]
+    operation: Callable[P, Awaitable[Response[ListWorkspacesResponse | Error]]], *args: P.args, **kwargs: P.kwargs
 ) -> AsyncIterator[Workspace]: ...
 @overload
-def apaginate(
-    operation: Callable[..., Awaitable[Response[ListAPIKeyWorkspacesResponse | Error]]], /, *args: Any, **kwargs: Any
+def apaginate(  # type: ignore[overload-overlap]
+    operation: Callable[P, Awaitable[Response[ListAPIKeyWorkspacesResponse | Error]]], *args: P.args, **kwargs: P.kwargs
 ) -> AsyncIterator[Workspace]: ...
 @overload
-def apaginate(
-    operation: Callable[..., Awaitable[Response[ListServiceAccountsResponse | Error]]], /, *args: Any, **kwargs: Any
+def apaginate(  # type: ignore[overload-overlap]
+    operation: Callable[P, Awaitable[Response[ListServiceAccountsResponse | Error]]], *args: P.args, **kwargs: P.kwargs
 ) -> AsyncIterator[ServiceAccount]: ...
 @overload
 def apaginate(
-    operation: Callable[..., Awaitable[Response[ListServiceAccountCredentialsResponse | Error]]],
-    /,
-    *args: Any,
-    **kwargs: Any,
+    operation: Callable[P, Awaitable[Response[ListServiceAccountCredentialsResponse | Error]]],
+    *args: P.args,
+    **kwargs: P.kwargs,
 ) -> AsyncIterator[ServiceAccountCredential]: ...
 async def apaginate(
-    operation: Callable[..., Awaitable[Response[Any]]], /, *args: Any, **kwargs: Any
+    operation: Callable[P, Awaitable[Response[Any]]], *args: P.args, **kwargs: P.kwargs
 ) -> AsyncIterator[Any]:
     """`paginate` for the asyncio styles: `async for key in apaginate(list_api_keys.asyncio_detailed, client=c)`."""
-    token: str | Unset = kwargs.pop("page_token", UNSET)
+    start: str | Unset = kwargs.pop("page_token", UNSET)  # type: ignore[assignment]
+    seen: set[str] = set()
+    token = start
     while True:
-        page = unwrap(await operation(*args, page_token=token, **kwargs))
+        page = unwrap(_checked(operation, await operation(*args, page_token=token, **kwargs)))  # type: ignore[arg-type]
         for item in page.items:
             yield item
-        if not page.next_page_token:
+        next_token = _next_token(page, seen)
+        if next_token is None:
             return
-        token = page.next_page_token
+        token = next_token

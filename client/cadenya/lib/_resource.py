@@ -15,16 +15,12 @@ import httpx
 
 from ..client import AuthenticatedClient
 from ..types import UNSET, Unset
-from ._errors import CadenyaError
+from ._errors import PageRepeatedError
 
 T = TypeVar("T")
 ItemT = TypeVar("ItemT")
 
 Timeout = httpx.Timeout | float | None
-
-
-class PageRepeatedError(CadenyaError):
-    """A list answered a page token it had already given: following it would loop forever."""
 
 
 def with_extras(

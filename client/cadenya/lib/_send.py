@@ -1,7 +1,9 @@
-"""How every operation sends its request: headers, timeouts, retries, idempotency keys and logging.
+"""How every operation sends its request: headers, timeouts, the call's deadline, retries, redirects,
+idempotency keys, the body limit and logging.
 
-The generated operation modules call `send` / `send_async` instead of using httpx directly, so all of
-this holds whatever httpx client the caller injected, and `build_response` to parse the answer.
+The generated operation modules (and the resource clients) call `send` / `send_async` instead of using
+httpx directly, so all of this holds whatever httpx client the caller injected, and `build_response` to
+parse the answer. The two loops mirror each other; what they decide is decided once, in the helpers.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import email.utils
 import logging
+import math
 import os
 import random
 import sys
@@ -17,46 +20,45 @@ import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import anyio
 import httpx
 
-from ..errors import UnexpectedStatus
 from ..types import Response, UnmatchedVariant
-from ._errors import REQUEST_ID_HEADER, APIConnectionError, APITimeoutError, ResponseValidationError
+from ._config import DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
+from ._errors import (
+    REQUEST_ID_HEADER,
+    APIConnectionError,
+    APITimeoutError,
+    ResponseTooLargeError,
+    ResponseValidationError,
+    UnexpectedStatus,
+)
 
 if TYPE_CHECKING:
     from ..client import AuthenticatedClient, Client
 
+__all__ = ["DEFAULT_BASE_URL", "DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT", "build_response", "send", "send_async"]
+
 T = TypeVar("T")
 
-DEFAULT_BASE_URL = "https://api.cadenya.com"
-DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
-"""60 s to read a response, 5 s to connect: finite, so a stalled server cannot hang the caller."""
-DEFAULT_MAX_RETRIES = 2
 INITIAL_RETRY_DELAY = 0.5
 MAX_RETRY_DELAY = 8.0
 MAX_RETRY_AFTER = 60.0
 """A server asking for a longer wait than this is not waited for: the answer is returned (or raised) at once."""
+MAX_REDIRECTS = 20
 
-RETRYABLE_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
+# Every 409 of this API is a conflict with the state of the account (a limit, a revoked key, a reused
+# Idempotency-Key): asking again cannot help, so it is retried only if the server says `X-Should-Retry: true`.
+RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 # PATCH is retried because every PATCH of this API sets fields to given values: repeating it is harmless.
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "PATCH"})
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+# Failures of this side, not of the network: retrying cannot change them.
+LOCAL_ERRORS = (httpx.LocalProtocolError, httpx.UnsupportedProtocol)
 
 logger = logging.getLogger("cadenya")
-
-
-def base_url_from_env() -> str:
-    return os.environ.get("CADENYA_BASE_URL") or DEFAULT_BASE_URL
-
-
-def api_key_from_env() -> str:
-    key = os.environ.get("CADENYA_API_KEY")
-    if not key:
-        raise ValueError("No API key: pass token=... or set the CADENYA_API_KEY environment variable.")
-    return key
 
 
 def configure_logging() -> None:
@@ -71,34 +73,50 @@ def configure_logging() -> None:
         logger.addHandler(handler)
 
 
+def _merged_headers(defaults: dict[str, str], extra: Mapping[str, str] | None) -> dict[str, str]:
+    """`defaults` overridden by `extra`, comparing names without case, as HTTP does."""
+    if not extra:
+        return defaults
+    overridden = {name.lower() for name in extra}
+    merged = {name: value for name, value in defaults.items() if name.lower() not in overridden}
+    merged.update(extra)
+    return merged
+
+
 def _prepare(
     client: Client | AuthenticatedClient, http: httpx.Client | httpx.AsyncClient, kwargs: dict[str, Any]
 ) -> httpx.Request:
     """The request, with the client's headers and timeout, and for a POST its Idempotency-Key.
 
-    The key is the caller's (`idempotency_key=` of the operation) or generated here, once per logical
-    call, so every retry of the call carries the same key.
+    The key is the caller's (`idempotency_key=` of the operation, or a header of the client in any case)
+    or generated here, once per logical call, so every retry of the call carries the same key.
     """
     method = str(kwargs["method"]).upper()
-    headers = {**client.default_headers(), **kwargs.get("headers", {})}
-    if method == "POST" and IDEMPOTENCY_HEADER not in headers:
-        headers[IDEMPOTENCY_HEADER] = f"idem_{uuid.uuid4().hex}"
+    headers = _merged_headers(client.default_headers(), kwargs.get("headers"))
+    if method == "POST" and not any(name.lower() == "idempotency-key" for name in headers):
+        headers = {**headers, IDEMPOTENCY_HEADER: f"idem_{uuid.uuid4().hex}"}
     rest = {key: value for key, value in kwargs.items() if key not in ("method", "url", "headers")}
     return http.build_request(method, kwargs["url"], headers=headers, timeout=client.timeout, **rest)
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:
-    """The wait the server asked for, in seconds: retry-after-ms, then Retry-After as seconds or HTTP-date."""
+    """The wait the server asked for, in seconds: retry-after-ms, then Retry-After as seconds or HTTP-date.
+
+    A value that is not a finite number of seconds (`nan`, `inf`, garbage) counts as not given.
+    """
     milliseconds = headers.get("retry-after-ms")
     if milliseconds is not None:
         with contextlib.suppress(ValueError):
-            return max(float(milliseconds) / 1000, 0.0)
+            seconds = float(milliseconds) / 1000
+            if math.isfinite(seconds):
+                return max(seconds, 0.0)
     value = headers.get("retry-after")
     if value is None:
         return None
     with contextlib.suppress(ValueError):
-        return max(float(value), 0.0)
-    with contextlib.suppress(TypeError, ValueError, IndexError):
+        seconds = float(value)
+        return max(seconds, 0.0) if math.isfinite(seconds) else None
+    with contextlib.suppress(TypeError, ValueError, IndexError, OverflowError):
         when = email.utils.parsedate_to_datetime(value)
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
@@ -112,23 +130,99 @@ def _backoff(retries_done: int) -> float:
     return delay * (1 - 0.25 * random.random())  # noqa: S311  (jitter, not cryptography)
 
 
-def _retry_delay(
-    request: httpx.Request, retries_done: int, max_retries: int, response: httpx.Response | None
-) -> float | None:
-    """Seconds to wait before retrying, or None when this answer (or failure) is final."""
-    if retries_done >= max_retries:
-        return None
-    if request.method not in IDEMPOTENT_METHODS and IDEMPOTENCY_HEADER not in request.headers:
-        return None
-    if response is None:
-        return _backoff(retries_done)
-    should_retry = response.headers.get("x-should-retry")
-    if should_retry == "false" or (should_retry != "true" and response.status_code not in RETRYABLE_STATUSES):
-        return None
-    asked = _retry_after(response.headers)
-    if asked is None:
-        return _backoff(retries_done)
-    return asked if asked <= MAX_RETRY_AFTER else None
+class _DeadlinePassed(Exception):
+    """Internal: the call's deadline passed during an attempt (not a TransportError, so never retried)."""
+
+
+class _TooManyRedirects(Exception):
+    """Internal: a redirect loop (not a TransportError, so never retried)."""
+
+
+class _Call:
+    """One logical call: its request, its attempts so far, and when its deadline passes."""
+
+    __slots__ = ("client", "deadline", "request", "retries", "started")
+
+    def __init__(self, client: Client | AuthenticatedClient, request: httpx.Request) -> None:
+        self.client, self.request, self.retries = client, request, 0
+        self.started = time.monotonic()
+        self.deadline = None if client.deadline is None else self.started + client.deadline
+
+    def remaining(self) -> float | None:
+        return None if self.deadline is None else self.deadline - time.monotonic()
+
+    def expired(self) -> bool:
+        return self.deadline is not None and time.monotonic() >= self.deadline
+
+    def start_attempt(self) -> None:
+        """Bound this attempt's connect, read, write and pool waits by what is left of the deadline."""
+        remaining = self.remaining()
+        if remaining is None:
+            return
+        if remaining <= 0:
+            raise _DeadlinePassed
+        timeout = self.client.timeout
+        self.request.extensions["timeout"] = {
+            "connect": remaining if timeout.connect is None else min(timeout.connect, remaining),
+            "read": remaining if timeout.read is None else min(timeout.read, remaining),
+            "write": remaining if timeout.write is None else min(timeout.write, remaining),
+            "pool": remaining if timeout.pool is None else min(timeout.pool, remaining),
+        }
+
+    def deadline_passed(self) -> NoReturn:
+        _log(self.request, None, self.started, self.retries, "deadline")
+        raise APITimeoutError(
+            f"{self.request.method} {self.request.url.path} did not finish within its deadline of"
+            f" {self.client.deadline:g} s ({self.retries} retries)",
+            request=self.request,
+        )
+
+    def retry_delay(self, response: httpx.Response | None) -> float | None:
+        """Seconds to wait before retrying after this answer (or failure, when None); None when it is final."""
+        if self.retries >= self.client.max_retries:
+            return None
+        request = self.request
+        if request.method not in IDEMPOTENT_METHODS and IDEMPOTENCY_HEADER not in request.headers:
+            return None
+        if response is None:
+            delay: float | None = _backoff(self.retries)
+        else:
+            should_retry = response.headers.get("x-should-retry")
+            if should_retry == "false" or (should_retry != "true" and response.status_code not in RETRYABLE_STATUSES):
+                return None
+            asked = _retry_after(response.headers)
+            delay = _backoff(self.retries) if asked is None else (asked if asked <= MAX_RETRY_AFTER else None)
+        remaining = self.remaining()
+        if delay is not None and remaining is not None and delay >= remaining:
+            return None  # the wait would outlast the deadline: this answer (or failure) is final
+        return delay
+
+    def after_failure(self, error: httpx.TransportError) -> float:
+        """Seconds to wait before retrying a request that got no answer; raises the typed error when final."""
+        delay = None if isinstance(error, LOCAL_ERRORS) else self.retry_delay(None)
+        if delay is None:
+            _log(self.request, None, self.started, self.retries, type(error).__name__)
+            # A local error's message may quote a header (the token): it is not chained.
+            raise _connection_error(self.request, error, self.retries) from (
+                None if isinstance(error, LOCAL_ERRORS) else error
+            )
+        logger.debug(
+            "%s %s: %s, retry %d in %.2f s",
+            self.request.method, self.request.url.path, type(error).__name__, self.retries + 1, delay,
+        )  # fmt: skip
+        return delay
+
+    def after_answer(self, response: httpx.Response) -> float | None:
+        """Seconds to wait before retrying after this answer, or None (logged) when it is the one to return."""
+        delay = self.retry_delay(response)
+        if delay is None:
+            _log(self.request, response, self.started, self.retries)
+        else:
+            logger.debug(
+                "%s %s: %d, retry %d in %.2f s",
+                self.request.method, self.request.url.path, response.status_code, self.retries + 1, delay,
+            )  # fmt: skip
+        return delay
 
 
 def _log(
@@ -150,82 +244,173 @@ def _log(
 
 
 def _connection_error(request: httpx.Request, error: httpx.TransportError, retries: int) -> APIConnectionError:
+    """The typed error, whose message names what failed but never repeats httpx's (it may quote a header)."""
+    if isinstance(error, LOCAL_ERRORS):
+        message = f"{request.method} {request.url.path} could not be sent ({type(error).__name__}); nothing was retried"
+        return APIConnectionError(message, request=request)
     what = "timed out" if isinstance(error, httpx.TimeoutException) else f"failed ({type(error).__name__})"
     message = f"{request.method} {request.url.path} {what} after {retries} retries"
     kind = APITimeoutError if isinstance(error, httpx.TimeoutException) else APIConnectionError
     return kind(message, request=request)
 
 
-def _delay_after_failure(
-    client: Client | AuthenticatedClient,
-    request: httpx.Request,
-    error: httpx.TransportError,
-    retries: int,
-    started: float,
-) -> float:
-    """Seconds to wait before retrying a request that got no answer; raises the typed error when that was final."""
-    delay = _retry_delay(request, retries, client.max_retries, None)
-    if delay is None:
-        _log(request, None, started, retries, type(error).__name__)
-        raise _connection_error(request, error, retries) from error
-    logger.debug(
-        "%s %s: %s, retry %d in %.2f s", request.method, request.url.path, type(error).__name__, retries + 1, delay
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    return url.scheme, url.host, url.port or {"http": 80, "https": 443}.get(url.scheme)
+
+
+def _redirect(call: _Call, response: httpx.Response, hops: int) -> httpx.Request | None:
+    """The next request of a redirect to follow, or None. On another origin it carries no credential."""
+    next_request = response.next_request
+    if next_request is None:
+        return None
+    if hops >= MAX_REDIRECTS:
+        raise _TooManyRedirects
+    if _origin(next_request.url) != _origin(call.request.url):
+        credential = getattr(call.client, "auth_header_name", "Authorization")
+        for name in {credential, "Authorization"}:
+            next_request.headers.pop(name, None)
+    return next_request
+
+
+def _follows(client: Client | AuthenticatedClient, http: httpx.Client | httpx.AsyncClient) -> bool:
+    return client.follow_redirects or http.follow_redirects
+
+
+def _too_large(call: _Call) -> ResponseTooLargeError:
+    return ResponseTooLargeError(
+        f"{call.request.method} {call.request.url.path}: the answer is larger than max_response_bytes"
+        f" ({call.client.max_response_bytes} bytes); it was not read"
     )
-    return delay
 
 
-def _delay_after_answer(
-    client: Client | AuthenticatedClient, request: httpx.Request, response: httpx.Response, retries: int, started: float
-) -> float | None:
-    """Seconds to wait before retrying after this answer, or None (logged) when it is the one to return."""
-    delay = _retry_delay(request, retries, client.max_retries, response)
-    if delay is None:
-        _log(request, response, started, retries)
-    else:
-        logger.debug(
-            "%s %s: %d, retry %d in %.2f s", request.method, request.url.path, response.status_code, retries + 1, delay
-        )
-    return delay
+def _unreadable(call: _Call, response: httpx.Response, error: httpx.DecodingError) -> ResponseValidationError:
+    return ResponseValidationError(
+        f"{call.request.method} {call.request.url.path}",
+        response.status_code,
+        response.headers.get(REQUEST_ID_HEADER),
+        f"{type(error).__name__}: the body does not decode as its Content-Encoding says",
+    )
+
+
+def _read(call: _Call, response: httpx.Response) -> None:
+    """Read the body, decompressed, within max_response_bytes and the deadline; the connection is released."""
+    limit, chunks, size = call.client.max_response_bytes, [], 0
+    try:
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(call)
+            if call.deadline is not None and time.monotonic() > call.deadline:
+                raise _DeadlinePassed
+            chunks.append(chunk)
+    except httpx.DecodingError as error:
+        raise _unreadable(call, response, error) from None
+    finally:
+        response.close()
+    # What httpx's own read() does: the body, kept for .content and .json().
+    response._content = b"".join(chunks)
+
+
+async def _aread(call: _Call, response: httpx.Response) -> None:
+    """`_read`, for the async loop."""
+    limit, chunks, size = call.client.max_response_bytes, [], 0
+    try:
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(call)
+            if call.deadline is not None and time.monotonic() > call.deadline:
+                raise _DeadlinePassed
+            chunks.append(chunk)
+    except httpx.DecodingError as error:
+        raise _unreadable(call, response, error) from None
+    finally:
+        await response.aclose()
+    response._content = b"".join(chunks)
+
+
+def _exchange(call: _Call, http: httpx.Client) -> httpx.Response:
+    """One attempt: send, follow redirects if asked to, read the answer."""
+    response, hops = http.send(call.request, stream=True, follow_redirects=False), 0
+    try:
+        while _follows(call.client, http) and (next_request := _redirect(call, response, hops)) is not None:
+            response.close()
+            response, hops = http.send(next_request, stream=True, follow_redirects=False), hops + 1
+    except BaseException:
+        response.close()
+        raise
+    _read(call, response)
+    return response
+
+
+async def _aexchange(call: _Call, http: httpx.AsyncClient) -> httpx.Response:
+    """`_exchange`, for the async loop."""
+    response, hops = await http.send(call.request, stream=True, follow_redirects=False), 0
+    try:
+        while _follows(call.client, http) and (next_request := _redirect(call, response, hops)) is not None:
+            await response.aclose()
+            response, hops = await http.send(next_request, stream=True, follow_redirects=False), hops + 1
+    except BaseException:
+        await response.aclose()
+        raise
+    await _aread(call, response)
+    return response
+
+
+def _final(call: _Call, problem: Exception) -> NoReturn:
+    """Raise the typed error of a problem that ends the call at once."""
+    if isinstance(problem, _DeadlinePassed):
+        call.deadline_passed()
+    raise APIConnectionError(
+        f"{call.request.method} {call.request.url.path} was redirected more than {MAX_REDIRECTS} times",
+        request=call.request,
+    )
 
 
 def send(client: Client | AuthenticatedClient, kwargs: dict[str, Any]) -> httpx.Response:
     """Send one logical request, retrying what may be retried; the same Idempotency-Key on every attempt."""
     http = client.get_httpx_client()
-    request = _prepare(client, http, kwargs)
-    started, retries = time.monotonic(), 0
+    call = _Call(client, _prepare(client, http, kwargs))
     while True:
         try:
-            response = http.send(request)
+            call.start_attempt()
+            response = _exchange(call, http)
+        except (_DeadlinePassed, _TooManyRedirects) as problem:
+            _final(call, problem)
         except httpx.TransportError as error:
-            delay = _delay_after_failure(client, request, error, retries, started)
+            if call.expired():
+                call.deadline_passed()
+            delay = call.after_failure(error)
         else:
-            answer_delay = _delay_after_answer(client, request, response, retries, started)
+            answer_delay = call.after_answer(response)
             if answer_delay is None:
                 return response
-            response.close()
             delay = answer_delay
         time.sleep(delay)
-        retries += 1
+        call.retries += 1
 
 
 async def send_async(client: Client | AuthenticatedClient, kwargs: dict[str, Any]) -> httpx.Response:
     """`send`, for the asyncio call styles (any anyio backend)."""
     http = client.get_async_httpx_client()
-    request = _prepare(client, http, kwargs)
-    started, retries = time.monotonic(), 0
+    call = _Call(client, _prepare(client, http, kwargs))
     while True:
         try:
-            response = await http.send(request)
+            call.start_attempt()
+            response = await _aexchange(call, http)
+        except (_DeadlinePassed, _TooManyRedirects) as problem:
+            _final(call, problem)
         except httpx.TransportError as error:
-            delay = _delay_after_failure(client, request, error, retries, started)
+            if call.expired():
+                call.deadline_passed()
+            delay = call.after_failure(error)
         else:
-            answer_delay = _delay_after_answer(client, request, response, retries, started)
+            answer_delay = call.after_answer(response)
             if answer_delay is None:
                 return response
-            await response.aclose()
             delay = answer_delay
         await anyio.sleep(delay)
-        retries += 1
+        call.retries += 1
 
 
 def _status(code: int) -> HTTPStatus:
@@ -236,8 +421,12 @@ def _status(code: int) -> HTTPStatus:
         return code  # type: ignore[return-value]
 
 
-def _reason(error: Exception) -> str:
+def _reason(error: BaseException) -> str:
     """What went wrong, without quoting the body: it may hold a secret."""
+    if isinstance(error, RecursionError):
+        return "RecursionError: the JSON is nested too deeply"
+    if isinstance(error, KeyError) and error.args and isinstance(error.args[0], str):
+        return f"KeyError: no field {error.args[0]!r}"  # a name the spec gives, not a value of the body
     position = getattr(error, "pos", None)
     return f"{type(error).__name__} at character {position}" if position is not None else type(error).__name__
 
@@ -255,11 +444,11 @@ def build_response(response: httpx.Response, operation: str, parse: Callable[[],
         raise
     except UnmatchedVariant:
         parsed = None
-    except (ValueError, KeyError, TypeError, AttributeError, IndexError) as error:
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError) as error:
         if 200 <= response.status_code < 300:
             raise ResponseValidationError(
                 operation, response.status_code, response.headers.get(REQUEST_ID_HEADER), _reason(error)
-            ) from error
+            ) from None
         parsed = None
     return Response(
         status_code=_status(response.status_code), content=response.content, headers=response.headers, parsed=parsed

@@ -2,7 +2,11 @@
 
 The account's signing secret is `wh_<base64>` (`whsec_<base64>` is accepted too): the key is the
 base64-decoded part after the prefix. Each delivery carries `webhook-id`, `webhook-timestamp` and
-`webhook-signature` (one or more space-separated `v1,<base64 HMAC-SHA256>`, several during a rotation).
+`webhook-signature` (one or more space-separated `v1,<base64 HMAC-SHA256>`; the event of a secret rotation
+is signed with the old and the new secret, so a receiver holding either can verify it).
+
+`verify` returns the event as its model: `APIKeyCreatedEvent`, `APIKeyRotatedEvent`, `APIKeyRevokedEvent`,
+`WebhookSecretRotatedEvent`, or `WebhookEvent` for a kind this version of the SDK does not know.
 """
 
 from __future__ import annotations
@@ -12,31 +16,40 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
 import time
 from collections.abc import Mapping
 from typing import Any
 
 from ._errors import CadenyaError
+from ._events import AnyWebhookEvent, parse_event
 
-__all__ = ["TOLERANCE_SECONDS", "WebhookVerificationError", "sign", "verify"]
+__all__ = ["TOLERANCE_SECONDS", "AnyWebhookEvent", "WebhookVerificationError", "sign", "verify", "verify_signature"]
 
 TOLERANCE_SECONDS = 5 * 60
 _PREFIXES = ("whsec_", "wh_")
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
 
 
 class WebhookVerificationError(CadenyaError):
     """The delivery is not authentic, not fresh, or not well formed. One type for every failure."""
 
 
-def _key(secret: str) -> bytes:
+def _key(secret: object) -> bytes:
+    if not isinstance(secret, str):
+        raise WebhookVerificationError("the signing secret must be a string")
     for prefix in _PREFIXES:
         if secret.startswith(prefix):
             secret = secret[len(prefix) :]
             break
     try:
-        return base64.b64decode(secret, validate=True)
+        key = base64.b64decode(secret, validate=True)
     except (binascii.Error, ValueError):
         raise WebhookVerificationError("the signing secret is not base64 after its wh_/whsec_ prefix") from None
+    if not key:
+        # An empty key would accept a signature anyone can compute.
+        raise WebhookVerificationError("the signing secret is empty")
+    return key
 
 
 def _signature(key: bytes, message_id: str, timestamp: int, payload: bytes) -> str:
@@ -45,7 +58,14 @@ def _signature(key: bytes, message_id: str, timestamp: int, payload: bytes) -> s
 
 
 def _bytes(payload: bytes | str) -> bytes:
-    return payload.encode() if isinstance(payload, str) else payload
+    if isinstance(payload, bytes):
+        return payload
+    if isinstance(payload, str):
+        try:
+            return payload.encode()
+        except UnicodeEncodeError:
+            raise WebhookVerificationError("the payload is not valid text") from None
+    raise WebhookVerificationError("the payload must be bytes or str")
 
 
 def sign(payload: bytes | str, secret: str, *, message_id: str, timestamp: int | None = None) -> dict[str, str]:
@@ -55,6 +75,16 @@ def sign(payload: bytes | str, secret: str, *, message_id: str, timestamp: int |
     return {"webhook-id": message_id, "webhook-timestamp": str(when), "webhook-signature": f"v1,{signature}"}
 
 
+def _header(headers: Mapping[Any, Any], name: str) -> str:
+    """A header's value as text; a missing, non-text or unencodable one is a verification failure."""
+    value = next((value for key, value in headers.items() if isinstance(key, str) and key.lower() == name), None)
+    if value is None:
+        raise WebhookVerificationError(f"missing header {name}")
+    if not isinstance(value, str) or not value.isascii():
+        raise WebhookVerificationError(f"header {name} is not ASCII text")
+    return value
+
+
 def verify(
     payload: bytes | str,
     headers: Mapping[str, str],
@@ -62,29 +92,44 @@ def verify(
     *,
     tolerance: int = TOLERANCE_SECONDS,
     now: float | None = None,
-) -> Any:
-    """Check that `payload` was signed with `secret` within `tolerance` seconds; return it parsed as JSON.
+) -> AnyWebhookEvent:
+    """Check that `payload` was signed with `secret` within `tolerance` seconds; return it as its event model.
 
     Raises WebhookVerificationError for a missing or malformed header, a stale or future timestamp,
-    a signature that does not match (compared in constant time), or a body that is not JSON.
+    a signature that does not match (compared in constant time), an empty secret, or a body that is not a
+    JSON event.
     """
-    lowered = {name.lower(): value for name, value in headers.items()}
+    body = verify_signature(payload, headers, secret, tolerance=tolerance, now=now)
     try:
-        message_id, timestamp_text, signatures = (
-            lowered["webhook-id"], lowered["webhook-timestamp"], lowered["webhook-signature"],
-        )  # fmt: skip
-    except KeyError as missing:
-        raise WebhookVerificationError(f"missing header {missing.args[0]}") from None
-    try:
-        timestamp = int(timestamp_text)
-    except ValueError:
-        raise WebhookVerificationError("webhook-timestamp is not an integer") from None
+        return parse_event(json.loads(body))
+    except (ValueError, UnicodeDecodeError, RecursionError, TypeError, KeyError, AttributeError):
+        raise WebhookVerificationError("the payload is not a JSON event") from None
+
+
+def verify_signature(
+    payload: bytes | str,
+    headers: Mapping[str, str],
+    secret: str,
+    *,
+    tolerance: int = TOLERANCE_SECONDS,
+    now: float | None = None,
+) -> bytes:
+    """`verify` without reading the body: check the signature and freshness, return the authentic bytes."""
+    if not isinstance(headers, Mapping):
+        raise WebhookVerificationError("headers must be a mapping")
+    message_id = _header(headers, "webhook-id")
+    timestamp_text = _header(headers, "webhook-timestamp")
+    signatures = _header(headers, "webhook-signature")
+    if not _TIMESTAMP.fullmatch(timestamp_text):
+        raise WebhookVerificationError("webhook-timestamp is not a number of seconds")
+    timestamp = int(timestamp_text)
     current = time.time() if now is None else now
     if timestamp < current - tolerance:
         raise WebhookVerificationError("the delivery is too old")
     if timestamp > current + tolerance:
         raise WebhookVerificationError("the delivery is timestamped in the future")
-    expected = _signature(_key(secret), message_id, timestamp, _bytes(payload)).encode()
+    body = _bytes(payload)
+    expected = _signature(_key(secret), message_id, timestamp, body).encode()
     matched = False
     for candidate in signatures.split():
         version, _, value = candidate.partition(",")
@@ -92,7 +137,4 @@ def verify(
             matched = True
     if not matched:
         raise WebhookVerificationError("no signature matches")
-    try:
-        return json.loads(payload)
-    except (ValueError, UnicodeDecodeError):
-        raise WebhookVerificationError("the payload is not JSON") from None
+    return body

@@ -1,0 +1,130 @@
+"""The client's options: defaults, the checks that refuse local mistakes before any I/O, and the User-Agent.
+
+Every check raises `ConfigurationError` with a message that names what is wrong, never the value: a value
+in the wrong place (an API key passed as the base URL) would otherwise end up in logs and tracebacks.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import platform
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from ._errors import ConfigurationError
+
+DEFAULT_BASE_URL = "https://api.cadenya.com"
+DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
+"""60 s to read a response, 5 s to connect: finite, so a stalled server cannot hang the caller."""
+DEFAULT_MAX_RETRIES = 2
+DEFAULT_DEADLINE = 120.0
+"""Seconds one call may take in all: every attempt, every wait between them, every byte of the answer."""
+DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+"""The largest answer body read, decompressed; the API's answers are a few hundred kilobytes at most."""
+
+
+def base_url_from_env() -> str:
+    return os.environ.get("CADENYA_BASE_URL") or DEFAULT_BASE_URL
+
+
+def api_key_from_env() -> str:
+    key = os.environ.get("CADENYA_API_KEY")
+    if not key:
+        raise ConfigurationError("No API key: pass token=... or set the CADENYA_API_KEY environment variable.")
+    return key
+
+
+def check_base_url(_: object, __: object, value: object) -> None:
+    """An http(s) URL with a host (an attrs validator)."""
+    if not isinstance(value, str):
+        raise ConfigurationError(f"base_url must be a string, not {type(value).__name__}")
+    try:
+        url = httpx.URL(value)
+    except (httpx.InvalidURL, ValueError, TypeError):
+        raise ConfigurationError("base_url is not a URL") from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ConfigurationError(
+            "base_url must start with http:// or https:// and name a host (was an API key passed as base_url?)"
+        )
+
+
+def _is_header_value(value: str) -> bool:
+    return value.isascii() and value.isprintable()
+
+
+def check_token(_: object, __: object, value: object) -> None:
+    """A non-empty token of printable ASCII without spaces (an attrs validator)."""
+    if not isinstance(value, str):
+        raise ConfigurationError(f"the API key must be a string, not {type(value).__name__}")
+    if not value:
+        raise ConfigurationError("the API key is empty")
+    if not _is_header_value(value) or any(character.isspace() for character in value):
+        raise ConfigurationError(
+            "the API key has spaces, line breaks or other characters a token cannot have (read from a file "
+            "with its trailing newline?)"
+        )
+
+
+def check_header_name(_: object, __: object, value: object) -> None:
+    if not isinstance(value, str) or not value or not _is_header_value(value) or " " in value or ":" in value:
+        raise ConfigurationError("a header name must be a non-empty ASCII token")
+
+
+def check_headers(_: object, __: object, value: object) -> None:
+    """Header names and values that can go on the wire as given (an attrs validator)."""
+    if not isinstance(value, Mapping):
+        raise ConfigurationError("headers must be a mapping of names to values")
+    for name, header_value in value.items():
+        check_header_name(None, None, name)
+        if not isinstance(header_value, str) or not _is_header_value(header_value):
+            raise ConfigurationError(f"the value of header {name} has characters a header value cannot have")
+
+
+def check_deadline(_: object, __: object, value: object) -> None:
+    if value is not None and (not isinstance(value, int | float) or isinstance(value, bool) or not value > 0):
+        raise ConfigurationError("deadline must be a positive number of seconds, or None for no deadline")
+
+
+def check_max_response_bytes(_: object, __: object, value: object) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ConfigurationError("max_response_bytes must be a positive integer")
+
+
+def check_httpx_client(client: httpx.Client | httpx.AsyncClient) -> None:
+    """An httpx client the SDK can send with: it must know the API's base URL."""
+    if not client.base_url.host or client.base_url.scheme not in ("http", "https"):
+        raise ConfigurationError("the httpx client has no http(s) base_url: create it with base_url=...")
+
+
+@functools.cache
+def version() -> str:
+    """This package's version, from its installed metadata (the one version lives in pyproject.toml)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("cadenya")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+@functools.cache
+def user_agent() -> str:
+    """`cadenya-python/<version> Python/<version> <system>/<machine>`, as the best SDKs identify themselves."""
+    return (
+        f"cadenya-python/{version()} {platform.python_implementation()}/{platform.python_version()}"
+        f" {platform.system() or 'unknown'}/{platform.machine() or 'unknown'}"
+    )
+
+
+def default_headers(
+    token: str | None, prefix: str, auth_header_name: str, headers: Mapping[str, Any]
+) -> dict[str, str]:
+    """The headers of every request: the User-Agent unless the caller sets one, the caller's, and the credential."""
+    merged = {"User-Agent": user_agent()} if not any(name.lower() == "user-agent" for name in headers) else {}
+    merged.update(headers)
+    if token is not None:
+        merged[auth_header_name] = f"{prefix} {token}" if prefix else token
+    return merged

@@ -1,0 +1,79 @@
+"""The httpx clients behind a `Client`/`AuthenticatedClient` and every copy of it (`with_options`, ...).
+
+The SDK makes its httpx clients when first needed and shares them between a client and its copies, so a
+copy made before the first call still shares the connections. A client the SDK made is made again when it
+was closed (after a `with` block) or, for the async one, when the event loop it belongs to is gone (two
+`asyncio.run` calls); a client you set with `set_httpx_client` is yours: using it after closing it is a
+`ConfigurationError`, not a surprise connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+
+import httpx
+
+from ._config import check_httpx_client
+from ._errors import ConfigurationError
+
+
+def _running_loop() -> object | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:  # not under asyncio (trio, or no loop at all)
+        return None
+
+
+class Pool:
+    """One sync and one async httpx client, made on demand; shared by reference between client copies."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sync: httpx.Client | None = None
+        self._sync_owned = True
+        self._async: httpx.AsyncClient | None = None
+        self._async_owned = True
+        self._async_loop: object | None = None
+
+    def set_sync(self, client: httpx.Client) -> None:
+        check_httpx_client(client)
+        self._sync, self._sync_owned = client, False
+
+    def set_async(self, client: httpx.AsyncClient) -> None:
+        check_httpx_client(client)
+        self._async, self._async_owned = client, False
+
+    def sync(self, make: Callable[[], httpx.Client]) -> httpx.Client:
+        client = self._sync
+        if client is not None and not client.is_closed:
+            return client
+        with self._lock:
+            if self._sync is None or self._sync.is_closed:
+                if self._sync is not None and not self._sync_owned:
+                    raise ConfigurationError("the httpx.Client given to set_httpx_client is closed")
+                self._sync = make()
+            return self._sync
+
+    def async_(self, make: Callable[[], httpx.AsyncClient]) -> httpx.AsyncClient:
+        client, loop = self._async, _running_loop()
+        if client is not None and not client.is_closed and (not self._async_owned or self._async_loop is loop):
+            return client
+        with self._lock:
+            current = self._async
+            if current is not None and not self._async_owned:
+                if current.is_closed:
+                    raise ConfigurationError("the httpx.AsyncClient given to set_async_httpx_client is closed")
+                return current
+            if current is None or current.is_closed or self._async_loop is not loop:
+                # A client of a finished event loop cannot be closed from this one; its sockets died with it.
+                current = make()
+                self._async, self._async_loop = current, loop
+            return current
+
+    def existing_sync(self) -> httpx.Client | None:
+        return self._sync
+
+    def existing_async(self) -> httpx.AsyncClient | None:
+        return self._async
