@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
+
+from ..lib._models import additional_properties_on_first_use
 
 T = TypeVar("T", bound="AccountEventData")
 
@@ -25,6 +27,10 @@ class AccountEventData:
     account_id: str
     """ The account (`acct_...`). """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    if not TYPE_CHECKING:
+        # from_dict sets additional_properties only when the JSON has keys of its own (cadenya/lib/_models.py).
+        __getattr__ = additional_properties_on_first_use
 
     def to_dict(self) -> dict[str, Any]:
         account_id = self.account_id
@@ -46,15 +52,14 @@ class AccountEventData:
         # Built without calling __init__: the model has no validators or post-init hook, and its only
         # converters turn plain dicts into the models decoded here anyway, so setting its slots directly
         # is the same object at a third of the cost of a keyword call; this runs once per object decoded.
-        account_event_data = cls.__new__(cls)
+        account_event_data = object.__new__(cls)
         account_event_data.account_id = account_id
 
-        # Usually every key is known: then the subset test is all it costs.
-        account_event_data.additional_properties = (
-            {}
-            if src_dict.keys() <= _KNOWN_KEYS
-            else {key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS}
-        )
+        # Usually every key is known: then the test is all it costs, and additional_properties stays unset.
+        if len(src_dict) > 1:
+            account_event_data.additional_properties = {
+                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
+            }
         return account_event_data
 
     @property

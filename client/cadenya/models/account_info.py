@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..lib._models import additional_properties_on_first_use
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="AccountInfo")
@@ -35,6 +36,10 @@ class AccountInfo:
      """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
+    if not TYPE_CHECKING:
+        # from_dict sets additional_properties only when the JSON has keys of its own (cadenya/lib/_models.py).
+        __getattr__ = additional_properties_on_first_use
+
     def to_dict(self) -> dict[str, Any]:
         global_api_key: dict[str, Any] | Unset = UNSET
         if not isinstance(self.global_api_key, Unset):
@@ -55,10 +60,8 @@ class AccountInfo:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         _global_api_key = src_dict.get("globalApiKey", UNSET)
-        global_api_key: APIKey | Unset
-        if isinstance(_global_api_key, Unset):
-            global_api_key = UNSET
-        else:
+        global_api_key: APIKey | Unset = UNSET
+        if _global_api_key is not UNSET:
             global_api_key = APIKey.from_dict(_global_api_key)
 
         webhook_events_hmac_secret = src_dict.get("webhookEventsHmacSecret", UNSET)
@@ -66,16 +69,15 @@ class AccountInfo:
         # Built without calling __init__: the model has no validators or post-init hook, and its only
         # converters turn plain dicts into the models decoded here anyway, so setting its slots directly
         # is the same object at a third of the cost of a keyword call; this runs once per object decoded.
-        account_info = cls.__new__(cls)
+        account_info = object.__new__(cls)
         account_info.global_api_key = global_api_key
         account_info.webhook_events_hmac_secret = webhook_events_hmac_secret
 
-        # Usually every key is known: then the subset test is all it costs.
-        account_info.additional_properties = (
-            {}
-            if src_dict.keys() <= _KNOWN_KEYS
-            else {key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS}
-        )
+        # Usually every key is known: then the test is all it costs, and additional_properties stays unset.
+        if not _KNOWN_KEYS.issuperset(src_dict):
+            account_info.additional_properties = {
+                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
+            }
         return account_info
 
     @property

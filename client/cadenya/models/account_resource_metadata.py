@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..lib._models import additional_properties_on_first_use
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="AccountResourceMetadata")
@@ -49,6 +50,10 @@ class AccountResourceMetadata:
     `{"environment": "production", "team": "platform"}`.
      """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    if not TYPE_CHECKING:
+        # from_dict sets additional_properties only when the JSON has keys of its own (cadenya/lib/_models.py).
+        __getattr__ = additional_properties_on_first_use
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id
@@ -95,29 +100,26 @@ class AccountResourceMetadata:
         external_id = src_dict.get("externalId", UNSET)
 
         _labels = src_dict.get("labels", UNSET)
-        labels: Labels | Unset
-        if isinstance(_labels, Unset):
-            labels = UNSET
-        else:
+        labels: Labels | Unset = UNSET
+        if _labels is not UNSET:
             labels = Labels.from_dict(_labels)
 
         # Built without calling __init__: the model has no validators or post-init hook, and its only
         # converters turn plain dicts into the models decoded here anyway, so setting its slots directly
         # is the same object at a third of the cost of a keyword call; this runs once per object decoded.
-        account_resource_metadata = cls.__new__(cls)
-        account_resource_metadata.id = id
-        account_resource_metadata.account_id = account_id
-        account_resource_metadata.name = name
-        account_resource_metadata.profile_id = profile_id
-        account_resource_metadata.external_id = external_id
-        account_resource_metadata.labels = labels
+        account_resource_metadata = object.__new__(cls)
+        _set_id(account_resource_metadata, id)
+        _set_account_id(account_resource_metadata, account_id)
+        _set_name(account_resource_metadata, name)
+        _set_profile_id(account_resource_metadata, profile_id)
+        _set_external_id(account_resource_metadata, external_id)
+        _set_labels(account_resource_metadata, labels)
 
-        # Usually every key is known: then the subset test is all it costs.
-        account_resource_metadata.additional_properties = (
-            {}
-            if src_dict.keys() <= _KNOWN_KEYS
-            else {key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS}
-        )
+        # Usually every key is known: then the test is all it costs, and additional_properties stays unset.
+        if not _KNOWN_KEYS.issuperset(src_dict):
+            account_resource_metadata.additional_properties = {
+                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
+            }
         return account_resource_metadata
 
     @property
@@ -136,5 +138,26 @@ class AccountResourceMetadata:
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
 
+
+# attrs gives AccountResourceMetadata a __setattr__ that converts a plain dict set on a map field later,
+# and every attribute store pays for it; from_dict, whose values have the fields' types, sets the slots with these.
+(
+    _set_id,
+    _set_account_id,
+    _set_name,
+    _set_profile_id,
+    _set_external_id,
+    _set_labels,
+) = (
+    AccountResourceMetadata.__dict__[name].__set__
+    for name in (
+        "id",
+        "account_id",
+        "name",
+        "profile_id",
+        "external_id",
+        "labels",
+    )
+)
 
 from ..models.labels import Labels

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..lib._models import additional_properties_on_first_use
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="APIKeyInfo")
@@ -50,6 +51,10 @@ class APIKeyInfo:
     revoked_at: datetime.datetime | Unset = UNSET
     """ When the key was revoked; absent while it is active. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    if not TYPE_CHECKING:
+        # from_dict sets additional_properties only when the JSON has keys of its own (cadenya/lib/_models.py).
+        __getattr__ = additional_properties_on_first_use
 
     def to_dict(self) -> dict[str, Any]:
         created_by: dict[str, Any] | Unset = UNSET
@@ -102,10 +107,8 @@ class APIKeyInfo:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         _created_by = src_dict.get("createdBy", UNSET)
-        created_by: Profile | Unset
-        if isinstance(_created_by, Unset):
-            created_by = UNSET
-        else:
+        created_by: Profile | Unset = UNSET
+        if _created_by is not UNSET:
             created_by = Profile.from_dict(_created_by)
 
         _workspaces_preview = src_dict.get("workspacesPreview", UNSET)
@@ -118,30 +121,24 @@ class APIKeyInfo:
         reveal_available = src_dict.get("revealAvailable", UNSET)
 
         _created_at = src_dict.get("createdAt", UNSET)
-        created_at: datetime.datetime | Unset
-        if isinstance(_created_at, Unset):
-            created_at = UNSET
-        else:
+        created_at: datetime.datetime | Unset = UNSET
+        if _created_at is not UNSET:
             created_at = datetime.datetime.fromisoformat(_created_at)
 
         _last_used_at = src_dict.get("lastUsedAt", UNSET)
-        last_used_at: datetime.datetime | Unset
-        if isinstance(_last_used_at, Unset):
-            last_used_at = UNSET
-        else:
+        last_used_at: datetime.datetime | Unset = UNSET
+        if _last_used_at is not UNSET:
             last_used_at = datetime.datetime.fromisoformat(_last_used_at)
 
         _revoked_at = src_dict.get("revokedAt", UNSET)
-        revoked_at: datetime.datetime | Unset
-        if isinstance(_revoked_at, Unset):
-            revoked_at = UNSET
-        else:
+        revoked_at: datetime.datetime | Unset = UNSET
+        if _revoked_at is not UNSET:
             revoked_at = datetime.datetime.fromisoformat(_revoked_at)
 
         # Built without calling __init__: the model has no validators or post-init hook, and its only
         # converters turn plain dicts into the models decoded here anyway, so setting its slots directly
         # is the same object at a third of the cost of a keyword call; this runs once per object decoded.
-        api_key_info = cls.__new__(cls)
+        api_key_info = object.__new__(cls)
         api_key_info.created_by = created_by
         api_key_info.workspaces_preview = workspaces_preview
         api_key_info.workspaces_total = workspaces_total
@@ -150,12 +147,11 @@ class APIKeyInfo:
         api_key_info.last_used_at = last_used_at
         api_key_info.revoked_at = revoked_at
 
-        # Usually every key is known: then the subset test is all it costs.
-        api_key_info.additional_properties = (
-            {}
-            if src_dict.keys() <= _KNOWN_KEYS
-            else {key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS}
-        )
+        # Usually every key is known: then the test is all it costs, and additional_properties stays unset.
+        if not _KNOWN_KEYS.issuperset(src_dict):
+            api_key_info.additional_properties = {
+                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
+            }
         return api_key_info
 
     @property

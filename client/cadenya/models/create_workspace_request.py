@@ -70,21 +70,34 @@ class CreateWorkspaceRequest:
         description = src_dict.get("description", UNSET)
 
         _labels = src_dict.get("labels", UNSET)
-        labels: Labels | Unset
-        if isinstance(_labels, Unset):
-            labels = UNSET
-        else:
+        labels: Labels | Unset = UNSET
+        if _labels is not UNSET:
             labels = Labels.from_dict(_labels)
 
         # Built without calling __init__: the model has no validators or post-init hook, and its only
         # converters turn plain dicts into the models decoded here anyway, so setting its slots directly
         # is the same object at a third of the cost of a keyword call; this runs once per object decoded.
-        create_workspace_request = cls.__new__(cls)
-        create_workspace_request.name = name
-        create_workspace_request.description = description
-        create_workspace_request.labels = labels
+        create_workspace_request = object.__new__(cls)
+        _set_name(create_workspace_request, name)
+        _set_description(create_workspace_request, description)
+        _set_labels(create_workspace_request, labels)
 
         return create_workspace_request
 
+
+# attrs gives CreateWorkspaceRequest a __setattr__ that converts a plain dict set on a map field later,
+# and every attribute store pays for it; from_dict, whose values have the fields' types, sets the slots with these.
+(
+    _set_name,
+    _set_description,
+    _set_labels,
+) = (
+    CreateWorkspaceRequest.__dict__[name].__set__
+    for name in (
+        "name",
+        "description",
+        "labels",
+    )
+)
 
 from ..models.labels import Labels

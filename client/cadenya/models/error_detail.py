@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..lib._models import additional_properties_on_first_use
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="ErrorDetail")
@@ -30,6 +31,10 @@ class ErrorDetail:
     reason: str | Unset = UNSET
     """ What is wrong there. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    if not TYPE_CHECKING:
+        # from_dict sets additional_properties only when the JSON has keys of its own (cadenya/lib/_models.py).
+        __getattr__ = additional_properties_on_first_use
 
     def to_dict(self) -> dict[str, Any]:
         field = self.field
@@ -55,16 +60,15 @@ class ErrorDetail:
         # Built without calling __init__: the model has no validators or post-init hook, and its only
         # converters turn plain dicts into the models decoded here anyway, so setting its slots directly
         # is the same object at a third of the cost of a keyword call; this runs once per object decoded.
-        error_detail = cls.__new__(cls)
+        error_detail = object.__new__(cls)
         error_detail.field = field
         error_detail.reason = reason
 
-        # Usually every key is known: then the subset test is all it costs.
-        error_detail.additional_properties = (
-            {}
-            if src_dict.keys() <= _KNOWN_KEYS
-            else {key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS}
-        )
+        # Usually every key is known: then the test is all it costs, and additional_properties stays unset.
+        if not _KNOWN_KEYS.issuperset(src_dict):
+            error_detail.additional_properties = {
+                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
+            }
         return error_detail
 
     @property

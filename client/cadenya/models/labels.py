@@ -32,7 +32,7 @@ class Labels:
         # Built without calling __init__: the model has no validators or post-init hook, and its only
         # converters turn plain dicts into the models decoded here anyway, so setting its slots directly
         # is the same object at a third of the cost of a keyword call; this runs once per object decoded.
-        labels = cls.__new__(cls)
+        labels = object.__new__(cls)
 
         labels.additional_properties = dict(src_dict)
         return labels

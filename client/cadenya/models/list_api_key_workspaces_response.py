@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..lib._models import additional_properties_on_first_use
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="ListAPIKeyWorkspacesResponse")
@@ -29,6 +30,10 @@ class ListAPIKeyWorkspacesResponse:
     next_page_token: str | Unset = UNSET
     """ The token of the next page; absent on the last page. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    if not TYPE_CHECKING:
+        # from_dict sets additional_properties only when the JSON has keys of its own (cadenya/lib/_models.py).
+        __getattr__ = additional_properties_on_first_use
 
     def to_dict(self) -> dict[str, Any]:
         items = []
@@ -59,16 +64,15 @@ class ListAPIKeyWorkspacesResponse:
         # Built without calling __init__: the model has no validators or post-init hook, and its only
         # converters turn plain dicts into the models decoded here anyway, so setting its slots directly
         # is the same object at a third of the cost of a keyword call; this runs once per object decoded.
-        list_api_key_workspaces_response = cls.__new__(cls)
+        list_api_key_workspaces_response = object.__new__(cls)
         list_api_key_workspaces_response.items = items
         list_api_key_workspaces_response.next_page_token = next_page_token
 
-        # Usually every key is known: then the subset test is all it costs.
-        list_api_key_workspaces_response.additional_properties = (
-            {}
-            if src_dict.keys() <= _KNOWN_KEYS
-            else {key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS}
-        )
+        # Usually every key is known: then the test is all it costs, and additional_properties stays unset.
+        if not _KNOWN_KEYS.issuperset(src_dict):
+            list_api_key_workspaces_response.additional_properties = {
+                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
+            }
         return list_api_key_workspaces_response
 
     @property

@@ -34,7 +34,7 @@ class Permissions:
         # Built without calling __init__: the model has no validators or post-init hook, and its only
         # converters turn plain dicts into the models decoded here anyway, so setting its slots directly
         # is the same object at a third of the cost of a keyword call; this runs once per object decoded.
-        permissions = cls.__new__(cls)
+        permissions = object.__new__(cls)
 
         additional_properties = {}
         for prop_name, prop_dict in src_dict.items():

@@ -27,7 +27,7 @@ class PermissionsAdditionalProperty:
         # Built without calling __init__: the model has no validators or post-init hook, and its only
         # converters turn plain dicts into the models decoded here anyway, so setting its slots directly
         # is the same object at a third of the cost of a keyword call; this runs once per object decoded.
-        permissions_additional_property = cls.__new__(cls)
+        permissions_additional_property = object.__new__(cls)
 
         permissions_additional_property.additional_properties = dict(src_dict)
         return permissions_additional_property

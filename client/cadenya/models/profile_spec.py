@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..lib._models import additional_properties_on_first_use
 from ..models.profile_type import ProfileType, check_profile_type
 from ..types import UNSET, Unset
 
@@ -34,6 +35,10 @@ class ProfileSpec:
     name: str | Unset = UNSET
     """ A display name, such as "Bobby Tables". """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    if not TYPE_CHECKING:
+        # from_dict sets additional_properties only when the JSON has keys of its own (cadenya/lib/_models.py).
+        __getattr__ = additional_properties_on_first_use
 
     def to_dict(self) -> dict[str, Any]:
         type_: str = self.type_
@@ -67,17 +72,16 @@ class ProfileSpec:
         # Built without calling __init__: the model has no validators or post-init hook, and its only
         # converters turn plain dicts into the models decoded here anyway, so setting its slots directly
         # is the same object at a third of the cost of a keyword call; this runs once per object decoded.
-        profile_spec = cls.__new__(cls)
+        profile_spec = object.__new__(cls)
         profile_spec.type_ = type_
         profile_spec.email = email
         profile_spec.name = name
 
-        # Usually every key is known: then the subset test is all it costs.
-        profile_spec.additional_properties = (
-            {}
-            if src_dict.keys() <= _KNOWN_KEYS
-            else {key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS}
-        )
+        # Usually every key is known: then the test is all it costs, and additional_properties stays unset.
+        if not _KNOWN_KEYS.issuperset(src_dict):
+            profile_spec.additional_properties = {
+                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
+            }
         return profile_spec
 
     @property

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..lib._models import additional_properties_on_first_use
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="ServiceAccountCredentialWithSecret")
@@ -52,6 +53,10 @@ class ServiceAccountCredentialWithSecret:
     the permission is granted.
      """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    if not TYPE_CHECKING:
+        # from_dict sets additional_properties only when the JSON has keys of its own (cadenya/lib/_models.py).
+        __getattr__ = additional_properties_on_first_use
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id
@@ -109,23 +114,19 @@ class ServiceAccountCredentialWithSecret:
         description = src_dict.get("description", UNSET)
 
         _last_used_at = src_dict.get("last_used_at", UNSET)
-        last_used_at: datetime.datetime | Unset
-        if isinstance(_last_used_at, Unset):
-            last_used_at = UNSET
-        else:
+        last_used_at: datetime.datetime | Unset = UNSET
+        if _last_used_at is not UNSET:
             last_used_at = datetime.datetime.fromisoformat(_last_used_at)
 
         _permissions = src_dict.get("permissions", UNSET)
-        permissions: Permissions | Unset
-        if isinstance(_permissions, Unset):
-            permissions = UNSET
-        else:
+        permissions: Permissions | Unset = UNSET
+        if _permissions is not UNSET:
             permissions = Permissions.from_dict(_permissions)
 
         # Built without calling __init__: the model has no validators or post-init hook, and its only
         # converters turn plain dicts into the models decoded here anyway, so setting its slots directly
         # is the same object at a third of the cost of a keyword call; this runs once per object decoded.
-        service_account_credential_with_secret = cls.__new__(cls)
+        service_account_credential_with_secret = object.__new__(cls)
         service_account_credential_with_secret.id = id
         service_account_credential_with_secret.client_id = client_id
         service_account_credential_with_secret.created_at = created_at
@@ -135,12 +136,11 @@ class ServiceAccountCredentialWithSecret:
         service_account_credential_with_secret.last_used_at = last_used_at
         service_account_credential_with_secret.permissions = permissions
 
-        # Usually every key is known: then the subset test is all it costs.
-        service_account_credential_with_secret.additional_properties = (
-            {}
-            if src_dict.keys() <= _KNOWN_KEYS
-            else {key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS}
-        )
+        # Usually every key is known: then the test is all it costs, and additional_properties stays unset.
+        if not _KNOWN_KEYS.issuperset(src_dict):
+            service_account_credential_with_secret.additional_properties = {
+                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
+            }
         return service_account_credential_with_secret
 
     @property

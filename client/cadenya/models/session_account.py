@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
+
+from ..lib._models import additional_properties_on_first_use
 
 T = TypeVar("T", bound="SessionAccount")
 
@@ -37,6 +39,10 @@ class SessionAccount:
     owner_user_id: str
     """ The id of the user who owns the account. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    if not TYPE_CHECKING:
+        # from_dict sets additional_properties only when the JSON has keys of its own (cadenya/lib/_models.py).
+        __getattr__ = additional_properties_on_first_use
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id
@@ -78,19 +84,18 @@ class SessionAccount:
         # Built without calling __init__: the model has no validators or post-init hook, and its only
         # converters turn plain dicts into the models decoded here anyway, so setting its slots directly
         # is the same object at a third of the cost of a keyword call; this runs once per object decoded.
-        session_account = cls.__new__(cls)
+        session_account = object.__new__(cls)
         session_account.id = id
         session_account.name = name
         session_account.email = email
         session_account.plan = plan
         session_account.owner_user_id = owner_user_id
 
-        # Usually every key is known: then the subset test is all it costs.
-        session_account.additional_properties = (
-            {}
-            if src_dict.keys() <= _KNOWN_KEYS
-            else {key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS}
-        )
+        # Usually every key is known: then the test is all it costs, and additional_properties stays unset.
+        if len(src_dict) > 5:
+            session_account.additional_properties = {
+                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
+            }
         return session_account
 
     @property

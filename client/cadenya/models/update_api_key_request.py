@@ -68,21 +68,34 @@ class UpdateAPIKeyRequest:
         description = src_dict.get("description", UNSET)
 
         _labels = src_dict.get("labels", UNSET)
-        labels: Labels | Unset
-        if isinstance(_labels, Unset):
-            labels = UNSET
-        else:
+        labels: Labels | Unset = UNSET
+        if _labels is not UNSET:
             labels = Labels.from_dict(_labels)
 
         # Built without calling __init__: the model has no validators or post-init hook, and its only
         # converters turn plain dicts into the models decoded here anyway, so setting its slots directly
         # is the same object at a third of the cost of a keyword call; this runs once per object decoded.
-        update_api_key_request = cls.__new__(cls)
-        update_api_key_request.name = name
-        update_api_key_request.description = description
-        update_api_key_request.labels = labels
+        update_api_key_request = object.__new__(cls)
+        _set_name(update_api_key_request, name)
+        _set_description(update_api_key_request, description)
+        _set_labels(update_api_key_request, labels)
 
         return update_api_key_request
 
+
+# attrs gives UpdateAPIKeyRequest a __setattr__ that converts a plain dict set on a map field later,
+# and every attribute store pays for it; from_dict, whose values have the fields' types, sets the slots with these.
+(
+    _set_name,
+    _set_description,
+    _set_labels,
+) = (
+    UpdateAPIKeyRequest.__dict__[name].__set__
+    for name in (
+        "name",
+        "description",
+        "labels",
+    )
+)
 
 from ..models.labels import Labels

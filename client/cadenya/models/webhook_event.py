@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..lib._models import additional_properties_on_first_use
 from ..models.webhook_event_type import WebhookEventType, check_webhook_event_type
 
 T = TypeVar("T", bound="WebhookEvent")
@@ -37,6 +38,10 @@ class WebhookEvent:
     data: WebhookEventData
     """ What the event is about; its fields depend on `type`. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    if not TYPE_CHECKING:
+        # from_dict sets additional_properties only when the JSON has keys of its own (cadenya/lib/_models.py).
+        __getattr__ = additional_properties_on_first_use
 
     def to_dict(self) -> dict[str, Any]:
         type_: str = self.type_
@@ -68,17 +73,16 @@ class WebhookEvent:
         # Built without calling __init__: the model has no validators or post-init hook, and its only
         # converters turn plain dicts into the models decoded here anyway, so setting its slots directly
         # is the same object at a third of the cost of a keyword call; this runs once per object decoded.
-        webhook_event = cls.__new__(cls)
+        webhook_event = object.__new__(cls)
         webhook_event.type_ = type_
         webhook_event.timestamp = timestamp
         webhook_event.data = data
 
-        # Usually every key is known: then the subset test is all it costs.
-        webhook_event.additional_properties = (
-            {}
-            if src_dict.keys() <= _KNOWN_KEYS
-            else {key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS}
-        )
+        # Usually every key is known: then the test is all it costs, and additional_properties stays unset.
+        if len(src_dict) > 3:
+            webhook_event.additional_properties = {
+                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
+            }
         return webhook_event
 
     @property

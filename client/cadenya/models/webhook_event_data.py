@@ -29,7 +29,7 @@ class WebhookEventData:
         # Built without calling __init__: the model has no validators or post-init hook, and its only
         # converters turn plain dicts into the models decoded here anyway, so setting its slots directly
         # is the same object at a third of the cost of a keyword call; this runs once per object decoded.
-        webhook_event_data = cls.__new__(cls)
+        webhook_event_data = object.__new__(cls)
 
         webhook_event_data.additional_properties = dict(src_dict)
         return webhook_event_data

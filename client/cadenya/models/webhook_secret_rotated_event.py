@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any, Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
+
+from ..lib._models import additional_properties_on_first_use
 
 T = TypeVar("T", bound="WebhookSecretRotatedEvent")
 
@@ -32,6 +34,10 @@ class WebhookSecretRotatedEvent:
     data: AccountEventData
     """ What an account event is about. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    if not TYPE_CHECKING:
+        # from_dict sets additional_properties only when the JSON has keys of its own (cadenya/lib/_models.py).
+        __getattr__ = additional_properties_on_first_use
 
     def to_dict(self) -> dict[str, Any]:
         type_ = self.type_
@@ -65,17 +71,16 @@ class WebhookSecretRotatedEvent:
         # Built without calling __init__: the model has no validators or post-init hook, and its only
         # converters turn plain dicts into the models decoded here anyway, so setting its slots directly
         # is the same object at a third of the cost of a keyword call; this runs once per object decoded.
-        webhook_secret_rotated_event = cls.__new__(cls)
+        webhook_secret_rotated_event = object.__new__(cls)
         webhook_secret_rotated_event.type_ = type_
         webhook_secret_rotated_event.timestamp = timestamp
         webhook_secret_rotated_event.data = data
 
-        # Usually every key is known: then the subset test is all it costs.
-        webhook_secret_rotated_event.additional_properties = (
-            {}
-            if src_dict.keys() <= _KNOWN_KEYS
-            else {key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS}
-        )
+        # Usually every key is known: then the test is all it costs, and additional_properties stays unset.
+        if len(src_dict) > 3:
+            webhook_secret_rotated_event.additional_properties = {
+                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
+            }
         return webhook_secret_rotated_event
 
     @property

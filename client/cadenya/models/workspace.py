@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..lib._models import additional_properties_on_first_use
 from ..models.workspace_status import WorkspaceStatus, check_workspace_status
 from ..types import UNSET, Unset
 
@@ -34,6 +35,10 @@ class Workspace:
     status: WorkspaceStatus | Unset = UNSET
     """ Where a workspace is in its life. An archived workspace rejects every request scoped to it. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    if not TYPE_CHECKING:
+        # from_dict sets additional_properties only when the JSON has keys of its own (cadenya/lib/_models.py).
+        __getattr__ = additional_properties_on_first_use
 
     def to_dict(self) -> dict[str, Any]:
         metadata = self.metadata.to_dict()
@@ -64,26 +69,21 @@ class Workspace:
         spec = WorkspaceSpec.from_dict(src_dict["spec"])
 
         _status = src_dict.get("status", UNSET)
-        status: WorkspaceStatus | Unset
-        if isinstance(_status, Unset):
-            status = UNSET
-        else:
+        status: WorkspaceStatus | Unset = UNSET
+        if _status is not UNSET:
             status = check_workspace_status(_status)
 
         # Built without calling __init__: the model has no validators or post-init hook, and its only
         # converters turn plain dicts into the models decoded here anyway, so setting its slots directly
         # is the same object at a third of the cost of a keyword call; this runs once per object decoded.
-        workspace = cls.__new__(cls)
+        workspace = object.__new__(cls)
         workspace.metadata = metadata
         workspace.spec = spec
         workspace.status = status
 
-        # Usually every key is known: then the subset test is all it costs.
-        workspace.additional_properties = (
-            {}
-            if src_dict.keys() <= _KNOWN_KEYS
-            else {key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS}
-        )
+        # Usually every key is known: then the test is all it costs, and additional_properties stays unset.
+        if not _KNOWN_KEYS.issuperset(src_dict):
+            workspace.additional_properties = {key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS}
         return workspace
 
     @property
