@@ -11,6 +11,8 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="CreateWorkspaceRequest")
+# from_dict makes each object with this (a global: looking object.__new__ up on every call costs a third as much again).
+_new = object.__new__
 
 _KNOWN_KEYS = frozenset(
     {
@@ -77,7 +79,7 @@ class CreateWorkspaceRequest:
         # Built without calling __init__: the model has no validators or post-init hook, and its only
         # converters turn plain dicts into the models decoded here anyway, so setting its slots directly
         # is the same object at a third of the cost of a keyword call; this runs once per object decoded.
-        create_workspace_request = object.__new__(cls)
+        create_workspace_request = _new(cls)
         _set_name(create_workspace_request, name)
         _set_description(create_workspace_request, description)
         _set_labels(create_workspace_request, labels)

@@ -11,6 +11,8 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="UpdateAccountRequest")
+# from_dict makes each object with this (a global: looking object.__new__ up on every call costs a third as much again).
+_new = object.__new__
 
 _KNOWN_KEYS = frozenset(
     {
@@ -93,7 +95,7 @@ class UpdateAccountRequest:
         # Built without calling __init__: the model has no validators or post-init hook, and its only
         # converters turn plain dicts into the models decoded here anyway, so setting its slots directly
         # is the same object at a third of the cost of a keyword call; this runs once per object decoded.
-        update_account_request = object.__new__(cls)
+        update_account_request = _new(cls)
         _set_name(update_account_request, name)
         _set_billing_email(update_account_request, billing_email)
         _set_description(update_account_request, description)

