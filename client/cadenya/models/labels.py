@@ -9,7 +9,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 T = TypeVar("T", bound="Labels")
-# from_dict makes each object with this (a global: looking object.__new__ up on every call costs a third as much again).
+# from_dict makes its objects with this: a module global is quicker to reach than object.__new__ looked up each time.
 _new = object.__new__
 
 
