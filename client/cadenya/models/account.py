@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
-
-from ..lib._models import additional_properties_on_first_use
 
 T = TypeVar("T", bound="Account")
 # from_dict makes its objects with this: a module global is quicker to reach than object.__new__ looked up each time.
@@ -39,10 +37,6 @@ class Account:
     """ An account's configuration. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
-    if not TYPE_CHECKING:
-        # from_dict sets additional_properties only when the JSON has keys of its own (cadenya/lib/_models.py).
-        __getattr__ = additional_properties_on_first_use
-
     def to_dict(self) -> dict[str, Any]:
         info = self.info.to_dict()
 
@@ -64,11 +58,11 @@ class Account:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        info = AccountInfo.from_dict(src_dict["info"])
+        info = _AccountInfo_from_dict(src_dict["info"])
 
-        metadata = AccountResourceMetadata.from_dict(src_dict["metadata"])
+        metadata = _AccountResourceMetadata_from_dict(src_dict["metadata"])
 
-        spec = AccountSpec.from_dict(src_dict["spec"])
+        spec = _AccountSpec_from_dict(src_dict["spec"])
 
         # Built without calling __init__: the model has no validators or post-init hook, and its only
         # converters turn plain dicts into the models decoded here anyway, so setting its slots directly
@@ -78,9 +72,10 @@ class Account:
         account.metadata = metadata
         account.spec = spec
 
-        # Usually every key is known: then the test is all it costs, and additional_properties stays unset.
-        if len(src_dict) > 3:
-            account.additional_properties = {key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS}
+        # Usually every key is known: then the test (one call, or a length when every field is required) is all it costs.
+        account.additional_properties = (
+            {} if len(src_dict) == 3 else {key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS}
+        )
         return account
 
     @property
@@ -103,3 +98,9 @@ class Account:
 from ..models.account_info import AccountInfo
 from ..models.account_resource_metadata import AccountResourceMetadata
 from ..models.account_spec import AccountSpec
+
+# Bound once: `Model.from_dict` looked up on the class makes a new bound method at every call, and
+# from_dict calls these once per nested object decoded.
+_AccountInfo_from_dict = AccountInfo.from_dict
+_AccountResourceMetadata_from_dict = AccountResourceMetadata.from_dict
+_AccountSpec_from_dict = AccountSpec.from_dict

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..lib._models import additional_properties_on_first_use
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="AccountInfo")
@@ -38,10 +37,6 @@ class AccountInfo:
      """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
-    if not TYPE_CHECKING:
-        # from_dict sets additional_properties only when the JSON has keys of its own (cadenya/lib/_models.py).
-        __getattr__ = additional_properties_on_first_use
-
     def to_dict(self) -> dict[str, Any]:
         global_api_key: dict[str, Any] | Unset = UNSET
         if not isinstance(self.global_api_key, Unset):
@@ -64,7 +59,7 @@ class AccountInfo:
         _global_api_key = src_dict.get("globalApiKey", UNSET)
         global_api_key: APIKey | Unset = UNSET
         if _global_api_key is not UNSET:
-            global_api_key = APIKey.from_dict(_global_api_key)
+            global_api_key = _APIKey_from_dict(_global_api_key)
 
         webhook_events_hmac_secret = src_dict.get("webhookEventsHmacSecret", UNSET)
 
@@ -75,11 +70,12 @@ class AccountInfo:
         account_info.global_api_key = global_api_key
         account_info.webhook_events_hmac_secret = webhook_events_hmac_secret
 
-        # Usually every key is known: then the test is all it costs, and additional_properties stays unset.
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            account_info.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        # Usually every key is known: then the test (one call, or a length when every field is required) is all it costs.
+        account_info.additional_properties = (
+            {}
+            if _KNOWN_KEYS.issuperset(src_dict)
+            else {key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS}
+        )
         return account_info
 
     @property
@@ -100,3 +96,7 @@ class AccountInfo:
 
 
 from ..models.api_key import APIKey
+
+# Bound once: `Model.from_dict` looked up on the class makes a new bound method at every call, and
+# from_dict calls these once per nested object decoded.
+_APIKey_from_dict = APIKey.from_dict

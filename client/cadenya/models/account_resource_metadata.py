@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..lib._models import additional_properties_on_first_use
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="AccountResourceMetadata")
@@ -52,10 +51,6 @@ class AccountResourceMetadata:
     `{"environment": "production", "team": "platform"}`.
      """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-
-    if not TYPE_CHECKING:
-        # from_dict sets additional_properties only when the JSON has keys of its own (cadenya/lib/_models.py).
-        __getattr__ = additional_properties_on_first_use
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id
@@ -104,7 +99,7 @@ class AccountResourceMetadata:
         _labels = src_dict.get("labels", UNSET)
         labels: Labels | Unset = UNSET
         if _labels is not UNSET:
-            labels = Labels.from_dict(_labels)
+            labels = _Labels_from_dict(_labels)
 
         # Built without calling __init__: the model has no validators or post-init hook, and its only
         # converters turn plain dicts into the models decoded here anyway, so setting its slots directly
@@ -117,11 +112,13 @@ class AccountResourceMetadata:
         _set_external_id(account_resource_metadata, external_id)
         _set_labels(account_resource_metadata, labels)
 
-        # Usually every key is known: then the test is all it costs, and additional_properties stays unset.
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            account_resource_metadata.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        # Usually every key is known: then the test (one call, or a length when every field is required) is all it costs.
+        _set_additional_properties(
+            account_resource_metadata,
+            {}
+            if _KNOWN_KEYS.issuperset(src_dict)
+            else {key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS},
+        )
         return account_resource_metadata
 
     @property
@@ -150,6 +147,7 @@ class AccountResourceMetadata:
     _set_profile_id,
     _set_external_id,
     _set_labels,
+    _set_additional_properties,
 ) = (
     AccountResourceMetadata.__dict__[name].__set__
     for name in (
@@ -159,7 +157,12 @@ class AccountResourceMetadata:
         "profile_id",
         "external_id",
         "labels",
+        "additional_properties",
     )
 )
 
 from ..models.labels import Labels
+
+# Bound once: `Model.from_dict` looked up on the class makes a new bound method at every call, and
+# from_dict calls these once per nested object decoded.
+_Labels_from_dict = Labels.from_dict

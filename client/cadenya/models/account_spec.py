@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..lib._models import additional_properties_on_first_use
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="AccountSpec")
@@ -39,10 +38,6 @@ class AccountSpec:
     workspaces: list[Workspace] | Unset = UNSET
     """ The account's workspaces. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-
-    if not TYPE_CHECKING:
-        # from_dict sets additional_properties only when the JSON has keys of its own (cadenya/lib/_models.py).
-        __getattr__ = additional_properties_on_first_use
 
     def to_dict(self) -> dict[str, Any]:
         billing_email = self.billing_email
@@ -83,7 +78,7 @@ class AccountSpec:
         _workspaces = src_dict.get("workspaces", UNSET)
         workspaces: list[Workspace] | Unset = UNSET
         if _workspaces is not UNSET:
-            workspaces = [Workspace.from_dict(item) for item in _workspaces]
+            workspaces = [_Workspace_from_dict(item) for item in _workspaces]
 
         # Built without calling __init__: the model has no validators or post-init hook, and its only
         # converters turn plain dicts into the models decoded here anyway, so setting its slots directly
@@ -94,11 +89,12 @@ class AccountSpec:
         account_spec.domain = domain
         account_spec.workspaces = workspaces
 
-        # Usually every key is known: then the test is all it costs, and additional_properties stays unset.
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            account_spec.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        # Usually every key is known: then the test (one call, or a length when every field is required) is all it costs.
+        account_spec.additional_properties = (
+            {}
+            if _KNOWN_KEYS.issuperset(src_dict)
+            else {key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS}
+        )
         return account_spec
 
     @property
@@ -119,3 +115,7 @@ class AccountSpec:
 
 
 from ..models.workspace import Workspace
+
+# Bound once: `Model.from_dict` looked up on the class makes a new bound method at every call, and
+# from_dict calls these once per nested object decoded.
+_Workspace_from_dict = Workspace.from_dict

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
-
-from ..lib._models import additional_properties_on_first_use
 
 T = TypeVar("T", bound="APIKeyEventData")
 # from_dict makes its objects with this: a module global is quicker to reach than object.__new__ looked up each time.
@@ -32,10 +30,6 @@ class APIKeyEventData:
     api_key_id: str
     """ The key (`apikey_...`). """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-
-    if not TYPE_CHECKING:
-        # from_dict sets additional_properties only when the JSON has keys of its own (cadenya/lib/_models.py).
-        __getattr__ = additional_properties_on_first_use
 
     def to_dict(self) -> dict[str, Any]:
         account_id = self.account_id
@@ -66,11 +60,10 @@ class APIKeyEventData:
         api_key_event_data.account_id = account_id
         api_key_event_data.api_key_id = api_key_id
 
-        # Usually every key is known: then the test is all it costs, and additional_properties stays unset.
-        if len(src_dict) > 2:
-            api_key_event_data.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        # Usually every key is known: then the test (one call, or a length when every field is required) is all it costs.
+        api_key_event_data.additional_properties = (
+            {} if len(src_dict) == 2 else {key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS}
+        )
         return api_key_event_data
 
     @property

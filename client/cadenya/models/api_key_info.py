@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..lib._models import additional_properties_on_first_use
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="APIKeyInfo")
@@ -53,10 +52,6 @@ class APIKeyInfo:
     revoked_at: datetime.datetime | Unset = UNSET
     """ When the key was revoked; absent while it is active. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-
-    if not TYPE_CHECKING:
-        # from_dict sets additional_properties only when the JSON has keys of its own (cadenya/lib/_models.py).
-        __getattr__ = additional_properties_on_first_use
 
     def to_dict(self) -> dict[str, Any]:
         created_by: dict[str, Any] | Unset = UNSET
@@ -111,12 +106,12 @@ class APIKeyInfo:
         _created_by = src_dict.get("createdBy", UNSET)
         created_by: Profile | Unset = UNSET
         if _created_by is not UNSET:
-            created_by = Profile.from_dict(_created_by)
+            created_by = _Profile_from_dict(_created_by)
 
         _workspaces_preview = src_dict.get("workspacesPreview", UNSET)
         workspaces_preview: list[BareMetadata] | Unset = UNSET
         if _workspaces_preview is not UNSET:
-            workspaces_preview = [BareMetadata.from_dict(item) for item in _workspaces_preview]
+            workspaces_preview = [_BareMetadata_from_dict(item) for item in _workspaces_preview]
 
         workspaces_total = src_dict.get("workspacesTotal", UNSET)
 
@@ -149,11 +144,12 @@ class APIKeyInfo:
         api_key_info.last_used_at = last_used_at
         api_key_info.revoked_at = revoked_at
 
-        # Usually every key is known: then the test is all it costs, and additional_properties stays unset.
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            api_key_info.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        # Usually every key is known: then the test (one call, or a length when every field is required) is all it costs.
+        api_key_info.additional_properties = (
+            {}
+            if _KNOWN_KEYS.issuperset(src_dict)
+            else {key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS}
+        )
         return api_key_info
 
     @property
@@ -175,3 +171,8 @@ class APIKeyInfo:
 
 from ..models.bare_metadata import BareMetadata
 from ..models.profile import Profile
+
+# Bound once: `Model.from_dict` looked up on the class makes a new bound method at every call, and
+# from_dict calls these once per nested object decoded.
+_BareMetadata_from_dict = BareMetadata.from_dict
+_Profile_from_dict = Profile.from_dict

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..lib._models import additional_properties_on_first_use
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="APIKeySpec")
@@ -44,10 +43,6 @@ class APIKeySpec:
     """ True for keys the system manages, such as the global key provisioned with the account. They can be rotated
     but not revoked. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-
-    if not TYPE_CHECKING:
-        # from_dict sets additional_properties only when the JSON has keys of its own (cadenya/lib/_models.py).
-        __getattr__ = additional_properties_on_first_use
 
     def to_dict(self) -> dict[str, Any]:
         token = self.token
@@ -93,11 +88,12 @@ class APIKeySpec:
         api_key_spec.permissions = permissions
         api_key_spec.system = system
 
-        # Usually every key is known: then the test is all it costs, and additional_properties stays unset.
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            api_key_spec.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        # Usually every key is known: then the test (one call, or a length when every field is required) is all it costs.
+        api_key_spec.additional_properties = (
+            {}
+            if _KNOWN_KEYS.issuperset(src_dict)
+            else {key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS}
+        )
         return api_key_spec
 
     @property

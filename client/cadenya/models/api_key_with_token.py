@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..lib._models import additional_properties_on_first_use
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="APIKeyWithToken")
@@ -40,10 +39,6 @@ class APIKeyWithToken:
     """ What the server knows about an API key. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
-    if not TYPE_CHECKING:
-        # from_dict sets additional_properties only when the JSON has keys of its own (cadenya/lib/_models.py).
-        __getattr__ = additional_properties_on_first_use
-
     def to_dict(self) -> dict[str, Any]:
         metadata = self.metadata.to_dict()
 
@@ -68,14 +63,14 @@ class APIKeyWithToken:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        metadata = AccountResourceMetadata.from_dict(src_dict["metadata"])
+        metadata = _AccountResourceMetadata_from_dict(src_dict["metadata"])
 
-        spec = APIKeySpecWithToken.from_dict(src_dict["spec"])
+        spec = _APIKeySpecWithToken_from_dict(src_dict["spec"])
 
         _info = src_dict.get("info", UNSET)
         info: APIKeyInfo | Unset = UNSET
         if _info is not UNSET:
-            info = APIKeyInfo.from_dict(_info)
+            info = _APIKeyInfo_from_dict(_info)
 
         # Built without calling __init__: the model has no validators or post-init hook, and its only
         # converters turn plain dicts into the models decoded here anyway, so setting its slots directly
@@ -85,11 +80,12 @@ class APIKeyWithToken:
         api_key_with_token.spec = spec
         api_key_with_token.info = info
 
-        # Usually every key is known: then the test is all it costs, and additional_properties stays unset.
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            api_key_with_token.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        # Usually every key is known: then the test (one call, or a length when every field is required) is all it costs.
+        api_key_with_token.additional_properties = (
+            {}
+            if _KNOWN_KEYS.issuperset(src_dict)
+            else {key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS}
+        )
         return api_key_with_token
 
     @property
@@ -112,3 +108,9 @@ class APIKeyWithToken:
 from ..models.account_resource_metadata import AccountResourceMetadata
 from ..models.api_key_info import APIKeyInfo
 from ..models.api_key_spec_with_token import APIKeySpecWithToken
+
+# Bound once: `Model.from_dict` looked up on the class makes a new bound method at every call, and
+# from_dict calls these once per nested object decoded.
+_AccountResourceMetadata_from_dict = AccountResourceMetadata.from_dict
+_APIKeyInfo_from_dict = APIKeyInfo.from_dict
+_APIKeySpecWithToken_from_dict = APIKeySpecWithToken.from_dict

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..lib._models import additional_properties_on_first_use
 from ..models.error_code import ErrorCode, check_error_code
 from ..types import UNSET, Unset
 
@@ -40,10 +39,6 @@ class Error:
     details: list[ErrorDetail] | Unset = UNSET
     """ Individual problems, for requests that have several. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-
-    if not TYPE_CHECKING:
-        # from_dict sets additional_properties only when the JSON has keys of its own (cadenya/lib/_models.py).
-        __getattr__ = additional_properties_on_first_use
 
     def to_dict(self) -> dict[str, Any]:
         code: str = self.code
@@ -79,7 +74,7 @@ class Error:
         _details = src_dict.get("details", UNSET)
         details: list[ErrorDetail] | Unset = UNSET
         if _details is not UNSET:
-            details = [ErrorDetail.from_dict(item) for item in _details]
+            details = [_ErrorDetail_from_dict(item) for item in _details]
 
         # Built without calling __init__: the model has no validators or post-init hook, and its only
         # converters turn plain dicts into the models decoded here anyway, so setting its slots directly
@@ -89,9 +84,12 @@ class Error:
         error.message = message
         error.details = details
 
-        # Usually every key is known: then the test is all it costs, and additional_properties stays unset.
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            error.additional_properties = {key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS}
+        # Usually every key is known: then the test (one call, or a length when every field is required) is all it costs.
+        error.additional_properties = (
+            {}
+            if _KNOWN_KEYS.issuperset(src_dict)
+            else {key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS}
+        )
         return error
 
     @property
@@ -112,3 +110,7 @@ class Error:
 
 
 from ..models.error_detail import ErrorDetail
+
+# Bound once: `Model.from_dict` looked up on the class makes a new bound method at every call, and
+# from_dict calls these once per nested object decoded.
+_ErrorDetail_from_dict = ErrorDetail.from_dict

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..lib._models import additional_properties_on_first_use
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="ListAPIKeyWorkspacesResponse")
@@ -33,10 +32,6 @@ class ListAPIKeyWorkspacesResponse:
     """ The token of the next page; absent on the last page. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
-    if not TYPE_CHECKING:
-        # from_dict sets additional_properties only when the JSON has keys of its own (cadenya/lib/_models.py).
-        __getattr__ = additional_properties_on_first_use
-
     def to_dict(self) -> dict[str, Any]:
         items = []
         for items_item_data in self.items:
@@ -59,7 +54,7 @@ class ListAPIKeyWorkspacesResponse:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        items = [Workspace.from_dict(item) for item in src_dict["items"]]
+        items = [_Workspace_from_dict(item) for item in src_dict["items"]]
 
         next_page_token = src_dict.get("nextPageToken", UNSET)
 
@@ -70,11 +65,12 @@ class ListAPIKeyWorkspacesResponse:
         list_api_key_workspaces_response.items = items
         list_api_key_workspaces_response.next_page_token = next_page_token
 
-        # Usually every key is known: then the test is all it costs, and additional_properties stays unset.
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            list_api_key_workspaces_response.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        # Usually every key is known: then the test (one call, or a length when every field is required) is all it costs.
+        list_api_key_workspaces_response.additional_properties = (
+            {}
+            if _KNOWN_KEYS.issuperset(src_dict)
+            else {key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS}
+        )
         return list_api_key_workspaces_response
 
     @property
@@ -95,3 +91,7 @@ class ListAPIKeyWorkspacesResponse:
 
 
 from ..models.workspace import Workspace
+
+# Bound once: `Model.from_dict` looked up on the class makes a new bound method at every call, and
+# from_dict calls these once per nested object decoded.
+_Workspace_from_dict = Workspace.from_dict

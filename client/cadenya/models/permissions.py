@@ -65,3 +65,7 @@ class Permissions:
 
 
 from ..models.permissions_additional_property import PermissionsAdditionalProperty
+
+# Bound once: `Model.from_dict` looked up on the class makes a new bound method at every call, and
+# from_dict calls these once per nested object decoded.
+_PermissionsAdditionalProperty_from_dict = PermissionsAdditionalProperty.from_dict

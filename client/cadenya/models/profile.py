@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
-
-from ..lib._models import additional_properties_on_first_use
 
 T = TypeVar("T", bound="Profile")
 # from_dict makes its objects with this: a module global is quicker to reach than object.__new__ looked up each time.
@@ -36,10 +34,6 @@ class Profile:
     """ What a profile is. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
-    if not TYPE_CHECKING:
-        # from_dict sets additional_properties only when the JSON has keys of its own (cadenya/lib/_models.py).
-        __getattr__ = additional_properties_on_first_use
-
     def to_dict(self) -> dict[str, Any]:
         metadata = self.metadata.to_dict()
 
@@ -58,9 +52,9 @@ class Profile:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        metadata = AccountResourceMetadata.from_dict(src_dict["metadata"])
+        metadata = _AccountResourceMetadata_from_dict(src_dict["metadata"])
 
-        spec = ProfileSpec.from_dict(src_dict["spec"])
+        spec = _ProfileSpec_from_dict(src_dict["spec"])
 
         # Built without calling __init__: the model has no validators or post-init hook, and its only
         # converters turn plain dicts into the models decoded here anyway, so setting its slots directly
@@ -69,9 +63,10 @@ class Profile:
         profile.metadata = metadata
         profile.spec = spec
 
-        # Usually every key is known: then the test is all it costs, and additional_properties stays unset.
-        if len(src_dict) > 2:
-            profile.additional_properties = {key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS}
+        # Usually every key is known: then the test (one call, or a length when every field is required) is all it costs.
+        profile.additional_properties = (
+            {} if len(src_dict) == 2 else {key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS}
+        )
         return profile
 
     @property
@@ -93,3 +88,8 @@ class Profile:
 
 from ..models.account_resource_metadata import AccountResourceMetadata
 from ..models.profile_spec import ProfileSpec
+
+# Bound once: `Model.from_dict` looked up on the class makes a new bound method at every call, and
+# from_dict calls these once per nested object decoded.
+_AccountResourceMetadata_from_dict = AccountResourceMetadata.from_dict
+_ProfileSpec_from_dict = ProfileSpec.from_dict

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
-
-from ..lib._models import additional_properties_on_first_use
 
 T = TypeVar("T", bound="RevealAPIKeyResponse")
 # from_dict makes its objects with this: a module global is quicker to reach than object.__new__ looked up each time.
@@ -29,10 +27,6 @@ class RevealAPIKeyResponse:
     token: str
     """ The key's current bearer token. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-
-    if not TYPE_CHECKING:
-        # from_dict sets additional_properties only when the JSON has keys of its own (cadenya/lib/_models.py).
-        __getattr__ = additional_properties_on_first_use
 
     def to_dict(self) -> dict[str, Any]:
         token = self.token
@@ -57,11 +51,10 @@ class RevealAPIKeyResponse:
         reveal_api_key_response = _new(cls)
         reveal_api_key_response.token = token
 
-        # Usually every key is known: then the test is all it costs, and additional_properties stays unset.
-        if len(src_dict) > 1:
-            reveal_api_key_response.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        # Usually every key is known: then the test (one call, or a length when every field is required) is all it costs.
+        reveal_api_key_response.additional_properties = (
+            {} if len(src_dict) == 1 else {key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS}
+        )
         return reveal_api_key_response
 
     @property

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..lib._models import additional_properties_on_first_use
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="ServiceAccountCredentialWithSecret")
@@ -55,10 +54,6 @@ class ServiceAccountCredentialWithSecret:
     the permission is granted.
      """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-
-    if not TYPE_CHECKING:
-        # from_dict sets additional_properties only when the JSON has keys of its own (cadenya/lib/_models.py).
-        __getattr__ = additional_properties_on_first_use
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id
@@ -123,7 +118,7 @@ class ServiceAccountCredentialWithSecret:
         _permissions = src_dict.get("permissions", UNSET)
         permissions: Permissions | Unset = UNSET
         if _permissions is not UNSET:
-            permissions = Permissions.from_dict(_permissions)
+            permissions = _Permissions_from_dict(_permissions)
 
         # Built without calling __init__: the model has no validators or post-init hook, and its only
         # converters turn plain dicts into the models decoded here anyway, so setting its slots directly
@@ -138,11 +133,12 @@ class ServiceAccountCredentialWithSecret:
         service_account_credential_with_secret.last_used_at = last_used_at
         service_account_credential_with_secret.permissions = permissions
 
-        # Usually every key is known: then the test is all it costs, and additional_properties stays unset.
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            service_account_credential_with_secret.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        # Usually every key is known: then the test (one call, or a length when every field is required) is all it costs.
+        service_account_credential_with_secret.additional_properties = (
+            {}
+            if _KNOWN_KEYS.issuperset(src_dict)
+            else {key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS}
+        )
         return service_account_credential_with_secret
 
     @property
@@ -163,3 +159,7 @@ class ServiceAccountCredentialWithSecret:
 
 
 from ..models.permissions import Permissions
+
+# Bound once: `Model.from_dict` looked up on the class makes a new bound method at every call, and
+# from_dict calls these once per nested object decoded.
+_Permissions_from_dict = Permissions.from_dict

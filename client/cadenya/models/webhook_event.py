@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..lib._models import additional_properties_on_first_use
 from ..models.webhook_event_type import WebhookEventType, check_webhook_event_type
 
 T = TypeVar("T", bound="WebhookEvent")
@@ -41,10 +40,6 @@ class WebhookEvent:
     """ What the event is about; its fields depend on `type`. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
-    if not TYPE_CHECKING:
-        # from_dict sets additional_properties only when the JSON has keys of its own (cadenya/lib/_models.py).
-        __getattr__ = additional_properties_on_first_use
-
     def to_dict(self) -> dict[str, Any]:
         type_: str = self.type_
 
@@ -70,7 +65,7 @@ class WebhookEvent:
 
         timestamp = datetime.datetime.fromisoformat(src_dict["timestamp"])
 
-        data = WebhookEventData.from_dict(src_dict["data"])
+        data = _WebhookEventData_from_dict(src_dict["data"])
 
         # Built without calling __init__: the model has no validators or post-init hook, and its only
         # converters turn plain dicts into the models decoded here anyway, so setting its slots directly
@@ -80,11 +75,10 @@ class WebhookEvent:
         webhook_event.timestamp = timestamp
         webhook_event.data = data
 
-        # Usually every key is known: then the test is all it costs, and additional_properties stays unset.
-        if len(src_dict) > 3:
-            webhook_event.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        # Usually every key is known: then the test (one call, or a length when every field is required) is all it costs.
+        webhook_event.additional_properties = (
+            {} if len(src_dict) == 3 else {key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS}
+        )
         return webhook_event
 
     @property
@@ -105,3 +99,7 @@ class WebhookEvent:
 
 
 from ..models.webhook_event_data import WebhookEventData
+
+# Bound once: `Model.from_dict` looked up on the class makes a new bound method at every call, and
+# from_dict calls these once per nested object decoded.
+_WebhookEventData_from_dict = WebhookEventData.from_dict

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+from typing import Any, Literal, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
-
-from ..lib._models import additional_properties_on_first_use
 
 T = TypeVar("T", bound="WebhookSecretRotatedEvent")
 # from_dict makes its objects with this: a module global is quicker to reach than object.__new__ looked up each time.
@@ -36,10 +34,6 @@ class WebhookSecretRotatedEvent:
     data: AccountEventData
     """ What an account event is about. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-
-    if not TYPE_CHECKING:
-        # from_dict sets additional_properties only when the JSON has keys of its own (cadenya/lib/_models.py).
-        __getattr__ = additional_properties_on_first_use
 
     def to_dict(self) -> dict[str, Any]:
         type_ = self.type_
@@ -68,7 +62,7 @@ class WebhookSecretRotatedEvent:
 
         timestamp = datetime.datetime.fromisoformat(src_dict["timestamp"])
 
-        data = AccountEventData.from_dict(src_dict["data"])
+        data = _AccountEventData_from_dict(src_dict["data"])
 
         # Built without calling __init__: the model has no validators or post-init hook, and its only
         # converters turn plain dicts into the models decoded here anyway, so setting its slots directly
@@ -78,11 +72,10 @@ class WebhookSecretRotatedEvent:
         webhook_secret_rotated_event.timestamp = timestamp
         webhook_secret_rotated_event.data = data
 
-        # Usually every key is known: then the test is all it costs, and additional_properties stays unset.
-        if len(src_dict) > 3:
-            webhook_secret_rotated_event.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        # Usually every key is known: then the test (one call, or a length when every field is required) is all it costs.
+        webhook_secret_rotated_event.additional_properties = (
+            {} if len(src_dict) == 3 else {key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS}
+        )
         return webhook_secret_rotated_event
 
     @property
@@ -103,3 +96,7 @@ class WebhookSecretRotatedEvent:
 
 
 from ..models.account_event_data import AccountEventData
+
+# Bound once: `Model.from_dict` looked up on the class makes a new bound method at every call, and
+# from_dict calls these once per nested object decoded.
+_AccountEventData_from_dict = AccountEventData.from_dict

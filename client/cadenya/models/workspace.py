@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..lib._models import additional_properties_on_first_use
 from ..models.workspace_status import WorkspaceStatus, check_workspace_status
 from ..types import UNSET, Unset
 
@@ -38,10 +37,6 @@ class Workspace:
     """ Where a workspace is in its life. An archived workspace rejects every request scoped to it. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
-    if not TYPE_CHECKING:
-        # from_dict sets additional_properties only when the JSON has keys of its own (cadenya/lib/_models.py).
-        __getattr__ = additional_properties_on_first_use
-
     def to_dict(self) -> dict[str, Any]:
         metadata = self.metadata.to_dict()
 
@@ -66,9 +61,9 @@ class Workspace:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        metadata = AccountResourceMetadata.from_dict(src_dict["metadata"])
+        metadata = _AccountResourceMetadata_from_dict(src_dict["metadata"])
 
-        spec = WorkspaceSpec.from_dict(src_dict["spec"])
+        spec = _WorkspaceSpec_from_dict(src_dict["spec"])
 
         _status = src_dict.get("status", UNSET)
         status: WorkspaceStatus | Unset = UNSET
@@ -83,9 +78,12 @@ class Workspace:
         workspace.spec = spec
         workspace.status = status
 
-        # Usually every key is known: then the test is all it costs, and additional_properties stays unset.
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            workspace.additional_properties = {key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS}
+        # Usually every key is known: then the test (one call, or a length when every field is required) is all it costs.
+        workspace.additional_properties = (
+            {}
+            if _KNOWN_KEYS.issuperset(src_dict)
+            else {key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS}
+        )
         return workspace
 
     @property
@@ -107,3 +105,8 @@ class Workspace:
 
 from ..models.account_resource_metadata import AccountResourceMetadata
 from ..models.workspace_spec import WorkspaceSpec
+
+# Bound once: `Model.from_dict` looked up on the class makes a new bound method at every call, and
+# from_dict calls these once per nested object decoded.
+_AccountResourceMetadata_from_dict = AccountResourceMetadata.from_dict
+_WorkspaceSpec_from_dict = WorkspaceSpec.from_dict
