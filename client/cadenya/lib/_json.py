@@ -36,7 +36,8 @@ def loads_orjson(body: bytes | str) -> Any:
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError:
-        return loads_stdlib(body)
+        pass  # outside the handler: a body neither parser reads does not chain orjson's error to the other
+    return loads_stdlib(body)
 
 
 _parser: Parser | None = None
