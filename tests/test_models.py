@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import copy
 import json
+import pickle
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from cadenya.models import Account, APIKey, Error, ServiceAccount
+from cadenya.models import (
+    Account,
+    AccountResourceMetadata,
+    APIKey,
+    APIKeySpec,
+    Error,
+    Labels,
+    Profile,
+    ServiceAccount,
+)
 from tests.helpers import client_for, load_spec, operation_module, operations, with_parsed_datetimes
 
 SEED_EXAMPLE = Path(__file__).parent / "fixtures" / "seed_002_get_account.json"
@@ -84,3 +95,55 @@ def test_from_dict_builds_the_same_object_as_the_constructor() -> None:
     )
     assert APIKey.from_dict(document) == built
     assert APIKey.from_dict(document).to_dict() == built.to_dict() == document
+
+
+METADATA = {"id": "apikey_1", "accountId": "acct_1", "name": "n", "profileId": "prof_1", "labels": {"team": "a"}}
+KEY_DOCUMENT = {"metadata": METADATA, "spec": {"system": True, "permissions": ["read:workspaces"]}}
+
+
+@pytest.mark.parametrize(
+    ("model", "document"),
+    [
+        pytest.param(Profile, {"metadata": METADATA, "spec": {"type": "PROFILE_TYPE_USER"}}, id="required-fields"),
+        pytest.param(APIKeySpec, {"system": True}, id="optional-fields"),
+        pytest.param(AccountResourceMetadata, METADATA, id="map-field"),
+    ],
+)
+def test_unknown_keys_are_kept_by_every_kind_of_model(model: Any, document: dict[str, Any]) -> None:
+    """A key the model does not know lands in additional_properties and is written back by to_dict."""
+    decoded = model.from_dict({**document, "addedLater": {"x": [1]}})
+    assert decoded.additional_properties == {"addedLater": {"x": [1]}}
+    assert decoded.to_dict() == {**document, "addedLater": {"x": [1]}}
+
+
+def test_a_decoded_model_has_a_writable_additional_properties_dict_of_its_own() -> None:
+    """Decoded without unknown keys, each object has an empty dict of its own, which to_dict writes out."""
+    first, second = APIKey.from_dict(KEY_DOCUMENT), APIKey.from_dict(KEY_DOCUMENT)
+    assert type(first.metadata.additional_properties) is dict
+    assert first.metadata.additional_properties == {}
+    first.metadata["owner"] = "platform"
+    first.additional_properties["note"] = 1
+    assert second.metadata.additional_properties == second.additional_properties == {}
+    assert first.to_dict() == {**KEY_DOCUMENT, "metadata": {**METADATA, "owner": "platform"}, "note": 1}
+
+
+def test_decoded_and_constructed_models_print_alike() -> None:
+    """repr() of a decoded model shows its additional_properties as a constructed one does."""
+    built = APIKeySpec(system=True)
+    assert repr(APIKeySpec.from_dict({"system": True})) == repr(built)
+    assert "additional_properties={}" in repr(built)
+
+
+def test_decoded_models_copy_and_pickle_to_equal_objects() -> None:
+    """copy, deepcopy and pickle give models equal to the decoded one (every field set: UNSET is not pickled as itself)."""
+    decoded = APIKeySpec.from_dict({"token": "t", "description": "d", "permissions": ["p"], "system": False})
+    copies = [copy.copy(decoded), copy.deepcopy(decoded), pickle.loads(pickle.dumps(decoded))]  # noqa: S301
+    assert all(copied == decoded for copied in copies)
+
+
+def test_a_map_field_set_after_decoding_still_becomes_its_model() -> None:
+    """A plain dict set on labels of a decoded object becomes Labels, as on a constructed one."""
+    decoded = AccountResourceMetadata.from_dict(METADATA)
+    decoded.labels = {"team": "b"}  # type: ignore[assignment]
+    assert isinstance(decoded.labels, Labels)
+    assert decoded.labels.additional_properties == {"team": "b"}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import json
 import logging
 import math
 import os
@@ -427,8 +428,9 @@ def _reason(error: BaseException) -> str:
         return "RecursionError: the JSON is nested too deeply"
     if isinstance(error, KeyError) and error.args and isinstance(error.args[0], str):
         return f"KeyError: no field {error.args[0]!r}"  # a name the spec gives, not a value of the body
-    position = getattr(error, "pos", None)
-    return f"{type(error).__name__} at character {position}" if position is not None else type(error).__name__
+    if isinstance(error, json.JSONDecodeError):  # the parser's own words, which quote nothing of the body
+        return f"JSONDecodeError: {error.msg} at character {error.pos}"
+    return type(error).__name__
 
 
 def build_response(response: httpx.Response, operation: str, parse: Callable[[], T | None]) -> Response[T]:

@@ -15,12 +15,12 @@ import base64
 import binascii
 import hashlib
 import hmac
-import json
 import re
 import time
 from collections.abc import Mapping
 from typing import Any
 
+from . import _json
 from ._errors import CadenyaError
 from ._events import AnyWebhookEvent, parse_event
 
@@ -101,7 +101,7 @@ def verify(
     """
     body = verify_signature(payload, headers, secret, tolerance=tolerance, now=now)
     try:
-        return parse_event(json.loads(body))
+        return parse_event(_json.loads(body))
     except (ValueError, UnicodeDecodeError, RecursionError, TypeError, KeyError, AttributeError):
         raise WebhookVerificationError("the payload is not a JSON event") from None
 

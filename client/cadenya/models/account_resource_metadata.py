@@ -11,6 +11,8 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="AccountResourceMetadata")
+# from_dict makes its objects with this: a module global is quicker to reach than object.__new__ looked up each time.
+_new = object.__new__
 
 _KNOWN_KEYS = frozenset(
     {
@@ -96,28 +98,27 @@ class AccountResourceMetadata:
         external_id = src_dict.get("externalId", UNSET)
 
         _labels = src_dict.get("labels", UNSET)
-        labels: Labels | Unset
-        if isinstance(_labels, Unset):
-            labels = UNSET
-        else:
-            labels = Labels.from_dict(_labels)
+        labels: Labels | Unset = UNSET
+        if _labels is not UNSET:
+            labels = _Labels_from_dict(_labels)
 
         # Built without calling __init__: the model has no validators or post-init hook, and its only
         # converters turn plain dicts into the models decoded here anyway, so setting its slots directly
         # is the same object at a third of the cost of a keyword call; this runs once per object decoded.
-        account_resource_metadata = cls.__new__(cls)
-        account_resource_metadata.id = id
-        account_resource_metadata.account_id = account_id
-        account_resource_metadata.name = name
-        account_resource_metadata.profile_id = profile_id
-        account_resource_metadata.external_id = external_id
-        account_resource_metadata.labels = labels
+        account_resource_metadata = _new(cls)
+        _set_id(account_resource_metadata, id)
+        _set_account_id(account_resource_metadata, account_id)
+        _set_name(account_resource_metadata, name)
+        _set_profile_id(account_resource_metadata, profile_id)
+        _set_external_id(account_resource_metadata, external_id)
+        _set_labels(account_resource_metadata, labels)
 
-        # Usually every key is known: then the subset test is all it costs.
-        account_resource_metadata.additional_properties = (
+        # Usually every key is known: then the test (one call, or a length when every field is required) is all it costs.
+        _set_additional_properties(
+            account_resource_metadata,
             {}
-            if src_dict.keys() <= _KNOWN_KEYS
-            else {key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS}
+            if _KNOWN_KEYS.issuperset(src_dict)
+            else {key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS},
         )
         return account_resource_metadata
 
@@ -138,4 +139,31 @@ class AccountResourceMetadata:
         return key in self.additional_properties
 
 
+# attrs gives AccountResourceMetadata a __setattr__ that converts a plain dict set on a map field later,
+# and every attribute store pays for it; from_dict, whose values have the fields' types, sets the slots with these.
+(
+    _set_id,
+    _set_account_id,
+    _set_name,
+    _set_profile_id,
+    _set_external_id,
+    _set_labels,
+    _set_additional_properties,
+) = (
+    AccountResourceMetadata.__dict__[name].__set__
+    for name in (
+        "id",
+        "account_id",
+        "name",
+        "profile_id",
+        "external_id",
+        "labels",
+        "additional_properties",
+    )
+)
+
 from ..models.labels import Labels
+
+# Bound once: `Model.from_dict` looked up on the class makes a new bound method at every call, and
+# from_dict calls these once per nested object decoded.
+_Labels_from_dict = Labels.from_dict

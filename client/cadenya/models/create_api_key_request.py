@@ -11,6 +11,8 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="CreateAPIKeyRequest")
+# from_dict makes its objects with this: a module global is quicker to reach than object.__new__ looked up each time.
+_new = object.__new__
 
 _KNOWN_KEYS = frozenset(
     {
@@ -109,11 +111,9 @@ class CreateAPIKeyRequest:
         permissions = cast(list[str], src_dict.get("permissions", UNSET))
 
         _labels = src_dict.get("labels", UNSET)
-        labels: Labels | Unset
-        if isinstance(_labels, Unset):
-            labels = UNSET
-        else:
-            labels = Labels.from_dict(_labels)
+        labels: Labels | Unset = UNSET
+        if _labels is not UNSET:
+            labels = _Labels_from_dict(_labels)
 
         external_id = src_dict.get("externalId", UNSET)
 
@@ -124,16 +124,43 @@ class CreateAPIKeyRequest:
         # Built without calling __init__: the model has no validators or post-init hook, and its only
         # converters turn plain dicts into the models decoded here anyway, so setting its slots directly
         # is the same object at a third of the cost of a keyword call; this runs once per object decoded.
-        create_api_key_request = cls.__new__(cls)
-        create_api_key_request.name = name
-        create_api_key_request.description = description
-        create_api_key_request.permissions = permissions
-        create_api_key_request.labels = labels
-        create_api_key_request.external_id = external_id
-        create_api_key_request.workspace_ids = workspace_ids
-        create_api_key_request.revealable = revealable
+        create_api_key_request = _new(cls)
+        _set_name(create_api_key_request, name)
+        _set_description(create_api_key_request, description)
+        _set_permissions(create_api_key_request, permissions)
+        _set_labels(create_api_key_request, labels)
+        _set_external_id(create_api_key_request, external_id)
+        _set_workspace_ids(create_api_key_request, workspace_ids)
+        _set_revealable(create_api_key_request, revealable)
 
         return create_api_key_request
 
 
+# attrs gives CreateAPIKeyRequest a __setattr__ that converts a plain dict set on a map field later,
+# and every attribute store pays for it; from_dict, whose values have the fields' types, sets the slots with these.
+(
+    _set_name,
+    _set_description,
+    _set_permissions,
+    _set_labels,
+    _set_external_id,
+    _set_workspace_ids,
+    _set_revealable,
+) = (
+    CreateAPIKeyRequest.__dict__[name].__set__
+    for name in (
+        "name",
+        "description",
+        "permissions",
+        "labels",
+        "external_id",
+        "workspace_ids",
+        "revealable",
+    )
+)
+
 from ..models.labels import Labels
+
+# Bound once: `Model.from_dict` looked up on the class makes a new bound method at every call, and
+# from_dict calls these once per nested object decoded.
+_Labels_from_dict = Labels.from_dict

@@ -9,6 +9,8 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 T = TypeVar("T", bound="Permissions")
+# from_dict makes its objects with this: a module global is quicker to reach than object.__new__ looked up each time.
+_new = object.__new__
 
 
 @_attrs_define
@@ -34,7 +36,7 @@ class Permissions:
         # Built without calling __init__: the model has no validators or post-init hook, and its only
         # converters turn plain dicts into the models decoded here anyway, so setting its slots directly
         # is the same object at a third of the cost of a keyword call; this runs once per object decoded.
-        permissions = cls.__new__(cls)
+        permissions = _new(cls)
 
         additional_properties = {}
         for prop_name, prop_dict in src_dict.items():
@@ -63,3 +65,7 @@ class Permissions:
 
 
 from ..models.permissions_additional_property import PermissionsAdditionalProperty
+
+# Bound once: `Model.from_dict` looked up on the class makes a new bound method at every call, and
+# from_dict calls these once per nested object decoded.
+_PermissionsAdditionalProperty_from_dict = PermissionsAdditionalProperty.from_dict

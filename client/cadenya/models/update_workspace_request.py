@@ -12,6 +12,8 @@ from ..models.workspace_status import WorkspaceStatus, check_workspace_status
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="UpdateWorkspaceRequest")
+# from_dict makes its objects with this: a module global is quicker to reach than object.__new__ looked up each time.
+_new = object.__new__
 
 _KNOWN_KEYS = frozenset(
     {
@@ -79,29 +81,46 @@ class UpdateWorkspaceRequest:
         description = src_dict.get("description", UNSET)
 
         _labels = src_dict.get("labels", UNSET)
-        labels: Labels | Unset
-        if isinstance(_labels, Unset):
-            labels = UNSET
-        else:
-            labels = Labels.from_dict(_labels)
+        labels: Labels | Unset = UNSET
+        if _labels is not UNSET:
+            labels = _Labels_from_dict(_labels)
 
         _status = src_dict.get("status", UNSET)
-        status: WorkspaceStatus | Unset
-        if isinstance(_status, Unset):
-            status = UNSET
-        else:
+        status: WorkspaceStatus | Unset = UNSET
+        if _status is not UNSET:
             status = check_workspace_status(_status)
 
         # Built without calling __init__: the model has no validators or post-init hook, and its only
         # converters turn plain dicts into the models decoded here anyway, so setting its slots directly
         # is the same object at a third of the cost of a keyword call; this runs once per object decoded.
-        update_workspace_request = cls.__new__(cls)
-        update_workspace_request.name = name
-        update_workspace_request.description = description
-        update_workspace_request.labels = labels
-        update_workspace_request.status = status
+        update_workspace_request = _new(cls)
+        _set_name(update_workspace_request, name)
+        _set_description(update_workspace_request, description)
+        _set_labels(update_workspace_request, labels)
+        _set_status(update_workspace_request, status)
 
         return update_workspace_request
 
 
+# attrs gives UpdateWorkspaceRequest a __setattr__ that converts a plain dict set on a map field later,
+# and every attribute store pays for it; from_dict, whose values have the fields' types, sets the slots with these.
+(
+    _set_name,
+    _set_description,
+    _set_labels,
+    _set_status,
+) = (
+    UpdateWorkspaceRequest.__dict__[name].__set__
+    for name in (
+        "name",
+        "description",
+        "labels",
+        "status",
+    )
+)
+
 from ..models.labels import Labels
+
+# Bound once: `Model.from_dict` looked up on the class makes a new bound method at every call, and
+# from_dict calls these once per nested object decoded.
+_Labels_from_dict = Labels.from_dict

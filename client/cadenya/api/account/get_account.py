@@ -6,6 +6,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...lib import _json
 from ...lib._send import build_response, send, send_async
 from ...models.account import Account
 from ...models.error import Error
@@ -47,22 +48,22 @@ def _parse_response(
                 pass
             raise UnmatchedVariant("Account | SessionAccount")
 
-        response_200 = _parse_response_200(response.json())
+        response_200 = _parse_response_200(_json.loads(response.content))
 
         return response_200
 
     if response.status_code == 401:
-        response_401 = Error.from_dict(response.json())
+        response_401 = Error.from_dict(_json.loads(response.content))
 
         return response_401
 
     if response.status_code == 429:
-        response_429 = Error.from_dict(response.json())
+        response_429 = Error.from_dict(_json.loads(response.content))
 
         return response_429
 
     if 500 <= response.status_code <= 599:
-        response_5xx = Error.from_dict(response.json())
+        response_5xx = Error.from_dict(_json.loads(response.content))
 
         return response_5xx
 
