@@ -30,7 +30,7 @@ P = ParamSpec("P")
 # one list operation, so the overlap errors are silenced.
 
 
-def _next_token(page: Any, seen: set[str]) -> str | None:
+def next_token(page: Any, seen: set[str]) -> str | None:
     """The next page's token, or None on the last page; a token seen before is an error, not a loop."""
     token = getattr(page, "next_page_token", UNSET)
     if not isinstance(token, str) or not token:
@@ -82,10 +82,10 @@ def paginate(operation: Callable[P, Response[Any]], *args: P.args, **kwargs: P.k
     while True:
         page = unwrap(_checked(operation, operation(*args, page_token=token, **kwargs)))  # type: ignore[arg-type]
         yield from page.items
-        next_token = _next_token(page, seen)
-        if next_token is None:
+        following = next_token(page, seen)
+        if following is None:
             return
-        token = next_token
+        token = following
 
 
 @overload
@@ -121,7 +121,7 @@ async def apaginate(
         page = unwrap(_checked(operation, await operation(*args, page_token=token, **kwargs)))  # type: ignore[arg-type]
         for item in page.items:
             yield item
-        next_token = _next_token(page, seen)
-        if next_token is None:
+        following = next_token(page, seen)
+        if following is None:
             return
-        token = next_token
+        token = following

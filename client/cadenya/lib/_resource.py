@@ -15,7 +15,7 @@ import httpx
 
 from ..client import AuthenticatedClient
 from ..types import UNSET, Unset
-from ._errors import PageRepeatedError
+from ._pagination import next_token
 
 T = TypeVar("T")
 ItemT = TypeVar("ItemT")
@@ -74,6 +74,7 @@ class _ClientHolder:
         elif api_key is not None or base_url is not None or headers:
             raise TypeError("pass client=, or api_key/base_url/headers to build one, not both")
         self._client = client
+        self._attach()
 
     @property
     def client(self) -> AuthenticatedClient:
@@ -119,21 +120,6 @@ class _ClientHolder:
 class SyncClientBase(_ClientHolder):
     """`Cadenya`'s base: the resources of the API over one `AuthenticatedClient` and its connection pool."""
 
-    def __init__(
-        self,
-        *,
-        api_key: str | None = None,
-        base_url: str | None = None,
-        timeout: Timeout | Unset = UNSET,
-        max_retries: int | None = None,
-        headers: Mapping[str, str] | None = None,
-        client: AuthenticatedClient | None = None,
-    ) -> None:
-        super().__init__(
-            api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries, headers=headers, client=client
-        )
-        self._attach()
-
     def close(self) -> None:
         """Close the connection pool."""
         self._client.get_httpx_client().close()
@@ -149,21 +135,6 @@ class SyncClientBase(_ClientHolder):
 class AsyncClientBase(_ClientHolder):
     """`AsyncCadenya`'s base: as `SyncClientBase`, for asyncio (any anyio backend)."""
 
-    def __init__(
-        self,
-        *,
-        api_key: str | None = None,
-        base_url: str | None = None,
-        timeout: Timeout | Unset = UNSET,
-        max_retries: int | None = None,
-        headers: Mapping[str, str] | None = None,
-        client: AuthenticatedClient | None = None,
-    ) -> None:
-        super().__init__(
-            api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries, headers=headers, client=client
-        )
-        self._attach()
-
     async def close(self) -> None:
         """Close the connection pool."""
         await self._client.get_async_httpx_client().aclose()
@@ -177,8 +148,7 @@ class AsyncClientBase(_ClientHolder):
 
 
 def _next_token(page: Any) -> str | None:
-    token = getattr(page, "next_page_token", UNSET)
-    return token if isinstance(token, str) and token else None
+    return next_token(page, set())
 
 
 class SyncPage(Generic[ItemT]):
@@ -206,17 +176,13 @@ class SyncPage(Generic[ItemT]):
         return SyncPage(self._fetch(self.next_page_token), self._fetch)
 
     def iter_pages(self) -> Iterator[SyncPage[ItemT]]:
-        """This page and every later one."""
+        """This page and every later one; a list that repeats a token raises PageRepeatedError."""
         page: SyncPage[ItemT] = self
         seen: set[str] = set()
         while True:
             yield page
-            token = page.next_page_token
-            if token is None:
+            if next_token(page._answer, seen) is None:
                 return
-            if token in seen:
-                raise PageRepeatedError(f"the list answered page token {token[:16]}… twice")
-            seen.add(token)
             page = page.get_next_page()
 
     def __iter__(self) -> Iterator[ItemT]:
@@ -244,16 +210,13 @@ class AsyncPage(Generic[ItemT]):
         return AsyncPage(await self._fetch(self.next_page_token), self._fetch)
 
     async def iter_pages(self) -> AsyncIterator[AsyncPage[ItemT]]:
+        """This page and every later one; a list that repeats a token raises PageRepeatedError."""
         page: AsyncPage[ItemT] = self
         seen: set[str] = set()
         while True:
             yield page
-            token = page.next_page_token
-            if token is None:
+            if next_token(page._answer, seen) is None:
                 return
-            if token in seen:
-                raise PageRepeatedError(f"the list answered page token {token[:16]}… twice")
-            seen.add(token)
             page = await page.get_next_page()
 
     async def __aiter__(self) -> AsyncIterator[ItemT]:
