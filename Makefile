@@ -2,8 +2,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+PORT ?= 8765
 
-.PHONY: generate check lint spec-lint typecheck test pytest surface contract sandbox demo bench bench-smoke
+.PHONY: generate check lint spec-lint typecheck test pytest matrix release-check surface contract sandbox demo bench bench-smoke
 
 # A fresh machine needs only python3 and make: the venv is rebuilt whenever pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -19,8 +20,9 @@ generate: $(VENV)/.installed
 check: $(VENV)/.installed
 	$(BIN)/python -m scripts.generate --check
 
+# deptry: every import of the shipped package is a declared dependency or extra.
 lint: $(VENV)/.installed
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/deptry client
 
 spec-lint: node_modules/.installed
 	npx --no-install spectral lint --fail-severity=hint openapi.yaml
@@ -34,11 +36,19 @@ surface: $(VENV)/.installed
 pytest: $(VENV)/.installed
 	$(BIN)/pytest
 
+# CPython 3.11-3.13 x lowest/newest dependencies (noxfile.py); one Python: make matrix NOX_ARGS='-s tests-3.12'
+matrix: $(VENV)/.installed
+	$(BIN)/nox --no-error-on-missing-interpreters $(NOX_ARGS)
+
+release-check: $(VENV)/.installed
+	$(BIN)/python -m scripts.release
+
 contract: $(VENV)/.installed
 	$(BIN)/python -m scripts.contract
 
+# make sandbox [PORT=8765] [WEBHOOK_URL=http://...] [FAULTS=1]
 sandbox: $(VENV)/.installed
-	$(BIN)/python -m scripts.sandbox
+	$(BIN)/python -m scripts.sandbox --port $(PORT) $(if $(WEBHOOK_URL),--webhook-url '$(WEBHOOK_URL)') $(if $(FAULTS),--faults)
 
 demo: $(VENV)/.installed
 	$(BIN)/python -m scripts.demo
@@ -49,4 +59,6 @@ bench: $(VENV)/.installed
 bench-smoke: $(VENV)/.installed
 	$(BIN)/python -m bench.run --smoke
 
-test: lint spec-lint typecheck check pytest contract bench-smoke
+# Every suite (scripts/ci.py), ending with one line: N passed, N failed.
+test: $(VENV)/.installed node_modules/.installed
+	$(BIN)/python -m scripts.ci

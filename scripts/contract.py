@@ -58,7 +58,8 @@ def main() -> int:
                 "--max-examples", str(args.max_examples), "--workers", "1", "--generation-database", "none",
                 "--no-color",
             ]  # fmt: skip
-            result = subprocess.run(command, capture_output=True, text=True, check=False, timeout=600)
+            # Run in the temporary directory: schemathesis keeps its cache (.schemathesis/) in the working one.
+            result = subprocess.run(command, cwd=temporary, capture_output=True, text=True, check=False, timeout=600)
         finally:
             server.stop()
     output = result.stdout + result.stderr
@@ -69,7 +70,11 @@ def main() -> int:
         return 1
     summary = output[output.index("SUMMARY") :] if "SUMMARY" in output else output[-3000:]
     print(summary.strip())
-    print(f"schemathesis: {generated.group(1)} cases generated, seed {args.seed}, no failures")
+    passed = re.search(r"(\d+) passed", summary)
+    print(
+        f"schemathesis: {generated.group(1)} cases generated, {passed.group(1) if passed else 0} passed, "
+        f"seed {args.seed}, no failures"
+    )
     return 0
 
 

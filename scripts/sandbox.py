@@ -1,46 +1,81 @@
-"""`make sandbox`: serve the API on 127.0.0.1 from .sandbox/sandbox.db, creating an account the first time."""
+"""`make sandbox`: serve the API on 127.0.0.1 from .sandbox/sandbox.db, creating an account the first time.
+
+    make sandbox                                   port 8765
+    make sandbox PORT=9000                         another port
+    make sandbox WEBHOOK_URL=http://127.0.0.1:9100/hooks   deliver signed account events there
+    make sandbox FAULTS=1                          honour the X-Sandbox-Fault header (to watch retries work)
+
+It prints the export lines to paste into another shell. The account and the database persist in .sandbox/
+between runs, so those lines stay valid.
+"""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import socket
 import sys
 from pathlib import Path
 
-from cadenya.sandbox import Store, free_port
+from cadenya.sandbox import Store
 
 ROOT = Path(__file__).resolve().parent.parent
-
 STATE = ROOT / ".sandbox"
+DEFAULT_PORT = 8765
 
 
-def main() -> int:
-    STATE.mkdir(exist_ok=True)
-    db, credentials = STATE / "sandbox.db", STATE / "account.json"
+def account_credentials(db: Path, credentials: Path) -> dict[str, str]:
+    """The sandbox's account: created, with its tokens saved owner-readable only, the first time."""
     if not credentials.exists():
-        account = Store(db).create_account("Sandbox")
+        with Store(db) as store:
+            account = store.create_account("Sandbox")
         descriptor = os.open(credentials, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w") as handle:
             json.dump(account, handle)
-    account = json.loads(credentials.read_text())
-    port = int(os.environ.get("PORT", "0")) or free_port()
-    print(f"Cadenya sandbox: http://127.0.0.1:{port}  (database {db.relative_to(ROOT)})")
-    print(f"  export CADENYA_BASE_URL=http://127.0.0.1:{port}")
+    loaded: dict[str, str] = json.loads(credentials.read_text())
+    return loaded
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="make sandbox", description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument("--webhook-url", default="", help="deliver signed account events to this URL")
+    parser.add_argument("--faults", action="store_true", help="honour the X-Sandbox-Fault test header")
+    args = parser.parse_args(argv)
+    if not port_is_free(args.port):
+        print(f"port {args.port} is in use; choose another with: make sandbox PORT=<port>", file=sys.stderr)
+        return 2
+    STATE.mkdir(exist_ok=True)
+    db = STATE / "sandbox.db"
+    credentials = STATE / "account.json"
+    account = account_credentials(db, credentials)
+    base_url = f"http://127.0.0.1:{args.port}"
+    print(f"Cadenya sandbox: {base_url}  (database {db.relative_to(ROOT)}; Ctrl-C stops)")
+    print("Paste into another shell:")
+    print(f"  export CADENYA_BASE_URL={base_url}")
     print(f"  export CADENYA_API_KEY={account['apiKey']}")
-    print(f"  account {account['accountId']}; session token in {credentials.relative_to(ROOT)}; Ctrl-C stops")
+    print(f"Account {account['accountId']}; its session token is in {credentials.relative_to(ROOT)}.")
+    if args.webhook_url:
+        print(f"Webhooks: signed account events go to {args.webhook_url}")
+    if args.faults:
+        print("Fault switch on: a request with `X-Sandbox-Fault: status=503; times=2` fails that way twice,")
+        print("  then passes (the client retries it); see the README's section on the sandbox for every fault.")
     sys.stdout.flush()
-    command = [
-        sys.executable,
-        "-m",
-        "cadenya.sandbox",
-        "serve",
-        "--db",
-        str(db),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-    ]
+    command = [sys.executable, "-m", "cadenya.sandbox", "serve", "--db", str(db), "--port", str(args.port)]
+    if args.webhook_url:
+        command += ["--webhook-url", args.webhook_url]
+    if args.faults:
+        command.append("--faults")
     os.execv(sys.executable, command)  # noqa: S606
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import functools
 import importlib
 import re
+import sqlite3
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from types import ModuleType
@@ -73,3 +75,14 @@ def with_parsed_datetimes(value: Any) -> Any:
     if isinstance(value, str) and len(value) >= 20 and value[4] == "-" and value[10] == "T":
         return datetime.fromisoformat(value)
     return value
+
+
+@contextmanager
+def open_database(path: Path) -> Iterator[sqlite3.Connection]:
+    """A connection to a sandbox database that commits on success and is closed on the way out."""
+    connection = sqlite3.connect(path)
+    try:
+        with connection:
+            yield connection
+    finally:
+        connection.close()

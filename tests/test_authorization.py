@@ -29,6 +29,7 @@ from cadenya.api.api_keys import (
 from cadenya.api.workspaces import get_workspace
 from cadenya.models import Account, APIKey, Error, ListAPIKeyWorkspacesResponse, UpdateAccountRequest
 from cadenya.types import UNSET
+from tests.helpers import open_database
 from tests.sandbox_support import Caller, SandboxServer, assert_no_spec_violations
 
 OK = "allowed"
@@ -186,7 +187,7 @@ TABLE = [
 
 def _state(db: Path) -> dict[str, list[dict[str, Any]]]:
     """Everything the sandbox stores, except when each key was last used (which any authenticated call may move)."""
-    with sqlite3.connect(db) as connection:
+    with open_database(db) as connection:
         connection.row_factory = sqlite3.Row
         tables = [name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
         return {

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 
 import pytest
 
@@ -35,6 +34,7 @@ from cadenya.models import (
 )
 from cadenya.models.labels import Labels
 from cadenya.types import UNSET, Unset
+from tests.helpers import open_database
 from tests.sandbox_support import Caller, SandboxServer
 
 
@@ -89,7 +89,7 @@ def test_token_is_prefixed_long_and_checksummed(api: Caller) -> None:
 def test_only_digests_of_tokens_are_stored(api: Caller, sandbox: SandboxServer) -> None:
     """The database holds SHA-256 digests, never a plaintext token, revealable keys included."""
     plain, revealable = _token(_create(api)), _token(_create(api, revealable=True))
-    with sqlite3.connect(sandbox.db) as db:
+    with open_database(sandbox.db) as db:
         digests = {row[0] for row in db.execute("SELECT token_digest FROM api_keys")}
         dump = "\n".join(db.iterdump())
     for token in (plain, revealable):

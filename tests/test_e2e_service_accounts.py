@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sqlite3
 
 from cadenya.api.service_accounts import (
     create_service_account,
@@ -29,6 +28,7 @@ from cadenya.models import (
     UpdateServiceAccountRequest,
 )
 from cadenya.types import UNSET
+from tests.helpers import open_database
 from tests.sandbox_support import Caller, SandboxServer
 from tests.test_e2e_api_keys import _error
 
@@ -110,7 +110,7 @@ def test_credential_secret_is_shown_once(api: Caller, account: dict[str, str], s
     for response in (fetched, listed):
         assert created.client_secret.encode() not in response.content
         assert b"client_secret" not in response.content
-    with sqlite3.connect(sandbox.db) as db:
+    with open_database(sandbox.db) as db:
         assert created.client_secret not in "\n".join(db.iterdump())
 
 
@@ -138,7 +138,7 @@ def test_deleting_a_service_account_takes_its_credentials(
     assert (response.status_code, response.content) == (204, b"")
     _error(api(get_service_account, org, sa.id), 404, "not_found")
     _error(api(get_service_account_credential, org, sa.id, credentials[0]), 404, "not_found")
-    with sqlite3.connect(sandbox.db) as db:
+    with open_database(sandbox.db) as db:
         placeholders = ",".join("?" * len(credentials))
         (left,) = db.execute(f"SELECT COUNT(*) FROM credentials WHERE id IN ({placeholders})", credentials).fetchone()  # noqa: S608
     assert left == 0

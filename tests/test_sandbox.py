@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -30,8 +30,8 @@ from cadenya import AuthenticatedClient
 from cadenya.api.account import get_account
 from cadenya.api.api_keys import create_api_key, get_api_key, list_api_keys
 from cadenya.models import Account, APIKey, APIKeyWithToken, CreateAPIKeyRequest, Error, ListAPIKeysResponse
-from cadenya.sandbox import _app, create_app, free_port
-from tests.helpers import load_spec
+from cadenya.sandbox import Store, _app, create_app, free_port
+from tests.helpers import load_spec, open_database
 from tests.sandbox_support import ROOT, Caller, SandboxServer
 from tests.test_e2e_error_codes import stalled_exchange
 
@@ -39,7 +39,7 @@ TABLES = ("accounts", "api_keys", "workspaces", "api_key_workspaces", "service_a
 
 
 def _snapshot(db: Path) -> dict[str, list[tuple[Any, ...]]]:
-    with sqlite3.connect(db) as connection:
+    with open_database(db) as connection:
         return {table: connection.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall() for table in TABLES}  # noqa: S608
 
 
@@ -144,10 +144,10 @@ def test_the_spec_is_served_at_openapi_json(sandbox: SandboxServer) -> None:
 
 
 def test_a_response_that_violates_the_spec_is_a_500_and_is_rolled_back(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, new_app: AppFactory
 ) -> None:
     """A handler bug is never sent: 500 with the Error body, a log line, and none of its writes kept."""
-    app = create_app(tmp_path / "bug.db")
+    app = new_app(tmp_path / "bug.db")
     account = app.state.store.create_account("Bug")
     original = _app.HANDLERS["createWorkspace"]
 
@@ -180,10 +180,15 @@ def test_a_response_that_violates_the_spec_is_a_500_and_is_rolled_back(
     ],
 )
 def test_an_error_code_the_spec_does_not_document_is_never_sent(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, status: int, code: str
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    status: int,
+    code: str,
+    new_app: AppFactory,
 ) -> None:
     """An error the spec does not list for the operation and status becomes a logged 500, with writes rolled back."""
-    app = create_app(tmp_path / "codes.db")
+    app = new_app(tmp_path / "codes.db")
     account = app.state.store.create_account("Codes")
     original = _app.HANDLERS["createWorkspace"]
 
@@ -274,6 +279,24 @@ def test_an_acknowledged_write_survives_kill_9(tmp_path: Path) -> None:
         server.stop()
 
 
+AppFactory = Callable[..., Starlette]
+
+
+@pytest.fixture
+def new_app() -> Iterator[AppFactory]:
+    """`create_app`, with the database connections of every app it made closed when the test ends."""
+    apps: list[Starlette] = []
+
+    def make(*args: Any, **kwargs: Any) -> Starlette:
+        app = create_app(*args, **kwargs)
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        app.state.store.close()
+
+
 @contextmanager
 def serving(app: Starlette) -> Iterator[str]:
     """`app` served by uvicorn on 127.0.0.1 in a thread of the test process, for limits set per test."""
@@ -329,10 +352,10 @@ def test_a_hostile_request_gets_a_json_error_on_a_connection_that_stays_up(
 
 
 def test_an_unexpected_failure_is_a_json_500_on_a_connection_that_stays_up(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, new_app: AppFactory
 ) -> None:
     """A handler that raises gives the Error body (internal) with a request id, logged; the connection is kept."""
-    app = create_app(tmp_path / "crash.db")
+    app = new_app(tmp_path / "crash.db")
     account = app.state.store.create_account("Crash")
 
     def crash(call: _app.Call) -> Any:
@@ -440,9 +463,9 @@ def test_a_streamed_body_over_1_mib_is_413_and_the_connection_is_reused(
     assert _snapshot(sandbox.db)["workspaces"] == before
 
 
-def test_a_body_that_stops_arriving_is_408_and_the_connection_is_closed(tmp_path: Path) -> None:
+def test_a_body_that_stops_arriving_is_408_and_the_connection_is_closed(tmp_path: Path, new_app: AppFactory) -> None:
     """Half a body, then nothing: after the server's body timeout, request_timeout and `Connection: close`."""
-    app = create_app(tmp_path / "slow.db", body_timeout=0.3)
+    app = new_app(tmp_path / "slow.db", body_timeout=0.3)
     account = app.state.store.create_account("Slow")
     headers = {"Authorization": f"Bearer {account['apiKey']}", "Content-Type": "application/json"}
     with serving(app) as base_url:
@@ -452,10 +475,10 @@ def test_a_body_that_stops_arriving_is_408_and_the_connection_is_closed(tmp_path
     assert answer.headers["x-request-id"].startswith("req_")
 
 
-def test_a_write_that_waits_too_long_for_the_lock_is_503_with_retry_after(tmp_path: Path) -> None:
+def test_a_write_that_waits_too_long_for_the_lock_is_503_with_retry_after(tmp_path: Path, new_app: AppFactory) -> None:
     """Another writer holds the database past the busy timeout: unavailable with Retry-After, and nothing written."""
     db = tmp_path / "busy.db"
-    app = create_app(db, busy_timeout=0.2)
+    app = new_app(db, busy_timeout=0.2)
     account = app.state.store.create_account("Busy")
     with serving(app) as base_url, httpx.Client(base_url=base_url, headers=_headers(account)) as client:
         holder = sqlite3.connect(db, isolation_level=None)
@@ -469,7 +492,8 @@ def test_a_write_that_waits_too_long_for_the_lock_is_503_with_retry_after(tmp_pa
     assert (waited.status_code, waited.json()["code"]) == (503, "unavailable")
     assert waited.headers["retry-after"] == "1"
     assert after.status_code == 201
-    assert [name for (name,) in sqlite3.connect(db).execute("SELECT name FROM workspaces")] == ["w"]
+    with open_database(db) as connection:
+        assert [name for (name,) in connection.execute("SELECT name FROM workspaces")] == ["w"]
 
 
 def _keys_page(base_url: str, token: str, **params: Any) -> httpx.Response:
@@ -507,7 +531,7 @@ def test_a_page_token_does_not_show_how_many_rows_exist(sandbox: SandboxServer, 
     caller = Caller(sandbox.base_url, account["apiKey"], "sync")
     assert caller(create_api_key, body=CreateAPIKeyRequest(name="k")).status_code == 201
     token = _keys_page(sandbox.base_url, account["apiKey"], pageSize=1).json()["nextPageToken"]
-    with sqlite3.connect(sandbox.db) as db:
+    with open_database(sandbox.db) as db:
         (sequence,) = db.execute(
             "SELECT MIN(seq) FROM api_keys WHERE account_id = ?", (account["accountId"],)
         ).fetchone()
@@ -515,12 +539,12 @@ def test_a_page_token_does_not_show_how_many_rows_exist(sandbox: SandboxServer, 
     assert str(sequence).encode() not in decoded
 
 
-def test_the_database_and_its_files_are_readable_by_their_owner_only(tmp_path: Path) -> None:
+def test_the_database_and_its_files_are_readable_by_their_owner_only(tmp_path: Path, new_app: AppFactory) -> None:
     """The database (created, or found world-readable), its -wal and -shm files and the key file are 0600."""
     db = tmp_path / "private.db"
     db.touch(mode=0o644)
     db.chmod(0o644)
-    app = create_app(db)
+    app = new_app(db)
     app.state.store.create_account("Private")
     files = [db, db.with_name("private.db-wal"), db.with_name("private.db-shm"), db.with_name("private.db.key")]
     assert {file.name: stat.S_IMODE(file.stat().st_mode) for file in files} == {file.name: 0o600 for file in files}
@@ -531,21 +555,21 @@ def test_webhook_secrets_are_stored_encrypted(sandbox: SandboxServer, account: d
     found = Caller(sandbox.base_url, account["apiKey"], "sync")(get_account).parsed
     assert isinstance(found, Account) and isinstance(found.info.webhook_events_hmac_secret, str)
     secret = found.info.webhook_events_hmac_secret
-    with sqlite3.connect(sandbox.db) as db:
+    with open_database(sandbox.db) as db:
         dump = "\n".join(db.iterdump())
     assert secret not in dump
     assert secret.removeprefix("wh_") not in dump
 
 
-def test_a_webhook_secret_stored_in_plain_text_is_sealed_at_start(tmp_path: Path) -> None:
+def test_a_webhook_secret_stored_in_plain_text_is_sealed_at_start(tmp_path: Path, new_app: AppFactory) -> None:
     """A database written before secrets were sealed: the secret is encrypted in place and still served."""
     db = tmp_path / "legacy.db"
-    account = create_app(db).state.store.create_account("Legacy")
+    account = new_app(db).state.store.create_account("Legacy")
     legacy = "wh_" + base64.b64encode(b"0" * 32).decode()
-    with sqlite3.connect(db) as connection:
+    with open_database(db) as connection:
         connection.execute("UPDATE accounts SET webhook_secret = ?", (legacy,))
-    app = create_app(db)
-    with sqlite3.connect(db) as connection:
+    app = new_app(db)
+    with open_database(db) as connection:
         dump = "\n".join(connection.iterdump())
 
     async def read() -> httpx.Response:
@@ -565,3 +589,27 @@ def test_a_refusal_names_the_limit_without_repeating_the_value(sandbox: SandboxS
     assert (response.status_code, error.code) == (422, "invalid_argument")
     assert "longer than 2000 characters" in error.message
     assert "x" * 50 not in response.text
+
+
+def test_closing_a_store_closes_the_connection_of_every_thread(tmp_path: Path) -> None:
+    """`Store.close` ends every thread's connection (no ResourceWarning later); the store reopens on next use."""
+    store = Store(tmp_path / "close.db")
+    connections: list[sqlite3.Connection] = []
+
+    def use() -> None:
+        with store.transaction(write=False) as connection:
+            connections.append(connection)
+
+    threads = [threading.Thread(target=use) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    use()
+    store.close()
+    assert len({id(connection) for connection in connections}) == 4
+    for connection in connections:
+        with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+            connection.execute("SELECT 1")
+    with store as reopened, reopened.transaction(write=False) as connection:
+        assert connection.execute("SELECT count(*) FROM accounts").fetchone()[0] == 0

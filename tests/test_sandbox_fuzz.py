@@ -11,7 +11,6 @@ it would fail the next example.
 from __future__ import annotations
 
 import json
-import sqlite3
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from cadenya.sandbox import SandboxServer
-from tests.helpers import load_spec, operations, resolve
+from tests.helpers import load_spec, open_database, operations, resolve
 from tests.sandbox_support import assert_no_spec_violations
 
 EXAMPLES = 20
@@ -99,7 +98,7 @@ def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
     )
     server.stop()
     assert_no_spec_violations(server)
-    with sqlite3.connect(server.db) as db:
+    with open_database(server.db) as db:
         assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
 
 

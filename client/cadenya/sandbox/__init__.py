@@ -1,11 +1,45 @@
 """A stateful local server of the Cadenya API, driven by openapi.yaml and backed by SQLite.
 
-python -m cadenya.sandbox create-account --db PATH --name NAME
-python -m cadenya.sandbox serve --db PATH --host 127.0.0.1 --port N
+    cadenya-sandbox create-account --db PATH --name NAME
+    cadenya-sandbox serve --db PATH [--host 127.0.0.1] [--port 8765] [--webhook-url URL] [--faults]
+
+(`python -m cadenya.sandbox` is the same command.) It needs the `sandbox` extra:
+`pip install 'cadenya[sandbox]'`; the client itself never imports this package.
 """
 
-from ._app import create_app
-from ._process import SandboxServer, free_port, wait_until_listening
-from ._store import Store
+import importlib
+
+# Import name -> the distribution the `sandbox` extra installs for it.
+_REQUIRED = {
+    "starlette": "starlette",
+    "uvicorn": "uvicorn",
+    "jsonschema": "jsonschema",
+    "referencing": "referencing",
+    "cryptography": "cryptography",
+    "yaml": "pyyaml",
+}
+
+
+def _missing_distributions() -> list[str]:
+    missing = []
+    for module, distribution in _REQUIRED.items():
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            missing.append(distribution)
+    return sorted(missing)
+
+
+_missing = _missing_distributions()
+if _missing:
+    raise ModuleNotFoundError(
+        f"cadenya.sandbox needs the 'sandbox' extra (missing: {', '.join(_missing)}); "
+        "install it with: pip install 'cadenya[sandbox]'",
+        name=_missing[0],
+    )
+
+from ._app import create_app  # noqa: E402
+from ._process import SandboxServer, free_port, wait_until_listening  # noqa: E402
+from ._store import Store  # noqa: E402
 
 __all__ = ["SandboxServer", "Store", "create_app", "free_port", "wait_until_listening"]

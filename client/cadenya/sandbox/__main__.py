@@ -1,7 +1,7 @@
-"""Command line of the sandbox.
+"""Command line of the sandbox: the `cadenya-sandbox` console script, and `python -m cadenya.sandbox`.
 
-python -m cadenya.sandbox create-account --db PATH --name NAME
-python -m cadenya.sandbox serve --db PATH [--host 127.0.0.1] [--port 8765]
+cadenya-sandbox create-account --db PATH --name NAME
+cadenya-sandbox serve --db PATH [--host 127.0.0.1] [--port 8765] [--webhook-url URL] [--faults]
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from ._store import Store
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m cadenya.sandbox", description="A local server of the Cadenya API.")
+    parser = argparse.ArgumentParser(prog="cadenya-sandbox", description="A local server of the Cadenya API.")
     commands = parser.add_subparsers(dest="command", required=True)
     create = commands.add_parser("create-account", help="create an account; print its tokens as JSON, once")
     create.add_argument("--db", type=Path, required=True, help="SQLite database file (created if missing)")
@@ -33,7 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "create-account":
-        created = Store(args.db).create_account(args.name, email=args.email)
+        with Store(args.db) as store:
+            created = store.create_account(args.name, email=args.email)
         print(json.dumps(created))
         return 0
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
 import re
 import secrets
 import sqlite3
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import accumulate, repeat
@@ -563,7 +564,15 @@ def create_app(
         Route(path, dispatcher.endpoint(operations), methods=list(operations)) for path, operations in by_path.items()
     ]
     routes.append(Route("/openapi.json", lambda request: Response(spec.json, media_type="application/json")))
-    app = Starlette(routes=routes, exception_handlers={404: _unrouted, 405: _unrouted})
+
+    @contextlib.asynccontextmanager
+    async def close_store_on_shutdown(app: Starlette) -> AsyncIterator[None]:
+        yield
+        store.close()
+
+    app = Starlette(
+        routes=routes, exception_handlers={404: _unrouted, 405: _unrouted}, lifespan=close_store_on_shutdown
+    )
     if faults:
         app.add_middleware(FaultMiddleware)
     app.add_middleware(RequestIdMiddleware)

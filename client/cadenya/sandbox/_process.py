@@ -76,4 +76,5 @@ class SandboxServer:
         self.process = None
 
     def new_account(self, name: str = "Test account") -> dict[str, str]:
-        return Store(self.db).create_account(name)
+        with Store(self.db) as store:
+            return store.create_account(name)

@@ -134,6 +134,8 @@ class Store:
         self.path = path
         self.busy_timeout = busy_timeout
         self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._connections_lock = threading.Lock()
         # SQLite creates the -wal and -shm files with the database file's permissions.
         os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
         for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
@@ -153,8 +155,9 @@ class Store:
     def _connection(self) -> sqlite3.Connection:
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
         if connection is None:
+            # Each thread uses only its own connection; check_same_thread=False lets close() end them all.
             connection = sqlite3.connect(
-                self.path, isolation_level=None, check_same_thread=True, timeout=self.busy_timeout
+                self.path, isolation_level=None, check_same_thread=False, timeout=self.busy_timeout
             )
             connection.row_factory = sqlite3.Row
             connection.execute("PRAGMA journal_mode=WAL")
@@ -162,7 +165,23 @@ class Store:
             connection.execute("PRAGMA synchronous=FULL")
             connection.execute("PRAGMA foreign_keys=ON")
             self._local.connection = connection
+            with self._connections_lock:
+                self._connections.append(connection)
         return connection
+
+    def close(self) -> None:
+        """Close every thread's connection; the store opens new ones if it is used again."""
+        with self._connections_lock:
+            connections, self._connections = self._connections, []
+            self._local = threading.local()
+        for connection in connections:
+            connection.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[sqlite3.Connection]:

@@ -1,0 +1,103 @@
+"""What users install: the client without the sandbox's dependencies, the matrix's lowest pins, `make sandbox`."""
+
+from __future__ import annotations
+
+import json
+import socket
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from scripts import dependencies
+from scripts import sandbox as make_sandbox
+from tests.sandbox_support import ROOT
+
+# A finder that makes the sandbox's and the speed-ups' dependencies unimportable, as in a bare install.
+WITHOUT_EXTRAS = """
+import importlib.abc, sys
+BLOCKED = {"starlette", "uvicorn", "jsonschema", "referencing", "cryptography", "yaml", "orjson"}
+class Blocker(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.split(".")[0] in BLOCKED:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+sys.meta_path.insert(0, Blocker())
+"""
+
+
+def _without_extras(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", WITHOUT_EXTRAS + code], capture_output=True, text=True, check=False, cwd=ROOT
+    )
+
+
+def test_the_client_imports_without_any_extra() -> None:
+    """Every operation module, the models and the resource client import with httpx, attrs and anyio alone."""
+    result = _without_extras(
+        "import importlib, pkgutil, cadenya, cadenya.api, cadenya.resources\n"
+        "from cadenya import Cadenya, AsyncCadenya\n"
+        "for package in (cadenya.api, cadenya.resources):\n"
+        "    for module in pkgutil.walk_packages(package.__path__, package.__name__ + '.'):\n"
+        "        importlib.import_module(module.name)\n"
+        "import cadenya.models, cadenya.lib.webhooks\n"
+        "print('ok')\n"
+    )
+    assert (result.returncode, result.stdout.strip()) == (0, "ok"), result.stderr
+
+
+def test_the_sandbox_without_its_extra_names_the_extra_and_what_is_missing() -> None:
+    """`import cadenya.sandbox` without the extra fails with the install command and the missing packages."""
+    result = _without_extras("import cadenya.sandbox\n")
+    assert result.returncode != 0
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert last_line.startswith("ModuleNotFoundError: cadenya.sandbox needs the 'sandbox' extra")
+    assert "pip install 'cadenya[sandbox]'" in last_line
+    assert "missing: cryptography, jsonschema, pyyaml, referencing, starlette, uvicorn" in last_line
+
+
+@pytest.mark.parametrize(
+    ("declared", "pinned"),
+    [
+        pytest.param("httpx>=0.23.1,<0.29.0", "httpx==0.23.1", id="range"),
+        pytest.param("attrs>=22.2.0", "attrs==22.2.0", id="lower-only"),
+        pytest.param("anyio~=4.0", "anyio==4.0", id="compatible-release"),
+    ],
+)
+def test_the_lowest_cell_pins_each_lower_bound_exactly(declared: str, pinned: str) -> None:
+    """The matrix's "lowest" set installs each runtime dependency at the lower bound it declares."""
+    assert dependencies.lowest_pins([declared]) == [pinned]
+
+
+def test_a_runtime_dependency_without_a_lower_bound_stops_the_matrix() -> None:
+    """A dependency the lowest cell cannot pin is an error, not a silently newest install."""
+    with pytest.raises(ValueError, match="must declare exactly one lower bound"):
+        dependencies.lowest_pins(["httpx<0.29"])
+
+
+def test_every_runtime_dependency_declares_a_lower_bound() -> None:
+    """pyproject.toml's runtime dependencies can all be pinned to their lowest version."""
+    declared = dependencies.runtime_dependencies()
+    assert [pin.split("==")[0] for pin in dependencies.lowest_pins(declared)] == ["httpx", "attrs", "anyio"]
+
+
+def test_make_sandbox_refuses_a_port_in_use_and_says_how_to_choose_another(capsys: pytest.CaptureFixture[str]) -> None:
+    """A busy port is a clear message and status 2, before any database or account is created."""
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert make_sandbox.main(["--port", str(port)]) == 2
+    assert f"port {port} is in use; choose another with: make sandbox PORT=<port>" in capsys.readouterr().err
+
+
+def test_make_sandbox_creates_its_account_once_and_keeps_the_tokens_private(tmp_path: Path) -> None:
+    """The account is made on the first run and reused after; its tokens are readable by their owner only."""
+    db, credentials = tmp_path / "sandbox.db", tmp_path / "account.json"
+    first = make_sandbox.account_credentials(db, credentials)
+    again = make_sandbox.account_credentials(db, credentials)
+    assert first == again == json.loads(credentials.read_text())
+    assert first["apiKey"].startswith("cad_key_")
+    assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
