@@ -6,7 +6,8 @@
 The generated tree is client/cadenya plus client/.stats.yml, which records the hashes of the inputs and
 the versions of the tools that produced it, and client/cadenya/openapi.yaml, a copy of the spec that ships
 with the package (the sandbox serves it). Top-level entries of client/cadenya named in HAND_WRITTEN are
-never written, deleted or compared.
+never written, deleted or compared. Beside the package, the README's generated sections (scripts/readme.py)
+and api.md, the API reference (scripts/apiref.py), are rewritten, and checked, from the same spec.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import time
 from importlib import metadata
 from pathlib import Path
 
-from scripts import readme, resources
+from scripts import apiref, readme, resources
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "openapi.yaml"
@@ -190,12 +191,18 @@ def main() -> int:
             return 2
         elapsed = time.perf_counter() - started
         current_readme, wanted_readme = readme.expected()
+        current_apiref, wanted_apiref = apiref.expected()
         if args.check:
             problems = compare(Path(temporary), CLIENT)
             if current_readme != wanted_readme:
                 problems.append(f"changed: README.md\n{_diff('README.md', current_readme, wanted_readme)}")
+            if current_apiref != wanted_apiref:
+                problems.append(f"stale: api.md\n{_diff('api.md', current_apiref, wanted_apiref)}")
             if problems:
-                print("client/ is out of date with openapi.yaml, generator-config.yaml or templates/:", file=sys.stderr)
+                print(
+                    "client/, README.md or api.md is out of date with openapi.yaml, generator-config.yaml or templates/:",
+                    file=sys.stderr,
+                )
                 print("\n".join(problems), file=sys.stderr)
                 print("Run `make generate` and commit the result.", file=sys.stderr)
                 return 1
@@ -203,6 +210,7 @@ def main() -> int:
             return 0
         install(Path(temporary))
         readme.README.write_text(wanted_readme, encoding="utf-8")
+        apiref.API_MD.write_text(wanted_apiref, encoding="utf-8")
         print(f"generated client/{PACKAGE} in {elapsed:.2f}s")
         return 0
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from jinja2 import Environment
 from openapi_python_client import Project
 from openapi_python_client.config import Config, ConfigFile, MetaType
 from openapi_python_client.parser import GeneratorData
@@ -225,17 +226,32 @@ def plan(openapi: GeneratorData, spec: dict[str, Any]) -> list[tuple[Resource, l
     return planned
 
 
-def write(package_dir: Path, *, spec_path: Path, config_path: Path, templates: Path) -> list[Path]:
-    """Render the resource layer into the generated package at `package_dir`; the files written."""
+@dataclass
+class Parsed:
+    """The spec as read from disk, the generator's reading of it, and its template environment."""
+
+    spec: dict[str, Any]
+    openapi: GeneratorData
+    env: Environment
+
+
+def parse(*, spec_path: Path, config_path: Path, templates: Path, output: Path) -> Parsed:
+    """Read `spec_path` the way openapi-python-client does when it writes a package to `output`."""
     config = Config.from_sources(
-        ConfigFile.load_from_path(config_path), MetaType.NONE, spec_path, "utf-8", True, package_dir
+        ConfigFile.load_from_path(config_path), MetaType.NONE, spec_path, "utf-8", True, output
     )
     spec = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
     openapi = GeneratorData.from_dict(spec, config=config)
     if not isinstance(openapi, GeneratorData):
         raise RuntimeError(f"the spec does not parse: {openapi.detail}")
-    env = Project(openapi=openapi, config=config, custom_template_path=templates).env
-    planned = plan(openapi, spec)
+    return Parsed(spec, openapi, Project(openapi=openapi, config=config, custom_template_path=templates).env)
+
+
+def write(package_dir: Path, *, spec_path: Path, config_path: Path, templates: Path) -> list[Path]:
+    """Render the resource layer into the generated package at `package_dir`; the files written."""
+    parsed = parse(spec_path=spec_path, config_path=config_path, templates=templates, output=package_dir)
+    env = parsed.env
+    planned = plan(parsed.openapi, parsed.spec)
     written: list[Path] = []
     resources_dir = package_dir / "resources"
     resources_dir.mkdir(exist_ok=True)

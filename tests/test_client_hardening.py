@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import platform
+import re
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -395,8 +397,8 @@ def test_every_request_says_which_sdk_and_python_sent_it() -> None:
         KEY_ID, client=AuthenticatedClient(base_url=BASE_URL, token=TOKEN, httpx_args={"transport": transport})
     )
     agent = transport.requests[0].headers["user-agent"]
-    assert agent.startswith(f"cadenya-python/{cadenya.__version__} ")
-    assert "Python/3." in agent
+    python = f"{platform.python_implementation()}/{platform.python_version()}"
+    assert re.fullmatch(rf"cadenya-python/{re.escape(cadenya.__version__)} {re.escape(python)} \S+/\S+", agent), agent
 
 
 def test_a_user_agent_of_yours_is_kept() -> None:
@@ -407,6 +409,15 @@ def test_a_user_agent_of_yours_is_kept() -> None:
     )
     get_api_key.sync_detailed(KEY_ID, client=client)
     assert transport.requests[0].headers.get_list("user-agent") == ["my-app/1.0"]
+
+
+def test_a_user_agent_of_yours_is_kept_by_the_resource_client() -> None:
+    """`Cadenya(headers={"User-Agent": ...})` sends yours, not the SDK's."""
+    transport = Counting(lambda r: httpx.Response(200, json=KEY))
+    client = cadenya.Cadenya(api_key=TOKEN, base_url=BASE_URL, headers={"User-Agent": "my-app/2.1"})
+    client.client.set_httpx_client(httpx.Client(base_url=BASE_URL, transport=transport))
+    client.api_keys.get(KEY_ID)
+    assert transport.requests[0].headers.get_list("user-agent") == ["my-app/2.1"]
 
 
 def test_the_version_is_the_one_in_pyproject() -> None:

@@ -112,7 +112,7 @@ def version() -> str:
 
 @functools.cache
 def user_agent() -> str:
-    """`cadenya-python/<version> Python/<version> <system>/<machine>`, as the best SDKs identify themselves."""
+    """`cadenya-python/<version> <Python implementation>/<version> <system>/<machine>`, e.g. `... CPython/3.12.3 Linux/x86_64`."""
     return (
         f"cadenya-python/{version()} {platform.python_implementation()}/{platform.python_version()}"
         f" {platform.system() or 'unknown'}/{platform.machine() or 'unknown'}"
