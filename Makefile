@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: generate check lint spec-lint typecheck test pytest surface contract sandbox demo bench bench-smoke
+.PHONY: generate check lint spec-lint typecheck test pytest surface contract sandbox demo bench bench-smoke breaking
 
 # A fresh machine needs only python3 and make: the venv is rebuilt whenever pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -49,4 +49,8 @@ bench: $(VENV)/.installed
 bench-smoke: $(VENV)/.installed
 	$(BIN)/python -m bench.run --smoke
 
-test: lint spec-lint typecheck check pytest contract bench-smoke
+# Every change since BASE (default: the latest v* tag, else HEAD), classified; fails on an unversioned break.
+breaking: $(VENV)/.installed
+	$(BIN)/python -m scripts.breaking $(if $(BASE),--base $(BASE))
+
+test: lint spec-lint typecheck check pytest contract bench-smoke breaking
