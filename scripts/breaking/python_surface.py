@@ -32,11 +32,10 @@ def _rule(kind: griffe.BreakageKind) -> Rule:
 
 
 def _subject(breakage: griffe.Breakage) -> str:
-    path = breakage.obj.path
-    parameter = getattr(breakage.old_value, "name", None) or getattr(breakage.new_value, "name", None)
-    if isinstance(breakage.obj, griffe.Function) and isinstance(parameter, str):
-        return f"{path}({parameter})"
-    return path
+    parameter = next(
+        (value for value in (breakage.old_value, breakage.new_value) if isinstance(value, griffe.Parameter)), None
+    )
+    return f"{breakage.obj.path}({parameter.name})" if parameter is not None else breakage.obj.path
 
 
 def _detail(breakage: griffe.Breakage) -> str:
