@@ -18,7 +18,7 @@ def rules_table() -> str:
     """The rules as a Markdown table, for the README."""
     rows = ["| rule | level | classification | when | why |", "|---|---|---|---|---|"]
     for rule in RULES.values():
-        rows.append(
-            f"| `{rule.id}` | {rule.level.value} | {rule.classification.label} | {rule.summary} | {rule.reason} |"
-        )
+        # A pipe inside a cell, even in a code span, would end the cell.
+        summary, reason = rule.summary.replace("|", "\\|"), rule.reason.replace("|", "\\|")
+        rows.append(f"| `{rule.id}` | {rule.level.value} | {rule.classification.label} | {summary} | {reason} |")
     return "\n".join(rows) + "\n"
