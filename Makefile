@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8765
 
-.PHONY: generate check lint spec-lint typecheck test pytest matrix release-check surface contract sandbox demo bench bench-smoke
+.PHONY: generate check lint spec-lint typecheck test pytest matrix release-check breaking surface contract sandbox demo bench bench-smoke
 
 # A fresh machine needs only python3 and make: the venv is rebuilt whenever pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -58,6 +58,10 @@ bench: $(VENV)/.installed
 
 bench-smoke: $(VENV)/.installed
 	$(BIN)/python -m bench.run --smoke
+
+# Every change since BASE (default: the latest v* tag, else HEAD), classified; fails on an unversioned break.
+breaking: $(VENV)/.installed
+	$(BIN)/python -m scripts.breaking $(if $(BASE),--base $(BASE))
 
 # Every suite (scripts/ci.py), ending with one line: N passed, N failed.
 test: $(VENV)/.installed node_modules/.installed

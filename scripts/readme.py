@@ -10,6 +10,8 @@ from typing import Any
 
 import yaml
 
+from scripts.breaking import rules_table
+
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 SPEC = ROOT / "openapi.yaml"
@@ -45,7 +47,12 @@ def error_codes_table(spec: dict[str, Any]) -> str:
     return "\n".join(rows) + "\n"
 
 
-SECTIONS = {"error-codes": error_codes_table}
+def breaking_rules_table(spec: dict[str, Any]) -> str:
+    """The rules of `make breaking`, from their definitions (the spec plays no part)."""
+    return rules_table()
+
+
+SECTIONS = {"error-codes": error_codes_table, "breaking-rules": breaking_rules_table}
 
 
 def render(readme: str, spec: dict[str, Any]) -> str:

@@ -102,11 +102,14 @@ def test_readme_sections_are_replaced_between_their_markers() -> None:
         "paths": {"/x": {"get": {"operationId": "getX", "x-error-codes": {"404": ["not_found"]}}}},
         "components": {"schemas": {"ErrorCode": {"enum": ["not_found"], "x-enum-descriptions": ["404: gone."]}}},
     }
-    text = "before\n<!-- generated:error-codes -->\nstale\n<!-- /generated:error-codes -->\nafter\n"
+    text = (
+        "before\n<!-- generated:error-codes -->\nstale\n<!-- /generated:error-codes -->\nafter\n"
+        "<!-- generated:breaking-rules -->\n<!-- /generated:breaking-rules -->\n"
+    )
     rendered = readme.render(text, spec)
     assert rendered.startswith("before\n<!-- generated:error-codes -->\n| code |")
     assert "| `not_found` | 404 | gone. | every operation |" in rendered
     assert "stale" not in rendered
-    assert rendered.endswith("<!-- /generated:error-codes -->\nafter\n")
+    assert "<!-- /generated:error-codes -->\nafter\n" in rendered
     with pytest.raises(ValueError, match="marker"):
         readme.render("no markers here\n", spec)
