@@ -113,7 +113,7 @@ def matrix() -> list[Outcome]:
     outcomes = []
     for session in sessions:
         name = session["signatures"][0]
-        outcome = Outcome(f"matrix {name}", seconds=seconds / len(sessions))
+        outcome = Outcome(f"matrix {name}", seconds=session.get("duration") or seconds / len(sessions))
         counts = pytest_counts(by_name.get(name, ""))
         if session["result"] == "skipped":
             outcome.skipped.append(f"{name}: {session.get('reason') or 'no reason given'}")
