@@ -414,7 +414,7 @@ def test_a_user_agent_of_yours_is_kept() -> None:
 def test_a_user_agent_of_yours_is_kept_by_the_resource_client() -> None:
     """`Cadenya(headers={"User-Agent": ...})` sends yours, not the SDK's."""
     transport = Counting(lambda r: httpx.Response(200, json=KEY))
-    client = cadenya.Cadenya(api_key=TOKEN, base_url=BASE_URL, headers={"User-Agent": "my-app/2.1"})
+    client = cadenya.Cadenya(token=TOKEN, base_url=BASE_URL, headers={"User-Agent": "my-app/2.1"})
     client.client.set_httpx_client(httpx.Client(base_url=BASE_URL, transport=transport))
     client.api_keys.get(KEY_ID)
     assert transport.requests[0].headers.get_list("user-agent") == ["my-app/2.1"]

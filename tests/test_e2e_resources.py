@@ -14,7 +14,7 @@ from cadenya.sandbox import SandboxServer
 
 def test_keys_and_service_accounts_with_the_sync_client(sandbox: SandboxServer, account: dict[str, str]) -> None:
     """Create, list (every page), update with a plain dict, rotate, revoke; errors raise typed exceptions."""
-    with Cadenya(api_key=account["apiKey"], base_url=sandbox.base_url) as client:
+    with Cadenya(token=account["apiKey"], base_url=sandbox.base_url) as client:
         created = [client.api_keys.create(name=f"ci-{n}", revealable=True) for n in range(3)]
         assert all(isinstance(key, APIKeyWithToken) and key.spec.token.startswith("cad_key_") for key in created)
         names = [key.metadata.name for key in client.api_keys.list(page_size=2)]
@@ -41,7 +41,7 @@ def test_the_async_client_mirrors_the_sync_one(sandbox: SandboxServer, account: 
     """The same work with AsyncCadenya: awaited methods, `async for` over every page."""
 
     async def run() -> list[str]:
-        async with AsyncCadenya(api_key=account["apiKey"], base_url=sandbox.base_url) as client:
+        async with AsyncCadenya(token=account["apiKey"], base_url=sandbox.base_url) as client:
             for n in range(3):
                 await client.api_keys.create(name=f"async-{n}")
             first = await client.api_keys.list(page_size=2)

@@ -327,3 +327,33 @@ def test_with_options_token_sends_the_new_token_over_the_same_connections() -> N
     client.api_keys.get("apikey_1")
     assert seen == [f"Bearer {TOKEN}", "Bearer cad_key_" + "n" * 36, f"Bearer {TOKEN}"]
     assert renewed.client.get_httpx_client() is client.client.get_httpx_client()
+
+
+@pytest.mark.parametrize("resource_client", [Cadenya, AsyncCadenya])
+def test_the_resource_clients_take_the_options_authenticated_client_takes(resource_client: type[Cadenya]) -> None:
+    """`Cadenya(token=, base_url=, timeout=, max_retries=, deadline=, max_response_bytes=)` builds the client beneath."""
+    client = resource_client(
+        token=TOKEN, base_url=BASE_URL, timeout=3.0, max_retries=1, deadline=9.0, max_response_bytes=1000
+    )
+    beneath = client.client
+    assert (beneath.token, beneath.timeout, beneath.max_retries) == (TOKEN, httpx.Timeout(3.0), 1)
+    assert (beneath.deadline, beneath.max_response_bytes) == (9.0, 1000)
+
+
+def test_a_resource_client_refuses_both_a_client_and_options_to_build_one() -> None:
+    """`client=` with `token=` is ambiguous: a TypeError names the option, before any request."""
+    with pytest.raises(TypeError, match="pass client=, or token to build one, not both"):
+        Cadenya(client=AuthenticatedClient(base_url=BASE_URL, token=TOKEN), token=TOKEN)
+
+
+def test_with_options_leaves_out_what_it_is_not_given_and_none_turns_the_deadline_off() -> None:
+    """An option left out keeps its value; `deadline=None` means no deadline, as in the constructor."""
+    client = Cadenya(token=TOKEN, base_url=BASE_URL, deadline=9.0, max_retries=4)
+    kept = client.with_options(timeout=2.0)
+    unbounded = client.with_options(deadline=None)
+    assert (kept.client.deadline, kept.client.max_retries, kept.client.timeout) == (9.0, 4, httpx.Timeout(2.0))
+    assert (unbounded.client.deadline, unbounded.client.max_retries) == (None, 4)
+    assert client.client.deadline == 9.0
+    direct = AuthenticatedClient(base_url=BASE_URL, token=TOKEN, deadline=9.0)
+    assert direct.with_options(deadline=None).deadline is None
+    assert direct.with_options().deadline == 9.0

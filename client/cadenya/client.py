@@ -23,6 +23,7 @@ from .lib._config import (
 )
 from .lib._pool import Pool
 from .lib._send import configure_logging
+from .types import UNSET, Unset
 
 
 def _timeout(value: httpx.Timeout | float | None) -> httpx.Timeout:
@@ -88,18 +89,22 @@ class Client:
     def with_options(
         self,
         *,
-        timeout: httpx.Timeout | float | None = None,
-        max_retries: int | None = None,
-        deadline: float | None = None,
-        max_response_bytes: int | None = None,
+        timeout: httpx.Timeout | float | None | Unset = UNSET,
+        max_retries: int | Unset = UNSET,
+        deadline: float | None | Unset = UNSET,
+        max_response_bytes: int | Unset = UNSET,
     ) -> Self:
-        """A client sharing this one's connections, with another timeout, retry budget, deadline or body limit."""
-        return self._evolve(
-            timeout=self.timeout if timeout is None else timeout,
-            max_retries=self.max_retries if max_retries is None else max_retries,
-            deadline=self.deadline if deadline is None else deadline,
-            max_response_bytes=self.max_response_bytes if max_response_bytes is None else max_response_bytes,
-        )
+        """A client sharing this one's connections, with another timeout, retry budget, deadline or body limit.
+
+        An option left out keeps this client's value; `None` means what it means to the constructor
+        (`deadline=None`: no deadline; `timeout=None`: the default timeout)."""
+        changes: dict[str, Any] = {
+            "timeout": timeout,
+            "max_retries": max_retries,
+            "deadline": deadline,
+            "max_response_bytes": max_response_bytes,
+        }
+        return self._evolve(**{name: value for name, value in changes.items() if not isinstance(value, Unset)})
 
     def with_headers(self, headers: dict[str, str]) -> Self:
         """A client sharing this one's connections, sending additional headers."""
@@ -238,21 +243,25 @@ class AuthenticatedClient:
     def with_options(
         self,
         *,
-        token: str | None = None,
-        timeout: httpx.Timeout | float | None = None,
-        max_retries: int | None = None,
-        deadline: float | None = None,
-        max_response_bytes: int | None = None,
+        token: str | Unset = UNSET,
+        timeout: httpx.Timeout | float | None | Unset = UNSET,
+        max_retries: int | Unset = UNSET,
+        deadline: float | None | Unset = UNSET,
+        max_response_bytes: int | Unset = UNSET,
     ) -> Self:
         """A client sharing this one's connections, with another token (after rotating your own key, say),
-        timeout, retry budget, deadline or body limit (e.g. for one call)."""
-        return self._evolve(
-            token=self.token if token is None else token,
-            timeout=self.timeout if timeout is None else timeout,
-            max_retries=self.max_retries if max_retries is None else max_retries,
-            deadline=self.deadline if deadline is None else deadline,
-            max_response_bytes=self.max_response_bytes if max_response_bytes is None else max_response_bytes,
-        )
+        timeout, retry budget, deadline or body limit (e.g. for one call).
+
+        An option left out keeps this client's value; `None` means what it means to the constructor
+        (`deadline=None`: no deadline; `timeout=None`: the default timeout)."""
+        changes: dict[str, Any] = {
+            "token": token,
+            "timeout": timeout,
+            "max_retries": max_retries,
+            "deadline": deadline,
+            "max_response_bytes": max_response_bytes,
+        }
+        return self._evolve(**{name: value for name, value in changes.items() if not isinstance(value, Unset)})
 
     def with_headers(self, headers: dict[str, str]) -> Self:
         """A client sharing this one's connections, sending additional headers."""

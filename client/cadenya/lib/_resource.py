@@ -51,28 +51,33 @@ class _ClientHolder:
     def __init__(
         self,
         *,
-        api_key: str | None = None,
-        base_url: str | None = None,
+        token: str | Unset = UNSET,
+        base_url: str | Unset = UNSET,
         timeout: Timeout | Unset = UNSET,
-        max_retries: int | None = None,
+        max_retries: int | Unset = UNSET,
+        deadline: float | None | Unset = UNSET,
+        max_response_bytes: int | Unset = UNSET,
         headers: Mapping[str, str] | None = None,
         client: AuthenticatedClient | None = None,
     ) -> None:
+        """Build the `AuthenticatedClient` beneath from these options (the same as its own), or wrap `client`.
+
+        An option left out takes the `AuthenticatedClient` default: `token` from $CADENYA_API_KEY, `base_url`
+        from $CADENYA_BASE_URL. `deadline=None` means no deadline, so `UNSET`, not `None`, marks "left out".
+        """
+        options: dict[str, Any] = {
+            "token": token,
+            "base_url": base_url,
+            "timeout": timeout,
+            "max_retries": max_retries,
+            "deadline": deadline,
+            "max_response_bytes": max_response_bytes,
+        }
+        given = {name: value for name, value in options.items() if not isinstance(value, Unset)}
         if client is None:
-            options: dict[str, Any] = {}
-            if api_key is not None:
-                options["token"] = api_key
-            if base_url is not None:
-                options["base_url"] = base_url
-            if not isinstance(timeout, Unset):
-                options["timeout"] = timeout
-            if max_retries is not None:
-                options["max_retries"] = max_retries
-            if headers:
-                options["headers"] = dict(headers)
-            client = AuthenticatedClient(**options)
-        elif api_key is not None or base_url is not None or headers:
-            raise TypeError("pass client=, or api_key/base_url/headers to build one, not both")
+            client = AuthenticatedClient(**given, headers=dict(headers or {}))
+        elif given or headers:
+            raise TypeError(f"pass client=, or {', '.join(sorted(given) or ['headers'])} to build one, not both")
         self._client = client
         self._attach()
 
@@ -88,28 +93,28 @@ class _ClientHolder:
         """The client for one call: this one, or a copy with the call's timeout or retry budget."""
         if isinstance(timeout, Unset) and max_retries is None:
             return self._client
-        return self._client.with_options(
-            timeout=None if isinstance(timeout, Unset) else timeout, max_retries=max_retries
-        )
+        return self._client.with_options(timeout=timeout, max_retries=UNSET if max_retries is None else max_retries)
 
     def with_options(
         self,
         *,
-        token: str | None = None,
+        token: str | Unset = UNSET,
         timeout: Timeout | Unset = UNSET,
-        max_retries: int | None = None,
+        max_retries: int | Unset = UNSET,
+        deadline: float | None | Unset = UNSET,
+        max_response_bytes: int | Unset = UNSET,
     ) -> Self:
-        """A client sharing this one's connections, with another token, timeout or retry budget."""
-        options: dict[str, Any] = {}
-        if token is not None:
-            options["token"] = token
-        if not isinstance(timeout, Unset):
-            options["timeout"] = timeout
-        if max_retries is not None:
-            options["max_retries"] = max_retries
+        """A client sharing this one's connections, with another token, timeout, retry budget, deadline or
+        body limit; an option left out keeps this client's value."""
         copy = object.__new__(type(self))
         copy.__dict__.update(self.__dict__)
-        copy._client = self._client.with_options(**options)
+        copy._client = self._client.with_options(
+            token=token,
+            timeout=timeout,
+            max_retries=max_retries,
+            deadline=deadline,
+            max_response_bytes=max_response_bytes,
+        )
         copy._attach()
         return copy
 

@@ -1,0 +1,80 @@
+"""The README's runnable examples run against the sandbox and type-check strictly, as a user would copy them."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.sandbox_support import ROOT, SandboxServer
+
+# The sections whose Python blocks are whole programs (each starts with its imports); the other blocks
+# are fragments that show one call.
+RUNNABLE_SECTIONS = ("Quick start", "The operation functions beneath", "Errors")
+
+
+def runnable_blocks() -> list[tuple[str, str]]:
+    """(section title and line, code) of each whole-program Python block of README.md."""
+    blocks = []
+    section = ""
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        if heading := re.match(r"#{2,4} (.+)", line):
+            section = heading.group(1)
+        if line == "```python":
+            end = lines.index("```", index + 1)
+            code = "\n".join(lines[index + 1 : end]) + "\n"
+            if section in RUNNABLE_SECTIONS and code.startswith(("from ", "import ")):
+                blocks.append((f"{section} (line {index + 1})", code))
+            index = end
+        index += 1
+    return blocks
+
+
+BLOCKS = runnable_blocks()
+
+
+def test_the_readme_has_its_runnable_examples() -> None:
+    """The quick start's two blocks, the operation functions' block and the errors block are all found."""
+    assert [title.split(" (")[0] for title, _ in BLOCKS] == [
+        "Quick start",
+        "Quick start",
+        "The operation functions beneath",
+        "Errors",
+    ]
+
+
+@pytest.mark.parametrize(("title", "code"), [pytest.param(t, c, id=t) for t, c in BLOCKS])
+def test_a_readme_example_runs_against_the_sandbox(
+    sandbox: SandboxServer, tmp_path: Path, title: str, code: str
+) -> None:
+    """Copied as it is, with the two environment variables the README names, the example runs to its end."""
+    account = sandbox.new_account("README")
+    script = tmp_path / "example.py"
+    script.write_text(code, encoding="utf-8")
+    env = {**os.environ, "CADENYA_BASE_URL": sandbox.base_url, "CADENYA_API_KEY": account["apiKey"]}
+    result = subprocess.run(
+        [sys.executable, str(script)], env=env, cwd=tmp_path, capture_output=True, text=True, check=False, timeout=60
+    )
+    assert result.returncode == 0, f"{title}:\n{result.stdout}{result.stderr}"
+
+
+def test_the_readme_examples_type_check_strictly(tmp_path: Path) -> None:
+    """mypy --strict accepts every runnable example against the installed package."""
+    config = tmp_path / "mypy.ini"
+    config.write_text("[mypy]\n", encoding="utf-8")
+    files = []
+    for number, (_, code) in enumerate(BLOCKS):
+        files.append(tmp_path / f"readme_example_{number}.py")
+        files[-1].write_text(code, encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--config-file", str(config), *map(str, files)],
+        cwd=tmp_path, capture_output=True, text=True, check=False, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
