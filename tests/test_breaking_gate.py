@@ -276,6 +276,14 @@ def test_command_reports_no_changes_against_an_identical_base(
     assert capsys.readouterr().out.startswith("no changes against HEAD")
 
 
+def test_command_says_which_levels_had_nothing_to_compare(released: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A base without a client or examples is reported as skipped for those levels, not silently passed."""
+    main(["--root", str(released)])
+    last = capsys.readouterr().out.rstrip("\n").splitlines()[-1]
+    assert "python skipped (the base has no client/cadenya)" in last
+    assert "typecheck skipped (the base has no examples/ or tests/test_e2e_*.py)" in last
+
+
 def test_command_refuses_an_unknown_base(released: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A base that names no commit is an error (exit 2), not a pass."""
     assert main(["--root", str(released), "--base", "v9.9.9"]) == 2

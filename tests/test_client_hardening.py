@@ -270,6 +270,15 @@ def test_a_base_url_that_is_not_an_http_url_is_refused_without_echoing_it(base_u
     assert str(raised.value).startswith("base_url must start with http:// or https:// and name a host")
 
 
+def test_a_malformed_base_url_from_the_environment_says_where_it_came_from(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bad $CADENYA_BASE_URL is refused naming the variable, and without repeating its value."""
+    monkeypatch.setenv("CADENYA_BASE_URL", "cad_key_0123456789abcdef")
+    with pytest.raises(cadenya.ConfigurationError) as raised:
+        AuthenticatedClient(token=TOKEN)
+    assert str(raised.value).startswith("the CADENYA_BASE_URL environment variable: base_url must start with")
+    assert "cad_key_0123456789abcdef" not in str(raised.value)
+
+
 @pytest.mark.parametrize("client_class", [httpx.Client, httpx.AsyncClient], ids=["sync", "async"])
 def test_an_httpx_client_without_a_base_url_is_refused(client_class: type[Any]) -> None:
     """set_httpx_client(httpx.Client()) is refused when set, not after retries of a failing request."""

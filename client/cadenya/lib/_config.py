@@ -27,7 +27,14 @@ DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 
 
 def base_url_from_env() -> str:
-    return os.environ.get("CADENYA_BASE_URL") or DEFAULT_BASE_URL
+    from_env = os.environ.get("CADENYA_BASE_URL")
+    if not from_env:
+        return DEFAULT_BASE_URL
+    try:
+        check_base_url(None, None, from_env)
+    except ConfigurationError as error:
+        raise ConfigurationError(f"the CADENYA_BASE_URL environment variable: {error}") from None
+    return from_env
 
 
 def api_key_from_env() -> str:

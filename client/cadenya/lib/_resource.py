@@ -55,7 +55,7 @@ class _ClientHolder:
         base_url: str | Unset = UNSET,
         timeout: Timeout | Unset = UNSET,
         max_retries: int | Unset = UNSET,
-        deadline: float | None | Unset = UNSET,
+        deadline: float | Unset | None = UNSET,
         max_response_bytes: int | Unset = UNSET,
         headers: Mapping[str, str] | None = None,
         client: AuthenticatedClient | None = None,
@@ -101,7 +101,7 @@ class _ClientHolder:
         token: str | Unset = UNSET,
         timeout: Timeout | Unset = UNSET,
         max_retries: int | Unset = UNSET,
-        deadline: float | None | Unset = UNSET,
+        deadline: float | Unset | None = UNSET,
         max_response_bytes: int | Unset = UNSET,
     ) -> Self:
         """A client sharing this one's connections, with another token, timeout, retry budget, deadline or
