@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import os
-import platform
 from collections.abc import Mapping
 from typing import Any
 
@@ -113,6 +112,8 @@ def version() -> str:
 @functools.cache
 def user_agent() -> str:
     """`cadenya-python/<version> Python/<version> <system>/<machine>`, as the best SDKs identify themselves."""
+    import platform  # once per process, by the first client's first request: not imported with the package
+
     return (
         f"cadenya-python/{version()} {platform.python_implementation()}/{platform.python_version()}"
         f" {platform.system() or 'unknown'}/{platform.machine() or 'unknown'}"
