@@ -48,6 +48,9 @@ def with_extras(
 class _ClientHolder:
     """The part both resource clients share: the `AuthenticatedClient` beneath and per-call options."""
 
+    _resources: tuple[str, ...] = ()
+    """The names of the resources (generated), each made on first use and kept in the instance's __dict__."""
+
     def __init__(
         self,
         *,
@@ -74,7 +77,6 @@ class _ClientHolder:
         elif api_key is not None or base_url is not None or headers:
             raise TypeError("pass client=, or api_key/base_url/headers to build one, not both")
         self._client = client
-        self._attach()
 
     @property
     def client(self) -> AuthenticatedClient:
@@ -108,13 +110,10 @@ class _ClientHolder:
         if max_retries is not None:
             options["max_retries"] = max_retries
         copy = object.__new__(type(self))
-        copy.__dict__.update(self.__dict__)
+        # The resources made so far are bound to this client: the copy makes its own when first used.
+        copy.__dict__.update((name, value) for name, value in self.__dict__.items() if name not in self._resources)
         copy._client = self._client.with_options(**options)
-        copy._attach()
         return copy
-
-    def _attach(self) -> None:
-        """Create the resources, bound to this client (generated)."""
 
 
 class SyncClientBase(_ClientHolder):
