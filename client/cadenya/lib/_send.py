@@ -17,10 +17,10 @@ import os
 import random
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol, TypeVar
 
 import httpx
 
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_BASE_URL", "DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT", "build_response", "send", "send_async"]
 
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 
 INITIAL_RETRY_DELAY = 0.5
 MAX_RETRY_DELAY = 8.0
@@ -549,7 +550,15 @@ def _reason(error: BaseException) -> str:
     return type(error).__name__
 
 
-def build_response(response: httpx.Response, operation: str, parse: Callable[[], T | None]) -> Response[T]:
+class Parser(Protocol[T_co]):
+    """An operation module's `_parse_response`."""
+
+    def __call__(self, *, client: Client | AuthenticatedClient, response: httpx.Response) -> T_co | None: ...
+
+
+def build_response(
+    client: Client | AuthenticatedClient, response: httpx.Response, operation: str, parse: Parser[T]
+) -> Response[T]:
     """The generated `Response`, with unreadable bodies turned into typed errors instead of leaking out.
 
     A 2xx body that cannot be parsed raises `ResponseValidationError` naming the operation. An error
@@ -557,7 +566,7 @@ def build_response(response: httpx.Response, operation: str, parse: Callable[[],
     that fits none of the shapes of a `oneOf` (a later API may add one): its content is kept.
     """
     try:
-        parsed: T | None = parse()
+        parsed: T | None = parse(client=client, response=response)
     except UnexpectedStatus:
         raise
     except UnmatchedVariant:
