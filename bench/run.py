@@ -193,7 +193,8 @@ def per_call(rows: list[Row], base_url: str, token: str, key_id: str, label: str
         # Call by call: this machine's noise comes in bursts, which a block of calls would take alone.
         times = interleaved(contenders, number=10 if smoke else 60, rounds=2 if smoke else 40, call_by_call=True)
     measure = f"sync get_api_key, {label}"
-    rows.append(Row(measure, times["ours"], "raw httpx", times["raw httpx"], "us", at_most(1.05)))
+    # The client's own work on top of httpx's may cost at most 3% of a loopback round trip.
+    rows.append(Row(measure, times["ours"], "raw httpx", times["raw httpx"], "us", at_most(1.03)))
     rows.append(Row(f"client.api_keys.get, {label}", times["resource"], "get_api_key + unwrap",
                     times["function + unwrap"], "us", at_most(1.02)))  # fmt: skip
 
@@ -262,7 +263,9 @@ def import_time(rows: list[Row], smoke: bool) -> None:
                 samples[measure][0].append(ours)
                 samples[measure][1].append(httpx_alone)
     for measure, (ours_samples, httpx_samples) in samples.items():
-        rows.append(Row(measure, ours_samples, "import httpx", httpx_samples, "ms", at_most(1.5)))
+        # Models, resources and webhooks load when first used: what is left is attrs, the client classes and
+        # the models of the operation used.
+        rows.append(Row(measure, ours_samples, "import httpx", httpx_samples, "ms", at_most(1.35)))
 
 
 def generation_time(rows: list[Row], smoke: bool) -> None:

@@ -112,6 +112,8 @@ def _resources() -> list[str]:
     for root in (cadenya.Cadenya, cadenya.AsyncCadenya):
         client = root(client=cadenya.AuthenticatedClient(base_url="https://api.cadenya.invalid", token="cad_key_x"))  # noqa: S106  (no request is sent)
         lines += [f"class cadenya.{root.__name__}", f"    {_signature(root.with_options)}"]
+        for name in root._resources:  # made on first use: make them all
+            getattr(client, name)
         pending = [(f"{root.__name__}.{name}", value) for name, value in sorted(vars(client).items()) if name[0] != "_"]
         while pending:
             path, resource = pending.pop(0)

@@ -81,22 +81,26 @@ from .lib import (
     paginate,
     request_id_of,
     unwrap,
-    webhooks,
 )
 
 if TYPE_CHECKING:
     from ._client import AsyncCadenya, Cadenya
+    from .lib import webhooks
 
     __version__: str
 
 
 def __getattr__(name: str) -> Any:
-    """`Cadenya` and `AsyncCadenya` import every resource and operation, and `__version__` reads the
-    installed metadata: each only when first asked for."""
+    """`Cadenya` and `AsyncCadenya` import every resource and operation, `webhooks` the event models, and
+    `__version__` reads the installed metadata: each only when first asked for."""
     if name in ("Cadenya", "AsyncCadenya"):
         from . import _client
 
         return getattr(_client, name)
+    if name == "webhooks":
+        from .lib import webhooks
+
+        return webhooks
     if name == "__version__":
         from .lib._config import version
 

@@ -3,22 +3,28 @@
 """`Cadenya` and `AsyncCadenya`: the API as resources, `client.api_keys.create(name="ci")`.
 
 Generated from openapi.yaml by scripts/resources.py. The constructor, `with_options` and the context
-managers are in `cadenya.lib._resource`.
+managers are in `cadenya.lib._resource`. Each resource is made, and its module imported, when first used:
+a program that calls one resource does not load the others.
 """
 
 from __future__ import annotations
 
+from functools import cached_property
+from typing import TYPE_CHECKING
+
 from .lib._resource import AsyncClientBase, SyncClientBase
-from .resources import (
-    AccountResource,
-    ApiKeysResource,
-    AsyncAccountResource,
-    AsyncApiKeysResource,
-    AsyncServiceAccountsResource,
-    AsyncWorkspacesResource,
-    ServiceAccountsResource,
-    WorkspacesResource,
-)
+
+if TYPE_CHECKING:
+    from .resources import (
+        AccountResource,
+        ApiKeysResource,
+        AsyncAccountResource,
+        AsyncApiKeysResource,
+        AsyncServiceAccountsResource,
+        AsyncWorkspacesResource,
+        ServiceAccountsResource,
+        WorkspacesResource,
+    )
 
 __all__ = ["AsyncCadenya", "Cadenya"]
 
@@ -38,16 +44,41 @@ class Cadenya(SyncClientBase):
         workspaces: Workspaces group resources inside an account; API keys are granted access to them one by one.
     """
 
-    account: AccountResource
-    api_keys: ApiKeysResource
-    service_accounts: ServiceAccountsResource
-    workspaces: WorkspacesResource
+    _resources = (
+        "account",
+        "api_keys",
+        "service_accounts",
+        "workspaces",
+    )
 
-    def _attach(self) -> None:
-        self.account = AccountResource(self)
-        self.api_keys = ApiKeysResource(self)
-        self.service_accounts = ServiceAccountsResource(self)
-        self.workspaces = WorkspacesResource(self)
+    @cached_property
+    def account(self) -> AccountResource:
+        """The account of the calling credentials, its settings and its webhook signing secret."""
+        from .resources.account import AccountResource
+
+        return AccountResource(self)
+
+    @cached_property
+    def api_keys(self) -> ApiKeysResource:
+        """Issue, rotate, reveal and revoke the account's API keys, and grant or withdraw their access to
+        workspaces."""
+        from .resources.api_keys import ApiKeysResource
+
+        return ApiKeysResource(self)
+
+    @cached_property
+    def service_accounts(self) -> ServiceAccountsResource:
+        """Non-human principals of an organization and the client credentials they authenticate with."""
+        from .resources.service_accounts import ServiceAccountsResource
+
+        return ServiceAccountsResource(self)
+
+    @cached_property
+    def workspaces(self) -> WorkspacesResource:
+        """Workspaces group resources inside an account; API keys are granted access to them one by one."""
+        from .resources.workspaces import WorkspacesResource
+
+        return WorkspacesResource(self)
 
 
 class AsyncCadenya(AsyncClientBase):
@@ -65,13 +96,38 @@ class AsyncCadenya(AsyncClientBase):
         workspaces: Workspaces group resources inside an account; API keys are granted access to them one by one.
     """
 
-    account: AsyncAccountResource
-    api_keys: AsyncApiKeysResource
-    service_accounts: AsyncServiceAccountsResource
-    workspaces: AsyncWorkspacesResource
+    _resources = (
+        "account",
+        "api_keys",
+        "service_accounts",
+        "workspaces",
+    )
 
-    def _attach(self) -> None:
-        self.account = AsyncAccountResource(self)
-        self.api_keys = AsyncApiKeysResource(self)
-        self.service_accounts = AsyncServiceAccountsResource(self)
-        self.workspaces = AsyncWorkspacesResource(self)
+    @cached_property
+    def account(self) -> AsyncAccountResource:
+        """The account of the calling credentials, its settings and its webhook signing secret."""
+        from .resources.account import AsyncAccountResource
+
+        return AsyncAccountResource(self)
+
+    @cached_property
+    def api_keys(self) -> AsyncApiKeysResource:
+        """Issue, rotate, reveal and revoke the account's API keys, and grant or withdraw their access to
+        workspaces."""
+        from .resources.api_keys import AsyncApiKeysResource
+
+        return AsyncApiKeysResource(self)
+
+    @cached_property
+    def service_accounts(self) -> AsyncServiceAccountsResource:
+        """Non-human principals of an organization and the client credentials they authenticate with."""
+        from .resources.service_accounts import AsyncServiceAccountsResource
+
+        return AsyncServiceAccountsResource(self)
+
+    @cached_property
+    def workspaces(self) -> AsyncWorkspacesResource:
+        """Workspaces group resources inside an account; API keys are granted access to them one by one."""
+        from .resources.workspaces import AsyncWorkspacesResource
+
+        return AsyncWorkspacesResource(self)

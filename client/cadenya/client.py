@@ -22,7 +22,7 @@ from .lib._config import (
     default_headers,
 )
 from .lib._pool import Pool
-from .lib._send import configure_logging
+from .lib._send import RequestPlan, configure_logging
 from .types import UNSET, Unset
 
 
@@ -61,6 +61,7 @@ class Client:
     _httpx_args: dict[str, Any] = field(factory=dict, alias="httpx_args")
     _pool: Pool = field(factory=Pool, init=False)
     _default_headers: dict[str, str] | None = field(default=None, init=False)
+    _request_plan: RequestPlan | None = field(default=None, init=False)
 
     def __attrs_post_init__(self) -> None:
         configure_logging()
@@ -215,6 +216,7 @@ class AuthenticatedClient:
     _httpx_args: dict[str, Any] = field(factory=dict, alias="httpx_args")
     _pool: Pool = field(factory=Pool, init=False)
     _default_headers: dict[str, str] | None = field(default=None, init=False)
+    _request_plan: RequestPlan | None = field(default=None, init=False)
 
     def __attrs_post_init__(self) -> None:
         configure_logging()

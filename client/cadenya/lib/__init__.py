@@ -1,9 +1,9 @@
 """Hand-written parts of the SDK: never touched by `make generate`.
 
-Re-exported from the `cadenya` package; import them from there.
+Re-exported from the `cadenya` package; import them from there. (`cadenya.webhooks` is
+`cadenya.lib.webhooks`, imported when first used.)
 """
 
-from . import webhooks
 from ._config import (
     DEFAULT_BASE_URL,
     DEFAULT_DEADLINE,
@@ -61,5 +61,4 @@ __all__ = [
     "paginate",
     "request_id_of",
     "unwrap",
-    "webhooks",
 ]

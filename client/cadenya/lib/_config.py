@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import os
-import platform
 from collections.abc import Mapping
 from typing import Any
 
@@ -120,6 +119,8 @@ def version() -> str:
 @functools.cache
 def user_agent() -> str:
     """`cadenya-python/<version> <Python implementation>/<version> <system>/<machine>`, e.g. `... CPython/3.12.3 Linux/x86_64`."""
+    import platform  # once per process, by the first client's first request: not imported with the package
+
     return (
         f"cadenya-python/{version()} {platform.python_implementation()}/{platform.python_version()}"
         f" {platform.system() or 'unknown'}/{platform.machine() or 'unknown'}"

@@ -8,20 +8,22 @@ call style (the one that answers a `Response`).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from typing import Any, ParamSpec, overload
+from typing import TYPE_CHECKING, Any, ParamSpec, overload
 
-from ..models.api_key import APIKey
-from ..models.error import Error
-from ..models.list_api_key_workspaces_response import ListAPIKeyWorkspacesResponse
-from ..models.list_api_keys_response import ListAPIKeysResponse
-from ..models.list_service_account_credentials_response import ListServiceAccountCredentialsResponse
-from ..models.list_service_accounts_response import ListServiceAccountsResponse
-from ..models.list_workspaces_response import ListWorkspacesResponse
-from ..models.service_account import ServiceAccount
-from ..models.service_account_credential import ServiceAccountCredential
-from ..models.workspace import Workspace
 from ..types import UNSET, Response, Unset
 from ._errors import PageRepeatedError, unwrap
+
+if TYPE_CHECKING:  # the item models only type the overloads: not imported with the package
+    from ..models.api_key import APIKey
+    from ..models.error import Error
+    from ..models.list_api_key_workspaces_response import ListAPIKeyWorkspacesResponse
+    from ..models.list_api_keys_response import ListAPIKeysResponse
+    from ..models.list_service_account_credentials_response import ListServiceAccountCredentialsResponse
+    from ..models.list_service_accounts_response import ListServiceAccountsResponse
+    from ..models.list_workspaces_response import ListWorkspacesResponse
+    from ..models.service_account import ServiceAccount
+    from ..models.service_account_credential import ServiceAccountCredential
+    from ..models.workspace import Workspace
 
 P = ParamSpec("P")
 # One overload per list response of the API, so each iteration is typed with its item model, and the

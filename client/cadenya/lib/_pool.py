@@ -9,7 +9,7 @@ was closed (after a `with` block) or, for the async one, when the event loop it 
 
 from __future__ import annotations
 
-import asyncio
+import sys
 import threading
 from collections.abc import Callable
 
@@ -20,10 +20,15 @@ from ._errors import ConfigurationError
 
 
 def _running_loop() -> object | None:
+    # Without asyncio imported no asyncio loop can be running: importing it here would only cost time.
+    asyncio = sys.modules.get("asyncio")
+    if asyncio is None:
+        return None
     try:
-        return asyncio.get_running_loop()
+        loop: object = asyncio.get_running_loop()
     except RuntimeError:  # not under asyncio (trio, or no loop at all)
         return None
+    return loop
 
 
 class Pool:

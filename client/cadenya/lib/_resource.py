@@ -48,6 +48,9 @@ def with_extras(
 class _ClientHolder:
     """The part both resource clients share: the `AuthenticatedClient` beneath and per-call options."""
 
+    _resources: tuple[str, ...] = ()
+    """The names of the resources (generated), each made on first use and kept in the instance's __dict__."""
+
     def __init__(
         self,
         *,
@@ -79,7 +82,6 @@ class _ClientHolder:
         elif given or headers:
             raise TypeError(f"pass client=, or {', '.join(sorted(given) or ['headers'])} to build one, not both")
         self._client = client
-        self._attach()
 
     @property
     def client(self) -> AuthenticatedClient:
@@ -107,7 +109,8 @@ class _ClientHolder:
         """A client sharing this one's connections, with another token, timeout, retry budget, deadline or
         body limit; an option left out keeps this client's value."""
         copy = object.__new__(type(self))
-        copy.__dict__.update(self.__dict__)
+        # The resources made so far are bound to this client: the copy makes its own when first used.
+        copy.__dict__.update((name, value) for name, value in self.__dict__.items() if name not in self._resources)
         copy._client = self._client.with_options(
             token=token,
             timeout=timeout,
@@ -115,11 +118,7 @@ class _ClientHolder:
             deadline=deadline,
             max_response_bytes=max_response_bytes,
         )
-        copy._attach()
         return copy
-
-    def _attach(self) -> None:
-        """Create the resources, bound to this client (generated)."""
 
 
 class SyncClientBase(_ClientHolder):

@@ -17,13 +17,11 @@ import os
 import random
 import sys
 import time
-import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol, TypeVar
 
-import anyio
 import httpx
 
 from ..types import Response, UnmatchedVariant
@@ -43,6 +41,7 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_BASE_URL", "DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT", "build_response", "send", "send_async"]
 
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 
 INITIAL_RETRY_DELAY = 0.5
 MAX_RETRY_DELAY = 8.0
@@ -84,20 +83,124 @@ def _merged_headers(defaults: dict[str, str], extra: Mapping[str, str] | None) -
     return merged
 
 
+class RequestPlan:
+    """What every request of one client through one httpx client shares, worked out once: the merged
+    headers, the absolute URL every path is appended to, the timeout.
+
+    httpx's `build_request` merges the client's headers and re-parses the base URL at every call (most
+    of its cost); a plan does it once and is checked against its sources at every call, so a changed
+    timeout, base URL or header of the httpx client gives a new plan, as `build_request` would.
+    """
+
+    __slots__ = (
+        "base_url",
+        "defaults",
+        "headers",
+        "http",
+        "http_headers",
+        "idempotency_key_set",
+        "longest_timeout",
+        "prefix",
+        "timeout",
+        "timeout_extension",
+    )
+
+    def __init__(self, client: Client | AuthenticatedClient, http: httpx.Client | httpx.AsyncClient) -> None:
+        self.http, self.timeout, self.defaults = http, client.timeout, client.default_headers()
+        self.http_headers = http.headers.raw
+        self.headers = httpx.Headers(http.headers)
+        self.headers.update(self.defaults)
+        self.idempotency_key_set = any(name.lower() == "idempotency-key" for name in self.defaults)
+        self.base_url = base_url = http.base_url
+        # httpx keeps a base URL's path ending in "/" (its text omits a path of just "/"); a base URL
+        # with a query or fragment is left to httpx's own merge.
+        self.prefix = None if base_url.query or base_url.fragment else str(base_url).removesuffix("/") + "/"
+        self.timeout_extension = self.timeout.as_dict()
+        limits = [limit for limit in self.timeout_extension.values() if limit is not None]
+        self.longest_timeout = max(limits) if len(limits) == len(self.timeout_extension) else None
+
+    def current(self, client: Client | AuthenticatedClient, http: httpx.Client | httpx.AsyncClient) -> bool:
+        return (
+            self.http is http
+            and self.timeout is client.timeout
+            and self.base_url is http.base_url
+            and self.defaults is client.default_headers()
+            and self.http_headers == http.headers.raw
+        )
+
+
+def _plan(client: Client | AuthenticatedClient, http: httpx.Client | httpx.AsyncClient) -> RequestPlan:
+    plan = client._request_plan
+    if plan is None or not plan.current(client, http):
+        plan = client._request_plan = RequestPlan(client, http)
+    return plan
+
+
+def _idempotency_key() -> str:
+    import uuid  # only POSTs need it: not imported with the package
+
+    return f"idem_{uuid.uuid4().hex}"
+
+
+# What generated operations put in a request's kwargs; any other key is left to httpx's build_request.
+_PLANNED_ARGUMENTS = frozenset({"method", "url", "headers", "params", "content", "data", "files", "json"})
+
+
 def _prepare(
     client: Client | AuthenticatedClient, http: httpx.Client | httpx.AsyncClient, kwargs: dict[str, Any]
-) -> httpx.Request:
+) -> tuple[httpx.Request, RequestPlan]:
     """The request, with the client's headers and timeout, and for a POST its Idempotency-Key.
 
     The key is the caller's (`idempotency_key=` of the operation, or a header of the client in any case)
     or generated here, once per logical call, so every retry of the call carries the same key.
+
+    The request is the one `http.build_request` would make, built from the client's plan: the base URL
+    and the path joined as text and parsed once, the headers copied from the merged ones.
     """
+    plan = _plan(client, http)
     method = str(kwargs["method"]).upper()
-    headers = _merged_headers(client.default_headers(), kwargs.get("headers"))
-    if method == "POST" and not any(name.lower() == "idempotency-key" for name in headers):
-        headers = {**headers, IDEMPOTENCY_HEADER: f"idem_{uuid.uuid4().hex}"}
-    rest = {key: value for key, value in kwargs.items() if key not in ("method", "url", "headers")}
-    return http.build_request(method, kwargs["url"], headers=headers, timeout=client.timeout, **rest)
+    extra: Mapping[str, str] | None = kwargs.get("headers")
+    if method == "POST" and not plan.idempotency_key_set:
+        if not extra:
+            extra = {IDEMPOTENCY_HEADER: _idempotency_key()}
+        elif not any(name.lower() == "idempotency-key" for name in extra):
+            extra = {**extra, IDEMPOTENCY_HEADER: _idempotency_key()}
+    path: str = kwargs["url"]
+    if (
+        plan.prefix is None
+        or not kwargs.keys() <= _PLANNED_ARGUMENTS
+        or http.cookies
+        or http.params
+        or path[:1] != "/"
+        or path[:2] == "//"
+        or "?" in path
+        or "#" in path
+    ):
+        rest = {key: value for key, value in kwargs.items() if key not in ("method", "url", "headers")}
+        merged = _merged_headers(plan.defaults, extra)
+        return http.build_request(method, path, headers=merged, timeout=plan.timeout, **rest), plan
+    url = plan.prefix + path.lstrip("/")
+    params = kwargs.get("params")
+    if params:
+        query = httpx.QueryParams(params)
+        if query:
+            url = f"{url}?{query}"
+    if extra:
+        headers = httpx.Headers(plan.headers)
+        headers.update(extra)
+    else:
+        headers = plan.headers
+    request = httpx.Request(
+        method,
+        httpx.URL(url),
+        headers=headers,
+        content=kwargs.get("content"),
+        data=kwargs.get("data"),
+        files=kwargs.get("files"),
+        json=kwargs.get("json"),
+        extensions={"timeout": dict(plan.timeout_extension)},
+    )
+    return request, plan
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:
@@ -142,10 +245,13 @@ class _TooManyRedirects(Exception):
 class _Call:
     """One logical call: its request, its attempts so far, and when its deadline passes."""
 
-    __slots__ = ("client", "deadline", "request", "retries", "started")
+    __slots__ = ("client", "deadline", "longest_timeout", "request", "retries", "started")
 
-    def __init__(self, client: Client | AuthenticatedClient, request: httpx.Request) -> None:
+    def __init__(
+        self, client: Client | AuthenticatedClient, request: httpx.Request, longest_timeout: float | None = None
+    ) -> None:
         self.client, self.request, self.retries = client, request, 0
+        self.longest_timeout = longest_timeout
         self.started = time.monotonic()
         self.deadline = None if client.deadline is None else self.started + client.deadline
 
@@ -162,6 +268,8 @@ class _Call:
             return
         if remaining <= 0:
             raise _DeadlinePassed
+        if self.longest_timeout is not None and remaining >= self.longest_timeout:
+            return  # every limit of the request's timeout already ends before the deadline
         timeout = self.client.timeout
         self.request.extensions["timeout"] = {
             "connect": remaining if timeout.connect is None else min(timeout.connect, remaining),
@@ -371,7 +479,8 @@ def _final(call: _Call, problem: Exception) -> NoReturn:
 def send(client: Client | AuthenticatedClient, kwargs: dict[str, Any]) -> httpx.Response:
     """Send one logical request, retrying what may be retried; the same Idempotency-Key on every attempt."""
     http = client.get_httpx_client()
-    call = _Call(client, _prepare(client, http, kwargs))
+    request, plan = _prepare(client, http, kwargs)
+    call = _Call(client, request, plan.longest_timeout)
     while True:
         try:
             call.start_attempt()
@@ -394,7 +503,8 @@ def send(client: Client | AuthenticatedClient, kwargs: dict[str, Any]) -> httpx.
 async def send_async(client: Client | AuthenticatedClient, kwargs: dict[str, Any]) -> httpx.Response:
     """`send`, for the asyncio call styles (any anyio backend)."""
     http = client.get_async_httpx_client()
-    call = _Call(client, _prepare(client, http, kwargs))
+    request, plan = _prepare(client, http, kwargs)
+    call = _Call(client, request, plan.longest_timeout)
     while True:
         try:
             call.start_attempt()
@@ -410,16 +520,23 @@ async def send_async(client: Client | AuthenticatedClient, kwargs: dict[str, Any
             if answer_delay is None:
                 return response
             delay = answer_delay
-        await anyio.sleep(delay)
+        await _sleep_async(delay)
         call.retries += 1
+
+
+async def _sleep_async(seconds: float) -> None:
+    """Wait under whichever event loop runs the call; anyio is imported by the first retry that waits."""
+    import anyio
+
+    await anyio.sleep(seconds)
+
+
+_STATUSES = {int(status): status for status in HTTPStatus}
 
 
 def _status(code: int) -> HTTPStatus:
     """HTTPStatus for `code`; a code HTTPStatus does not know (299, 520, ...) is kept as a plain int."""
-    try:
-        return HTTPStatus(code)
-    except ValueError:
-        return code  # type: ignore[return-value]
+    return _STATUSES.get(code, code)  # type: ignore[arg-type]
 
 
 def _reason(error: BaseException) -> str:
@@ -433,7 +550,15 @@ def _reason(error: BaseException) -> str:
     return type(error).__name__
 
 
-def build_response(response: httpx.Response, operation: str, parse: Callable[[], T | None]) -> Response[T]:
+class Parser(Protocol[T_co]):
+    """An operation module's `_parse_response`."""
+
+    def __call__(self, *, client: Client | AuthenticatedClient, response: httpx.Response) -> T_co | None: ...
+
+
+def build_response(
+    client: Client | AuthenticatedClient, response: httpx.Response, operation: str, parse: Parser[T]
+) -> Response[T]:
     """The generated `Response`, with unreadable bodies turned into typed errors instead of leaking out.
 
     A 2xx body that cannot be parsed raises `ResponseValidationError` naming the operation. An error
@@ -441,7 +566,7 @@ def build_response(response: httpx.Response, operation: str, parse: Callable[[],
     that fits none of the shapes of a `oneOf` (a later API may add one): its content is kept.
     """
     try:
-        parsed: T | None = parse()
+        parsed: T | None = parse(client=client, response=response)
     except UnexpectedStatus:
         raise
     except UnmatchedVariant:

@@ -76,7 +76,7 @@ def _parse_response(
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> Response[Account | SessionAccount | Error]:
-    return build_response(response, "get_account", lambda: _parse_response(client=client, response=response))
+    return build_response(client, response, "get_account", _parse_response)
 
 
 def sync_detailed(

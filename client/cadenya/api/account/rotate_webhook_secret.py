@@ -73,7 +73,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
 
 def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Account | Error]:
-    return build_response(response, "rotate_webhook_secret", lambda: _parse_response(client=client, response=response))
+    return build_response(client, response, "rotate_webhook_secret", _parse_response)
 
 
 def sync_detailed(

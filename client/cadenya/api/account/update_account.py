@@ -91,7 +91,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
 
 def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Account | Error]:
-    return build_response(response, "update_account", lambda: _parse_response(client=client, response=response))
+    return build_response(client, response, "update_account", _parse_response)
 
 
 def sync_detailed(

@@ -61,7 +61,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
 
 def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[APIKey | Error]:
-    return build_response(response, "get_api_key", lambda: _parse_response(client=client, response=response))
+    return build_response(client, response, "get_api_key", _parse_response)
 
 
 def sync_detailed(

@@ -73,9 +73,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
 
 def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[APIKey | Error]:
-    return build_response(
-        response, "grant_api_key_workspace", lambda: _parse_response(client=client, response=response)
-    )
+    return build_response(client, response, "grant_api_key_workspace", _parse_response)
 
 
 def sync_detailed(

@@ -76,7 +76,7 @@ def _parse_response(
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> Response[Error | ListAPIKeysResponse]:
-    return build_response(response, "list_api_keys", lambda: _parse_response(client=client, response=response))
+    return build_response(client, response, "list_api_keys", _parse_response)
 
 
 def sync_detailed(

@@ -86,7 +86,7 @@ def _parse_response(
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> Response[APIKeyWithToken | Error]:
-    return build_response(response, "rotate_api_key", lambda: _parse_response(client=client, response=response))
+    return build_response(client, response, "rotate_api_key", _parse_response)
 
 
 def sync_detailed(

@@ -110,7 +110,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> Response[Error | ServiceAccount]:
-    return build_response(response, "create_service_account", lambda: _parse_response(client=client, response=response))
+    return build_response(client, response, "create_service_account", _parse_response)
 
 
 def sync_detailed(

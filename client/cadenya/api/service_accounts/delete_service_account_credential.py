@@ -66,9 +66,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
 
 def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[None | Error]:
-    return build_response(
-        response, "delete_service_account_credential", lambda: _parse_response(client=client, response=response)
-    )
+    return build_response(client, response, "delete_service_account_credential", _parse_response)
 
 
 def sync_detailed(

@@ -95,9 +95,7 @@ def _parse_response(
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> Response[Error | ListServiceAccountCredentialsResponse]:
-    return build_response(
-        response, "list_service_account_credentials", lambda: _parse_response(client=client, response=response)
-    )
+    return build_response(client, response, "list_service_account_credentials", _parse_response)
 
 
 def sync_detailed(

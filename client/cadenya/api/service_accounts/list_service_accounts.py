@@ -93,7 +93,7 @@ def _parse_response(
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> Response[Error | ListServiceAccountsResponse]:
-    return build_response(response, "list_service_accounts", lambda: _parse_response(client=client, response=response))
+    return build_response(client, response, "list_service_accounts", _parse_response)
 
 
 def sync_detailed(

@@ -108,9 +108,7 @@ def _parse_response(
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> Response[Error | ServiceAccountCredential]:
-    return build_response(
-        response, "update_service_account_credential", lambda: _parse_response(client=client, response=response)
-    )
+    return build_response(client, response, "update_service_account_credential", _parse_response)
 
 
 def sync_detailed(

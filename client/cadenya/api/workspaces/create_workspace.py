@@ -94,7 +94,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
 
 def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Error | Workspace]:
-    return build_response(response, "create_workspace", lambda: _parse_response(client=client, response=response))
+    return build_response(client, response, "create_workspace", _parse_response)
 
 
 def sync_detailed(

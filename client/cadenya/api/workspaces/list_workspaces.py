@@ -73,7 +73,7 @@ def _parse_response(
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> Response[Error | ListWorkspacesResponse]:
-    return build_response(response, "list_workspaces", lambda: _parse_response(client=client, response=response))
+    return build_response(client, response, "list_workspaces", _parse_response)
 
 
 def sync_detailed(
