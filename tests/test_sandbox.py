@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import base64
+import functools
 import hashlib
 import json
 import logging
@@ -26,11 +27,12 @@ import pytest
 import uvicorn
 from starlette.applications import Starlette
 
-from cadenya import AuthenticatedClient
+from cadenya import AuthenticatedClient, Cadenya, NotFoundError
 from cadenya.api.account import get_account
 from cadenya.api.api_keys import create_api_key, get_api_key, list_api_keys
 from cadenya.models import Account, APIKey, APIKeyWithToken, CreateAPIKeyRequest, Error, ListAPIKeysResponse
 from cadenya.sandbox import Store, _app, create_app, free_port
+from cadenya.sandbox._spec import Spec
 from tests.helpers import load_spec, open_database
 from tests.sandbox_support import ROOT, Caller, SandboxServer
 from tests.test_e2e_error_codes import stalled_exchange
@@ -41,6 +43,11 @@ TABLES = ("accounts", "api_keys", "workspaces", "api_key_workspaces", "service_a
 def _snapshot(db: Path) -> dict[str, list[tuple[Any, ...]]]:
     with open_database(db) as connection:
         return {table: connection.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall() for table in TABLES}  # noqa: S608
+
+
+@functools.cache
+def _sandbox_spec() -> Spec:
+    return Spec()
 
 
 def _headers(account: dict[str, str]) -> dict[str, str]:
@@ -136,6 +143,39 @@ def test_every_response_carries_a_request_id(sandbox: SandboxServer, account: di
     assert all(i.startswith("req_") for i in ids)
     assert len(set(ids)) == 3
     assert Error.from_dict(responses[2].json()).code == "not_found"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "operation_id"),
+    [
+        pytest.param("GET", "/v1/api-keys/", "getApiKey", id="get-api-key"),
+        pytest.param("PATCH", "/v1/api-keys/", "updateApiKey", id="update-api-key"),
+        pytest.param("DELETE", "/v1/api-keys/", "revokeApiKey", id="revoke-api-key"),
+        pytest.param("GET", "/v1/workspaces/", "getWorkspace", id="get-workspace"),
+        pytest.param(
+            "GET", "/organizations/{account}/service-accounts/", "getServiceAccount", id="get-service-account"
+        ),
+    ],
+)
+def test_an_empty_path_id_is_the_documented_json_404_not_a_redirect(
+    sandbox: SandboxServer, account: dict[str, str], method: str, path: str, operation_id: str
+) -> None:
+    """A trailing slash where an id belongs answers 404 `not_found`, as the operation documents, with a request id."""
+    url = sandbox.base_url + path.format(account=account["accountId"])
+    headers = {**_headers(account), "Content-Type": "application/json"}
+    response = httpx.request(method, url, headers=headers, content=b"{}" if method == "PATCH" else b"")
+    (operation,) = (op for op in _sandbox_spec().operations if op.operation_id == operation_id)
+    assert response.status_code == 404, response.text
+    assert response.headers["X-Request-Id"].startswith("req_")
+    assert _app._spec_problem(operation, 404, response.json()) == ""
+    assert response.json()["code"] == "not_found"
+
+
+def test_getting_an_api_key_by_an_empty_id_raises_not_found(sandbox: SandboxServer, account: dict[str, str]) -> None:
+    """`client.api_keys.get("")` raises NotFoundError carrying the answer's request id."""
+    with Cadenya(api_key=account["apiKey"], base_url=sandbox.base_url) as client, pytest.raises(NotFoundError) as error:
+        client.api_keys.get("")
+    assert (error.value.code, error.value.request_id[:4]) == ("not_found", "req_")
 
 
 def test_the_spec_is_served_at_openapi_json(sandbox: SandboxServer) -> None:

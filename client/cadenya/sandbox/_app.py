@@ -573,6 +573,8 @@ def create_app(
     app = Starlette(
         routes=routes, exception_handlers={404: _unrouted, 405: _unrouted}, lifespan=close_store_on_shutdown
     )
+    # A path with a trailing slash (an empty id) is unknown: the JSON 404, not a redirect with an empty body.
+    app.router.redirect_slashes = False
     if faults:
         app.add_middleware(FaultMiddleware)
     app.add_middleware(RequestIdMiddleware)
