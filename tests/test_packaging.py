@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import stat
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 
+from cadenya.sandbox import Store, create_app
 from scripts import dependencies
 from scripts import sandbox as make_sandbox
 from tests.sandbox_support import ROOT
@@ -101,3 +105,56 @@ def test_make_sandbox_creates_its_account_once_and_keeps_the_tokens_private(tmp_
     assert first == again == json.loads(credentials.read_text())
     assert first["apiKey"].startswith("cad_key_")
     assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
+
+
+def test_make_sandbox_starts_over_when_its_database_is_gone(tmp_path: Path) -> None:
+    """Saved credentials without their database give way to a new account, saved owner-readable only."""
+    db, credentials = tmp_path / "sandbox.db", tmp_path / "account.json"
+    first = make_sandbox.account_credentials(db, credentials)
+    db.unlink()
+    again = make_sandbox.account_credentials(db, credentials)
+    assert again["accountId"] != first["accountId"]
+    assert again == json.loads(credentials.read_text())
+    assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
+    with Store(db) as store:
+        assert store.authenticates(again["apiKey"])
+
+
+def _rotate_the_system_key(db: Path, token: str) -> None:
+    app = create_app(db)
+
+    async def rotate() -> None:
+        headers = {"Authorization": f"Bearer {token}"}
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://sandbox.invalid", headers=headers) as client:
+            (system_key,) = (await client.get("/v1/api-keys")).json()["items"]
+            (await client.post(f"/v1/api-keys/{system_key['metadata']['id']}/rotate")).raise_for_status()
+
+    try:
+        asyncio.run(rotate())
+    finally:
+        app.state.store.close()
+
+
+def _replace_the_database(db: Path, _token: str) -> None:
+    db.unlink()
+    with Store(db) as store:
+        store.create_account("Another")
+
+
+@pytest.mark.parametrize(
+    "invalidate",
+    [
+        pytest.param(_rotate_the_system_key, id="key-rotated"),
+        pytest.param(_replace_the_database, id="database-of-another-account"),
+    ],
+)
+def test_make_sandbox_refuses_a_saved_key_that_no_longer_authenticates(
+    tmp_path: Path, invalidate: Callable[[Path, str], None]
+) -> None:
+    """A saved API key the database no longer accepts is an error that says how to start over."""
+    db, credentials = tmp_path / "sandbox.db", tmp_path / "account.json"
+    saved = make_sandbox.account_credentials(db, credentials)
+    invalidate(db, saved["apiKey"])
+    with pytest.raises(make_sandbox.StaleCredentials, match=rf"no longer authenticates.* rm -rf {tmp_path}$"):
+        make_sandbox.account_credentials(db, credentials)
