@@ -175,7 +175,8 @@ def test_getting_an_api_key_by_an_empty_id_raises_not_found(sandbox: SandboxServ
     """`client.api_keys.get("")` raises NotFoundError carrying the answer's request id."""
     with Cadenya(api_key=account["apiKey"], base_url=sandbox.base_url) as client, pytest.raises(NotFoundError) as error:
         client.api_keys.get("")
-    assert (error.value.code, error.value.request_id[:4]) == ("not_found", "req_")
+    assert error.value.code == "not_found"
+    assert (error.value.request_id or "").startswith("req_")
 
 
 def test_the_spec_is_served_at_openapi_json(sandbox: SandboxServer) -> None:
