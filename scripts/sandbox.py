@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 
 from cadenya.sandbox import Store
+from cadenya.sandbox.__main__ import webhook_url
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE = ROOT / ".sandbox"
@@ -65,7 +66,7 @@ def port_is_free(port: int) -> bool:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make sandbox", description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
-    parser.add_argument("--webhook-url", default="", help="deliver signed account events to this URL")
+    parser.add_argument("--webhook-url", type=webhook_url, help="deliver signed account events to this URL")
     parser.add_argument("--faults", action="store_true", help="honour the X-Sandbox-Fault test header")
     args = parser.parse_args(argv)
     if not port_is_free(args.port):

@@ -158,3 +158,23 @@ def test_make_sandbox_refuses_a_saved_key_that_no_longer_authenticates(
     invalidate(db, saved["apiKey"])
     with pytest.raises(make_sandbox.StaleCredentials, match=rf"no longer authenticates.* rm -rf {tmp_path}$"):
         make_sandbox.account_credentials(db, credentials)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        pytest.param("ftp://127.0.0.1/hooks", id="not-http"),
+        pytest.param("127.0.0.1:9100/hooks", id="no-scheme"),
+        pytest.param("https://", id="no-host"),
+    ],
+)
+def test_make_sandbox_refuses_a_webhook_url_that_is_not_http(
+    url: str, capsys: pytest.CaptureFixture[str], busy_port: int
+) -> None:
+    """`make sandbox WEBHOOK_URL=...` must be an http(s) URL with a host: a usage error, status 2."""
+    with pytest.raises(SystemExit) as exit_:
+        make_sandbox.main(["--port", str(busy_port), "--webhook-url", url])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"make sandbox: error: argument --webhook-url: {url!r} is not a valid http:// or https:// URL with a host"
+    )

@@ -32,6 +32,7 @@ from cadenya.api.account import get_account
 from cadenya.api.api_keys import create_api_key, get_api_key, list_api_keys
 from cadenya.models import Account, APIKey, APIKeyWithToken, CreateAPIKeyRequest, Error, ListAPIKeysResponse
 from cadenya.sandbox import Store, _app, create_app, free_port
+from cadenya.sandbox import __main__ as sandbox_cli
 from cadenya.sandbox._spec import Spec
 from tests.helpers import load_spec, open_database
 from tests.sandbox_support import ROOT, Caller, SandboxServer
@@ -275,6 +276,59 @@ def test_create_account_prints_the_tokens_as_json_on_its_last_line(tmp_path: Pat
     assert created["accountId"].startswith("acct_01")
     assert created["apiKey"].startswith("cad_key_")
     assert created["sessionToken"].startswith("cad_sess_")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "complaint"),
+    [
+        pytest.param(["serve", "--db", "{missing}/s.db"], "argument --db: the directory", id="serve-db-dir"),
+        pytest.param(
+            ["create-account", "--db", "{missing}/s.db", "--name", "x"],
+            "argument --db: the directory",
+            id="create-account-db-dir",
+        ),
+        pytest.param(["serve", "--db", "{tmp}/s.db", "--webhook-url", "ftp://h/x"], "argument --webhook-url", id="ftp"),
+        pytest.param(
+            ["serve", "--db", "{tmp}/s.db", "--webhook-url", "127.0.0.1:9100"], "argument --webhook-url", id="no-scheme"
+        ),
+        pytest.param(
+            ["serve", "--db", "{tmp}/s.db", "--webhook-url", "http:///hooks"], "argument --webhook-url", id="no-host"
+        ),
+    ],
+)
+def test_a_bad_command_line_argument_is_a_one_line_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], busy_port: int, arguments: list[str], complaint: str
+) -> None:
+    """`cadenya-sandbox` refuses the argument with status 2 and a one-line error, not a traceback; nothing is made."""
+    argv = [arg.format(missing=tmp_path / "missing", tmp=tmp_path) for arg in arguments]
+    if argv[0] == "serve":
+        argv += ["--port", str(busy_port)]
+    with pytest.raises(SystemExit) as exit_:
+        sandbox_cli.main(argv)
+    error_lines = [line for line in capsys.readouterr().err.splitlines() if not line.startswith(("usage:", " "))]
+    assert exit_.value.code == 2
+    assert len(error_lines) == 1 and complaint in error_lines[0], error_lines
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_serve_refuses_a_port_out_of_range(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--port 70000` is a usage error, status 2, not an OverflowError from the socket."""
+    with pytest.raises(SystemExit) as exit_:
+        sandbox_cli.main(["serve", "--db", str(tmp_path / "s.db"), "--port", "70000"])
+    assert exit_.value.code == 2
+    assert "argument --port: '70000' is not a port number from 1 to 65535" in capsys.readouterr().err
+
+
+def test_serve_on_a_busy_port_says_so_before_claiming_to_listen(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], busy_port: int
+) -> None:
+    """A port in use is status 2 and one line naming --port; no listening line, no database."""
+    status = sandbox_cli.main(["serve", "--db", str(tmp_path / "busy.db"), "--port", str(busy_port)])
+    output = capsys.readouterr()
+    assert status == 2
+    assert output.err == f"cadenya-sandbox: port {busy_port} on 127.0.0.1 is in use; choose another with --port\n"
+    assert output.out == ""
+    assert not (tmp_path / "busy.db").exists()
 
 
 def test_concurrent_creates_never_exceed_the_active_key_limit(sandbox: SandboxServer, account: dict[str, str]) -> None:
