@@ -8,11 +8,15 @@ import socket
 import stat
 import subprocess
 import sys
+import tomllib
 from collections.abc import Callable
+from importlib.metadata import version
 from pathlib import Path
 
 import httpx
 import pytest
+from packaging.requirements import Requirement
+from packaging.version import Version
 
 from cadenya.sandbox import Store, create_app
 from scripts import dependencies
@@ -85,6 +89,21 @@ def test_every_runtime_dependency_declares_a_lower_bound() -> None:
     """pyproject.toml's runtime dependencies can all be pinned to their lowest version."""
     declared = dependencies.runtime_dependencies()
     assert [pin.split("==")[0] for pin in dependencies.lowest_pins(declared)] == ["httpx", "attrs", "anyio"]
+
+
+SANDBOX_EXTRA = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"][
+    "optional-dependencies"
+]["sandbox"]
+
+
+@pytest.mark.parametrize("declared", [pytest.param(line, id=Requirement(line).name) for line in SANDBOX_EXTRA])
+def test_the_sandbox_extra_accepts_every_version_up_to_the_next_major(declared: str) -> None:
+    """`cadenya[sandbox]` installs beside other pins: a range from a tested version to the next major, not `==`."""
+    requirement = Requirement(declared)
+    bounds = {spec.operator: Version(spec.version) for spec in requirement.specifier}
+    assert set(bounds) == {">=", "<"}, declared
+    assert bounds["<"] == Version(f"{bounds['>='].major + 1}"), declared
+    assert version(requirement.name) in requirement.specifier
 
 
 def test_make_sandbox_refuses_a_port_in_use_and_says_how_to_choose_another(capsys: pytest.CaptureFixture[str]) -> None:
