@@ -6,7 +6,8 @@
     make sandbox FAULTS=1                          honour the X-Sandbox-Fault header (to watch retries work)
 
 It prints the export lines to paste into another shell. The account and the database persist in .sandbox/
-between runs, so those lines stay valid.
+between runs, so those lines stay valid; a new account is made if the database is gone, and a saved API key
+that was rotated since is reported with how to start over (`rm -rf .sandbox`).
 """
 
 from __future__ import annotations
@@ -19,14 +20,24 @@ import sys
 from pathlib import Path
 
 from cadenya.sandbox import Store
+from cadenya.sandbox.__main__ import webhook_url
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE = ROOT / ".sandbox"
 DEFAULT_PORT = 8765
 
 
+class StaleCredentials(Exception):
+    """The saved API key no longer authenticates against the database it was saved for."""
+
+
 def account_credentials(db: Path, credentials: Path) -> dict[str, str]:
-    """The sandbox's account: created, with its tokens saved owner-readable only, the first time."""
+    """The sandbox's account: created, with its tokens saved owner-readable only, the first time and again
+    whenever the database is gone. `StaleCredentials` when the saved API key no longer authenticates."""
+    if not db.exists():
+        # Credentials, and a write-ahead log, of a database that was deleted: start over.
+        for leftover in (credentials, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+            leftover.unlink(missing_ok=True)
     if not credentials.exists():
         with Store(db) as store:
             account = store.create_account("Sandbox")
@@ -34,6 +45,12 @@ def account_credentials(db: Path, credentials: Path) -> dict[str, str]:
         with os.fdopen(descriptor, "w") as handle:
             json.dump(account, handle)
     loaded: dict[str, str] = json.loads(credentials.read_text())
+    with Store(db) as store:
+        if not store.authenticates(loaded["apiKey"]):
+            raise StaleCredentials(
+                f"the API key saved in {credentials} no longer authenticates (it was rotated or revoked);"
+                f" start over, with a new account and database: rm -rf {credentials.parent}"
+            )
     return loaded
 
 
@@ -49,7 +66,7 @@ def port_is_free(port: int) -> bool:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make sandbox", description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
-    parser.add_argument("--webhook-url", default="", help="deliver signed account events to this URL")
+    parser.add_argument("--webhook-url", type=webhook_url, help="deliver signed account events to this URL")
     parser.add_argument("--faults", action="store_true", help="honour the X-Sandbox-Fault test header")
     args = parser.parse_args(argv)
     if not port_is_free(args.port):
@@ -58,7 +75,11 @@ def main(argv: list[str] | None = None) -> int:
     STATE.mkdir(exist_ok=True)
     db = STATE / "sandbox.db"
     credentials = STATE / "account.json"
-    account = account_credentials(db, credentials)
+    try:
+        account = account_credentials(db, credentials)
+    except StaleCredentials as error:
+        print(f"make sandbox: {error}", file=sys.stderr)
+        return 1
     base_url = f"http://127.0.0.1:{args.port}"
     print(f"Cadenya sandbox: {base_url}  (database {db.relative_to(ROOT)}; Ctrl-C stops)")
     print("Paste into another shell:")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -39,3 +40,12 @@ def account(sandbox: SandboxServer) -> dict[str, str]:
 def api(request: pytest.FixtureRequest, sandbox: SandboxServer, account: dict[str, str]) -> Caller:
     """Calls as the account's system key, in the sync or the asyncio style."""
     return Caller(sandbox.base_url, account["apiKey"], request.param)
+
+
+@pytest.fixture
+def busy_port() -> Iterator[int]:
+    """A loopback port something listens on: a command that gets past its checks fails fast on it."""
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        yield busy.getsockname()[1]

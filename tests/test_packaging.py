@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import stat
 import subprocess
 import sys
+import tomllib
+from collections.abc import Callable
+from importlib.metadata import version
 from pathlib import Path
 
+import httpx
 import pytest
+from packaging.requirements import Requirement
+from packaging.version import Version
 
+from cadenya.sandbox import Store, create_app
 from scripts import dependencies
 from scripts import sandbox as make_sandbox
 from tests.sandbox_support import ROOT
@@ -83,6 +91,21 @@ def test_every_runtime_dependency_declares_a_lower_bound() -> None:
     assert [pin.split("==")[0] for pin in dependencies.lowest_pins(declared)] == ["httpx", "attrs", "anyio"]
 
 
+SANDBOX_EXTRA = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"][
+    "optional-dependencies"
+]["sandbox"]
+
+
+@pytest.mark.parametrize("declared", [pytest.param(line, id=Requirement(line).name) for line in SANDBOX_EXTRA])
+def test_the_sandbox_extra_accepts_every_version_up_to_the_next_major(declared: str) -> None:
+    """`cadenya[sandbox]` installs beside other pins: a range from a tested version to the next major, not `==`."""
+    requirement = Requirement(declared)
+    bounds = {spec.operator: Version(spec.version) for spec in requirement.specifier}
+    assert set(bounds) == {">=", "<"}, declared
+    assert bounds["<"] == Version(f"{bounds['>='].major + 1}"), declared
+    assert version(requirement.name) in requirement.specifier
+
+
 def test_make_sandbox_refuses_a_port_in_use_and_says_how_to_choose_another(capsys: pytest.CaptureFixture[str]) -> None:
     """A busy port is a clear message and status 2, before any database or account is created."""
     with socket.socket() as busy:
@@ -101,3 +124,76 @@ def test_make_sandbox_creates_its_account_once_and_keeps_the_tokens_private(tmp_
     assert first == again == json.loads(credentials.read_text())
     assert first["apiKey"].startswith("cad_key_")
     assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
+
+
+def test_make_sandbox_starts_over_when_its_database_is_gone(tmp_path: Path) -> None:
+    """Saved credentials without their database give way to a new account, saved owner-readable only."""
+    db, credentials = tmp_path / "sandbox.db", tmp_path / "account.json"
+    first = make_sandbox.account_credentials(db, credentials)
+    db.unlink()
+    again = make_sandbox.account_credentials(db, credentials)
+    assert again["accountId"] != first["accountId"]
+    assert again == json.loads(credentials.read_text())
+    assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
+    with Store(db) as store:
+        assert store.authenticates(again["apiKey"])
+
+
+def _rotate_the_system_key(db: Path, token: str) -> None:
+    app = create_app(db)
+
+    async def rotate() -> None:
+        headers = {"Authorization": f"Bearer {token}"}
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://sandbox.invalid", headers=headers) as client:
+            (system_key,) = (await client.get("/v1/api-keys")).json()["items"]
+            (await client.post(f"/v1/api-keys/{system_key['metadata']['id']}/rotate")).raise_for_status()
+
+    try:
+        asyncio.run(rotate())
+    finally:
+        app.state.store.close()
+
+
+def _replace_the_database(db: Path, _token: str) -> None:
+    db.unlink()
+    with Store(db) as store:
+        store.create_account("Another")
+
+
+@pytest.mark.parametrize(
+    "invalidate",
+    [
+        pytest.param(_rotate_the_system_key, id="key-rotated"),
+        pytest.param(_replace_the_database, id="database-of-another-account"),
+    ],
+)
+def test_make_sandbox_refuses_a_saved_key_that_no_longer_authenticates(
+    tmp_path: Path, invalidate: Callable[[Path, str], None]
+) -> None:
+    """A saved API key the database no longer accepts is an error that says how to start over."""
+    db, credentials = tmp_path / "sandbox.db", tmp_path / "account.json"
+    saved = make_sandbox.account_credentials(db, credentials)
+    invalidate(db, saved["apiKey"])
+    with pytest.raises(make_sandbox.StaleCredentials, match=rf"no longer authenticates.* rm -rf {tmp_path}$"):
+        make_sandbox.account_credentials(db, credentials)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        pytest.param("ftp://127.0.0.1/hooks", id="not-http"),
+        pytest.param("127.0.0.1:9100/hooks", id="no-scheme"),
+        pytest.param("https://", id="no-host"),
+    ],
+)
+def test_make_sandbox_refuses_a_webhook_url_that_is_not_http(
+    url: str, capsys: pytest.CaptureFixture[str], busy_port: int
+) -> None:
+    """`make sandbox WEBHOOK_URL=...` must be an http(s) URL with a host: a usage error, status 2."""
+    with pytest.raises(SystemExit) as exit_:
+        make_sandbox.main(["--port", str(busy_port), "--webhook-url", url])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"make sandbox: error: argument --webhook-url: {url!r} is not a valid http:// or https:// URL with a host"
+    )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import base64
+import functools
 import hashlib
 import json
 import logging
@@ -26,11 +27,13 @@ import pytest
 import uvicorn
 from starlette.applications import Starlette
 
-from cadenya import AuthenticatedClient
+from cadenya import AuthenticatedClient, Cadenya, NotFoundError
 from cadenya.api.account import get_account
 from cadenya.api.api_keys import create_api_key, get_api_key, list_api_keys
 from cadenya.models import Account, APIKey, APIKeyWithToken, CreateAPIKeyRequest, Error, ListAPIKeysResponse
 from cadenya.sandbox import Store, _app, create_app, free_port
+from cadenya.sandbox import __main__ as sandbox_cli
+from cadenya.sandbox._spec import Spec
 from tests.helpers import load_spec, open_database
 from tests.sandbox_support import ROOT, Caller, SandboxServer
 from tests.test_e2e_error_codes import stalled_exchange
@@ -41,6 +44,11 @@ TABLES = ("accounts", "api_keys", "workspaces", "api_key_workspaces", "service_a
 def _snapshot(db: Path) -> dict[str, list[tuple[Any, ...]]]:
     with open_database(db) as connection:
         return {table: connection.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall() for table in TABLES}  # noqa: S608
+
+
+@functools.cache
+def _sandbox_spec() -> Spec:
+    return Spec()
 
 
 def _headers(account: dict[str, str]) -> dict[str, str]:
@@ -136,6 +144,40 @@ def test_every_response_carries_a_request_id(sandbox: SandboxServer, account: di
     assert all(i.startswith("req_") for i in ids)
     assert len(set(ids)) == 3
     assert Error.from_dict(responses[2].json()).code == "not_found"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "operation_id"),
+    [
+        pytest.param("GET", "/v1/api-keys/", "getApiKey", id="get-api-key"),
+        pytest.param("PATCH", "/v1/api-keys/", "updateApiKey", id="update-api-key"),
+        pytest.param("DELETE", "/v1/api-keys/", "revokeApiKey", id="revoke-api-key"),
+        pytest.param("GET", "/v1/workspaces/", "getWorkspace", id="get-workspace"),
+        pytest.param(
+            "GET", "/organizations/{account}/service-accounts/", "getServiceAccount", id="get-service-account"
+        ),
+    ],
+)
+def test_an_empty_path_id_is_the_documented_json_404_not_a_redirect(
+    sandbox: SandboxServer, account: dict[str, str], method: str, path: str, operation_id: str
+) -> None:
+    """A trailing slash where an id belongs answers 404 `not_found`, as the operation documents, with a request id."""
+    url = sandbox.base_url + path.format(account=account["accountId"])
+    headers = {**_headers(account), "Content-Type": "application/json"}
+    response = httpx.request(method, url, headers=headers, content=b"{}" if method == "PATCH" else b"")
+    (operation,) = (op for op in _sandbox_spec().operations if op.operation_id == operation_id)
+    assert response.status_code == 404, response.text
+    assert response.headers["X-Request-Id"].startswith("req_")
+    assert _app._spec_problem(operation, 404, response.json()) == ""
+    assert response.json()["code"] == "not_found"
+
+
+def test_getting_an_api_key_by_an_empty_id_raises_not_found(sandbox: SandboxServer, account: dict[str, str]) -> None:
+    """`client.api_keys.get("")` raises NotFoundError carrying the answer's request id."""
+    with Cadenya(api_key=account["apiKey"], base_url=sandbox.base_url) as client, pytest.raises(NotFoundError) as error:
+        client.api_keys.get("")
+    assert error.value.code == "not_found"
+    assert (error.value.request_id or "").startswith("req_")
 
 
 def test_the_spec_is_served_at_openapi_json(sandbox: SandboxServer) -> None:
@@ -234,6 +276,59 @@ def test_create_account_prints_the_tokens_as_json_on_its_last_line(tmp_path: Pat
     assert created["accountId"].startswith("acct_01")
     assert created["apiKey"].startswith("cad_key_")
     assert created["sessionToken"].startswith("cad_sess_")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "complaint"),
+    [
+        pytest.param(["serve", "--db", "{missing}/s.db"], "argument --db: the directory", id="serve-db-dir"),
+        pytest.param(
+            ["create-account", "--db", "{missing}/s.db", "--name", "x"],
+            "argument --db: the directory",
+            id="create-account-db-dir",
+        ),
+        pytest.param(["serve", "--db", "{tmp}/s.db", "--webhook-url", "ftp://h/x"], "argument --webhook-url", id="ftp"),
+        pytest.param(
+            ["serve", "--db", "{tmp}/s.db", "--webhook-url", "127.0.0.1:9100"], "argument --webhook-url", id="no-scheme"
+        ),
+        pytest.param(
+            ["serve", "--db", "{tmp}/s.db", "--webhook-url", "http:///hooks"], "argument --webhook-url", id="no-host"
+        ),
+    ],
+)
+def test_a_bad_command_line_argument_is_a_one_line_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], busy_port: int, arguments: list[str], complaint: str
+) -> None:
+    """`cadenya-sandbox` refuses the argument with status 2 and a one-line error, not a traceback; nothing is made."""
+    argv = [arg.format(missing=tmp_path / "missing", tmp=tmp_path) for arg in arguments]
+    if argv[0] == "serve":
+        argv += ["--port", str(busy_port)]
+    with pytest.raises(SystemExit) as exit_:
+        sandbox_cli.main(argv)
+    error_lines = [line for line in capsys.readouterr().err.splitlines() if not line.startswith(("usage:", " "))]
+    assert exit_.value.code == 2
+    assert len(error_lines) == 1 and complaint in error_lines[0], error_lines
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_serve_refuses_a_port_out_of_range(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--port 70000` is a usage error, status 2, not an OverflowError from the socket."""
+    with pytest.raises(SystemExit) as exit_:
+        sandbox_cli.main(["serve", "--db", str(tmp_path / "s.db"), "--port", "70000"])
+    assert exit_.value.code == 2
+    assert "argument --port: '70000' is not a port number from 1 to 65535" in capsys.readouterr().err
+
+
+def test_serve_on_a_busy_port_says_so_before_claiming_to_listen(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], busy_port: int
+) -> None:
+    """A port in use is status 2 and one line naming --port; no listening line, no database."""
+    status = sandbox_cli.main(["serve", "--db", str(tmp_path / "busy.db"), "--port", str(busy_port)])
+    output = capsys.readouterr()
+    assert status == 2
+    assert output.err == f"cadenya-sandbox: port {busy_port} on 127.0.0.1 is in use; choose another with --port\n"
+    assert output.out == ""
+    assert not (tmp_path / "busy.db").exists()
 
 
 def test_concurrent_creates_never_exceed_the_active_key_limit(sandbox: SandboxServer, account: dict[str, str]) -> None:

@@ -7,27 +7,70 @@ cadenya-sandbox serve --db PATH [--host 127.0.0.1] [--port 8765] [--webhook-url 
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
+import socket
 import sys
 from pathlib import Path
 
+import httpx
+
 from ._store import Store
+
+
+def database_path(text: str) -> Path:
+    """The `--db` argument: a file in a directory that exists (the file itself is created if missing)."""
+    path = Path(text)
+    if not path.parent.is_dir():
+        raise argparse.ArgumentTypeError(f"the directory {str(path.parent)!r} does not exist")
+    return path
+
+
+def webhook_url(text: str) -> str:
+    """The `--webhook-url` argument: an http or https URL with a host, as httpx (which delivers) parses it."""
+    try:
+        url: httpx.URL | None = httpx.URL(text)
+    except httpx.InvalidURL:
+        url = None
+    if url is None or url.scheme not in ("http", "https") or not url.host or (url.port or 0) > 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a valid http:// or https:// URL with a host")
+    return text
+
+
+def port_number(text: str) -> int:
+    """The `--port` argument: a TCP port, 1 to 65535."""
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number from 1 to 65535")
+    return int(text)
+
+
+def cannot_listen(host: str, port: int) -> str | None:
+    """Why the server could not listen on `host`:`port` (bound as uvicorn binds it), or None if it can."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                return f"port {port} on {host} is in use; choose another with --port"
+            return f"cannot listen on {host}:{port} ({error.strerror or error}); check --host and --port"
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cadenya-sandbox", description="A local server of the Cadenya API.")
     commands = parser.add_subparsers(dest="command", required=True)
     create = commands.add_parser("create-account", help="create an account; print its tokens as JSON, once")
-    create.add_argument("--db", type=Path, required=True, help="SQLite database file (created if missing)")
+    create.add_argument("--db", type=database_path, required=True, help="SQLite database file (created if missing)")
     create.add_argument("--name", required=True, help="the account's display name")
     create.add_argument("--email", help="the account owner's email")
     serve = commands.add_parser("serve", help="serve the API over HTTP")
-    serve.add_argument("--db", type=Path, required=True, help="SQLite database file (created if missing)")
+    serve.add_argument("--db", type=database_path, required=True, help="SQLite database file (created if missing)")
     serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: loopback only)")
-    serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument("--port", type=port_number, default=8765)
     serve.add_argument("--no-validate", action="store_true", help="skip spec validation (for measurements only)")
-    serve.add_argument("--webhook-url", help="deliver signed account events to this URL")
+    serve.add_argument("--webhook-url", type=webhook_url, help="deliver signed account events to this URL")
     serve.add_argument("--faults", action="store_true", help="honour the X-Sandbox-Fault test header")
     serve.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
     args = parser.parse_args(argv)
@@ -37,6 +80,11 @@ def main(argv: list[str] | None = None) -> int:
             created = store.create_account(args.name, email=args.email)
         print(json.dumps(created))
         return 0
+
+    problem = cannot_listen(args.host, args.port)
+    if problem is not None:
+        print(f"cadenya-sandbox: {problem}", file=sys.stderr)
+        return 2
 
     import uvicorn
 

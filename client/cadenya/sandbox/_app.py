@@ -28,7 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from . import _secrets
 from ._faults import FaultMiddleware
 from ._spec import Operation, ParameterError, Spec, describe, describe_safely, first_error
-from ._store import BUSY_TIMEOUT, Busy, Store, now, timestamp
+from ._store import BUSY_TIMEOUT, Busy, Store, active_api_key, now, timestamp
 from ._webhooks import WebhookSender
 
 logger = logging.getLogger("cadenya.sandbox")
@@ -368,10 +368,8 @@ class Dispatcher:
     ) -> tuple[sqlite3.Row, sqlite3.Row | None]:
         rejected = ApiError(401, "unauthenticated", "The token is not valid, or has been revoked or rotated.")
         if "apiKeyAuth" in op.security and _secrets.has_valid_checksum(token, _secrets.API_KEY_PREFIX):
-            key = db.execute(
-                "SELECT * FROM api_keys WHERE token_digest = ? AND revoked_at IS NULL", (_secrets.digest(token),)
-            ).fetchone()
-            if key is None or not _secrets.same_digest(key["token_digest"], token):
+            key = active_api_key(db, token)
+            if key is None:
                 raise rejected
             account = db.execute("SELECT * FROM accounts WHERE id = ?", (key["account_id"],)).fetchone()
             return account, key
@@ -573,6 +571,8 @@ def create_app(
     app = Starlette(
         routes=routes, exception_handlers={404: _unrouted, 405: _unrouted}, lifespan=close_store_on_shutdown
     )
+    # A path with a trailing slash (an empty id) is unknown: the JSON 404, not a redirect with an empty body.
+    app.router.redirect_slashes = False
     if faults:
         app.add_middleware(FaultMiddleware)
     app.add_middleware(RequestIdMiddleware)

@@ -124,6 +124,18 @@ class Busy(Exception):
     """The database stayed locked by another writer for longer than the busy timeout."""
 
 
+def active_api_key(db: sqlite3.Connection, token: str) -> sqlite3.Row | None:
+    """The API key `token` authenticates as: known by its SHA-256 digest and not revoked; else None."""
+    if not _secrets.has_valid_checksum(token, _secrets.API_KEY_PREFIX):
+        return None
+    key: sqlite3.Row | None = db.execute(
+        "SELECT * FROM api_keys WHERE token_digest = ? AND revoked_at IS NULL", (_secrets.digest(token),)
+    ).fetchone()
+    if key is None or not _secrets.same_digest(key["token_digest"], token):
+        return None
+    return key
+
+
 class Store:
     """One SQLite database in WAL mode; one connection per thread; every request in one transaction.
 
@@ -208,6 +220,11 @@ class Store:
             if connection.in_transaction:
                 connection.execute("ROLLBACK")
             raise _busy_or(error) from error
+
+    def authenticates(self, api_key_token: str) -> bool:
+        """Whether requests sent with this API key token are accepted: it is neither unknown, rotated nor revoked."""
+        with self.transaction(write=False) as db:
+            return active_api_key(db, api_key_token) is not None
 
     def create_account(self, name: str, *, email: str | None = None) -> dict[str, Any]:
         """A new account with its system API key and a session token; the only time those tokens are shown."""
