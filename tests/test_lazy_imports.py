@@ -64,10 +64,13 @@ def modules_after(code: str) -> set[str]:
     ],
 )
 def test_an_import_loads_what_it_uses_and_no_more(code: str, loaded: set[str], not_loaded: set[str]) -> None:
-    """Each entry point loads its own modules, not every model, resource, asyncio or the webhook events."""
+    """Each entry point loads its own modules, not every model, resource, asyncio or the webhook events.
+
+    What httpx itself loads does not count: older httpx versions (the lowest the package allows) import asyncio.
+    """
     modules = modules_after(code)
     assert loaded <= modules
-    assert not (not_loaded & modules)
+    assert not ((not_loaded - modules_after("import httpx")) & modules)
 
 
 @pytest.mark.parametrize("package", [cadenya.models, cadenya.resources], ids=["models", "resources"])

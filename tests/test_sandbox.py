@@ -174,7 +174,7 @@ def test_an_empty_path_id_is_the_documented_json_404_not_a_redirect(
 
 def test_getting_an_api_key_by_an_empty_id_raises_not_found(sandbox: SandboxServer, account: dict[str, str]) -> None:
     """`client.api_keys.get("")` raises NotFoundError carrying the answer's request id."""
-    with Cadenya(api_key=account["apiKey"], base_url=sandbox.base_url) as client, pytest.raises(NotFoundError) as error:
+    with Cadenya(token=account["apiKey"], base_url=sandbox.base_url) as client, pytest.raises(NotFoundError) as error:
         client.api_keys.get("")
     assert error.value.code == "not_found"
     assert (error.value.request_id or "").startswith("req_")
