@@ -15,12 +15,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import sys
 from pathlib import Path
 
 from cadenya.sandbox import Store
-from cadenya.sandbox.__main__ import webhook_url
+from cadenya.sandbox.__main__ import cannot_listen, port_number, webhook_url
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE = ROOT / ".sandbox"
@@ -54,22 +53,13 @@ def account_credentials(db: Path, credentials: Path) -> dict[str, str]:
     return loaded
 
 
-def port_is_free(port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make sandbox", description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument("--port", type=port_number, default=DEFAULT_PORT)
     parser.add_argument("--webhook-url", type=webhook_url, help="deliver signed account events to this URL")
     parser.add_argument("--faults", action="store_true", help="honour the X-Sandbox-Fault test header")
     args = parser.parse_args(argv)
-    if not port_is_free(args.port):
+    if cannot_listen("127.0.0.1", args.port) is not None:
         print(f"port {args.port} is in use; choose another with: make sandbox PORT=<port>", file=sys.stderr)
         return 2
     STATE.mkdir(exist_ok=True)
