@@ -26,6 +26,23 @@ class ConfigurationError(CadenyaError, ValueError):
     repeats the value it refused, which may be a secret."""
 
 
+class InvalidPathParameterError(CadenyaError, ValueError):
+    """A path parameter that cannot be sent as exactly one path segment: empty, `.` or `..` (or one that
+    percent-decodes to these), not a string, or not encodable text. Raised before anything is sent.
+
+    `parameter` names the argument (None when an assembled path holds a dot segment). The message never
+    repeats the value.
+    """
+
+    def __init__(self, parameter: str | None, reason: str) -> None:
+        self.parameter, self.reason = parameter, reason
+        what = f"path parameter {parameter}" if parameter is not None else "the request path"
+        super().__init__(f"{what} {reason}; nothing was sent")
+
+    def __reduce__(self) -> tuple[type[InvalidPathParameterError], tuple[str | None, str]]:
+        return type(self), (self.parameter, self.reason)
+
+
 class UnexpectedStatus(CadenyaError):
     """A status the spec does not document for the operation.
 

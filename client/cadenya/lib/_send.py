@@ -34,6 +34,7 @@ from ._errors import (
     ResponseValidationError,
     UnexpectedStatus,
 )
+from ._path import check_no_dot_segments
 
 if TYPE_CHECKING:
     from ..client import AuthenticatedClient, Client
@@ -166,6 +167,7 @@ def _prepare(
         elif not any(name.lower() == "idempotency-key" for name in extra):
             extra = {**extra, IDEMPOTENCY_HEADER: _idempotency_key()}
     path: str = kwargs["url"]
+    check_no_dot_segments(path)
     if (
         plan.prefix is None
         or not kwargs.keys() <= _PLANNED_ARGUMENTS
