@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+import cadenya
 from cadenya.errors import UnexpectedStatus
 from cadenya.models import (
     Account,
@@ -145,14 +146,44 @@ def test_each_documented_error_status_parses_into_error(operation_id: str, statu
         assert result.status_code == status
 
 
-@pytest.mark.parametrize("style", STYLES)
-def test_undocumented_status_parses_to_none(style: str) -> None:
+@pytest.mark.parametrize("style", ["sync_detailed", "asyncio_detailed"])
+def test_undocumented_status_parses_to_none_in_the_detailed_styles(style: str) -> None:
     """A status the spec does not document leaves `parsed` None, keeping status and body."""
     result = call("getApiKey", style, answer(418, {"surprise": True}))
-    assert parsed(style, result) is None
+    assert result.parsed is None
+    assert result.status_code == 418
+    assert json.loads(result.content) == {"surprise": True}
+
+
+@pytest.mark.parametrize("style", ["sync", "asyncio"])
+@pytest.mark.parametrize("status", [pytest.param(418, id="418"), pytest.param(203, id="203")])
+def test_undocumented_status_raises_in_the_plain_styles(style: str, status: int) -> None:
+    """The plain styles never answer None for "something else": an undocumented status is UnexpectedStatus."""
+    with pytest.raises(UnexpectedStatus) as raised:
+        call("getApiKey", style, answer(status, {"surprise": True}))
+    assert raised.value.status_code == status
+    assert json.loads(raised.value.content) == {"surprise": True}
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_a_204_of_an_operation_that_answers_a_body_is_unexpected(style: str) -> None:
+    """createApiKey documents 201 with a key: a 204 is UnexpectedStatus in the plain styles, parsed None else."""
     if style.endswith("_detailed"):
-        assert result.status_code == 418
-        assert json.loads(result.content) == {"surprise": True}
+        result = call("createApiKey", style, lambda request: httpx.Response(204))
+        assert (result.status_code, result.parsed) == (204, None)
+        return
+    with pytest.raises(UnexpectedStatus) as raised:
+        call("createApiKey", style, lambda request: httpx.Response(204))
+    assert raised.value.status_code == 204
+
+
+@pytest.mark.parametrize("style", ["sync", "asyncio"])
+def test_a_documented_error_status_without_an_error_body_raises_its_typed_error(style: str) -> None:
+    """A 502 whose body is a proxy's HTML page cannot be returned as an Error: InternalServerError is raised."""
+    page = lambda request: httpx.Response(502, text="<html>Bad gateway</html>")  # noqa: E731
+    with pytest.raises(cadenya.InternalServerError) as raised:
+        call("getApiKey", style, page)
+    assert raised.value.status_code == 502
 
 
 @pytest.mark.parametrize("style", STYLES)
@@ -227,7 +258,7 @@ def test_parameters_are_encoded_as_the_spec_says(
     style: str, function_name: str, arguments: dict[str, Any], expected_path: str, expected_query: bytes
 ) -> None:
     """Path parameters are escaped; query parameters keep their wire names and are sent only when given."""
-    seen, handler = recorder(404, {"code": "not_found", "message": "no such resource"})
+    seen, handler = recorder(401, {"code": "unauthenticated", "message": "no such key"})
     tag = "api_keys" if "api_key" in function_name else "service_accounts"
     module = importlib.import_module(f"cadenya.api.{tag}.{function_name}")
     function = getattr(module, style)

@@ -10,6 +10,7 @@ import platform
 import re
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -436,3 +437,148 @@ def test_the_version_is_the_one_in_pyproject() -> None:
 
     pyproject = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text(encoding="utf-8"))
     assert cadenya.__version__ == pyproject["project"]["version"]
+
+
+# --- settings checked when they are made ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        pytest.param({"max_retries": -1}, id="negative-retries"),
+        pytest.param({"max_retries": "3"}, id="retries-as-text"),
+        pytest.param({"max_retries": True}, id="retries-as-bool"),
+        pytest.param({"max_retries": 2.5}, id="fractional-retries"),
+        pytest.param({"timeout": -5}, id="negative-timeout"),
+        pytest.param({"timeout": 0}, id="zero-timeout"),
+        pytest.param({"timeout": float("nan")}, id="nan-timeout"),
+        pytest.param({"timeout": float("inf")}, id="infinite-timeout"),
+        pytest.param({"timeout": "5"}, id="timeout-as-text"),
+        pytest.param({"timeout": httpx.Timeout(-1)}, id="negative-httpx-timeout"),
+        pytest.param({"timeout": httpx.Timeout(5, connect=float("nan"))}, id="nan-connect-timeout"),
+        pytest.param({"max_pages": 0}, id="zero-pages"),
+        pytest.param({"max_pages": "10"}, id="pages-as-text"),
+    ],
+)
+def test_a_bad_setting_is_refused_when_the_client_is_made(options: dict[str, Any]) -> None:
+    """max_retries, timeout and max_pages outside their ranges raise ConfigurationError at construction."""
+    with pytest.raises(cadenya.ConfigurationError):
+        AuthenticatedClient(base_url=BASE_URL, token=TOKEN, **options)
+    with pytest.raises(cadenya.ConfigurationError):
+        AuthenticatedClient(base_url=BASE_URL, token=TOKEN).with_options(**options)
+    with pytest.raises(cadenya.ConfigurationError):
+        cadenya.Cadenya(base_url=BASE_URL, token=TOKEN, **options)
+
+
+@pytest.mark.parametrize(
+    "timeout",
+    [
+        pytest.param(5, id="int"),
+        pytest.param(0.25, id="float"),
+        pytest.param(httpx.Timeout(5, connect=None), id="httpx-timeout-with-an-open-phase"),
+    ],
+)
+def test_a_good_timeout_is_kept(timeout: float | httpx.Timeout) -> None:
+    """Positive finite seconds, or an httpx.Timeout of them (None for a phase), are accepted as given."""
+    client = AuthenticatedClient(base_url=BASE_URL, token=TOKEN, timeout=timeout)
+    assert client.timeout == (timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param("-100", id="negative"),
+        pytest.param("0", id="zero"),
+        pytest.param("Wed, 21 Oct 2015 07:28:00 GMT", id="past-date"),
+    ],
+)
+def test_a_retry_after_that_asks_for_no_wait_gets_the_backoff(value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retry-After: -100 (or 0, or a date gone by) does not turn three retries into a burst."""
+    monkeypatch.setattr(_send, "INITIAL_RETRY_DELAY", 0.04)
+    transport = Counting(lambda r: httpx.Response(503, headers={"Retry-After": value}))
+    client = AuthenticatedClient(base_url=BASE_URL, token=TOKEN, max_retries=3, httpx_args={"transport": transport})
+    started = time.monotonic()
+    assert get_api_key.sync_detailed(KEY_ID, client=client).status_code == 503
+    elapsed = time.monotonic() - started
+    assert len(transport.requests) == 4
+    assert elapsed >= 0.75 * (0.04 + 0.08 + 0.16)
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_the_deadline_is_checked_before_every_redirect_hop(style: str) -> None:
+    """A slow chain of redirects ends with APITimeoutError at the deadline, not after every hop."""
+
+    def slow_redirect(request: httpx.Request) -> httpx.Response:
+        time.sleep(0.1)
+        return httpx.Response(302, headers={"Location": f"/v1/api-keys/{KEY_ID}?hop={len(transport.requests)}"})
+
+    transport = Counting(slow_redirect)
+    client = AuthenticatedClient(
+        base_url=BASE_URL,
+        token=TOKEN,
+        deadline=0.25,
+        max_retries=0,
+        follow_redirects=True,
+        httpx_args={"transport": transport},
+    )
+    with pytest.raises(cadenya.APITimeoutError):
+        get_key(style, client)
+    assert len(transport.requests) <= 4
+
+
+def _endless_pages(request: httpx.Request) -> httpx.Response:
+    page = int(request.url.params.get("pageToken", "0"))
+    return httpx.Response(200, json={"items": [KEY], "nextPageToken": str(page + 1)})
+
+
+def test_paginate_stops_at_the_page_cap() -> None:
+    """A list that never ends raises PageLimitError after max_pages pages, having yielded each of them."""
+    client = client_for(_endless_pages, max_pages=3)
+    seen: list[Any] = []
+    with pytest.raises(cadenya.PageLimitError) as raised:
+        seen.extend(cadenya.paginate(list_api_keys.sync_detailed, client=client))
+    assert raised.value.max_pages == 3
+
+
+def test_paginate_yields_every_page_up_to_the_cap() -> None:
+    """The pages fetched before the cap are all yielded: three pages, three items, then the error."""
+    client = client_for(_endless_pages, max_pages=3)
+    items = cadenya.paginate(list_api_keys.sync_detailed, client=client)
+    assert [next(items).to_dict() for _ in range(3)] == [APIKey.from_dict(KEY).to_dict()] * 3
+    with pytest.raises(cadenya.PageLimitError):
+        next(items)
+
+
+def test_the_resource_client_stops_at_the_page_cap() -> None:
+    """Iterating `client.api_keys.list()` over an endless list raises PageLimitError at the client's cap."""
+    transport = Counting(_endless_pages)
+    client = cadenya.Cadenya(
+        client=AuthenticatedClient(base_url=BASE_URL, token=TOKEN, max_pages=4, httpx_args={"transport": transport})
+    )
+    with pytest.raises(cadenya.PageLimitError):
+        list(client.api_keys.list())
+    assert len(transport.requests) == 4
+
+
+def test_the_async_resource_client_stops_at_the_page_cap() -> None:
+    """`async for` over an endless list raises PageLimitError at the client's cap."""
+    transport = Counting(_endless_pages)
+    client = cadenya.AsyncCadenya(
+        client=AuthenticatedClient(base_url=BASE_URL, token=TOKEN, max_pages=2, httpx_args={"transport": transport})
+    )
+
+    async def drain() -> None:
+        async for _ in await client.api_keys.list():
+            pass
+
+    with pytest.raises(cadenya.PageLimitError):
+        asyncio.run(drain())
+    assert len(transport.requests) == 2
+
+
+def test_the_page_cap_error_pickles() -> None:
+    """PageLimitError crosses a process boundary with its max_pages."""
+    import pickle
+
+    error = pickle.loads(pickle.dumps(cadenya.PageLimitError(7)))  # noqa: S301  (bytes this test made)
+    assert (type(error), error.max_pages, str(error)) == (cadenya.PageLimitError, 7, str(cadenya.PageLimitError(7)))

@@ -30,6 +30,7 @@ from cadenya.api.service_accounts import (
     list_service_accounts,
 )
 from cadenya.api.workspaces import create_workspace, get_workspace, list_workspaces
+from cadenya.errors import UnexpectedStatus
 from cadenya.models import (
     CreateAPIKeyRequest,
     CreateServiceAccountCredentialRequest,
@@ -263,28 +264,42 @@ def test_an_error_with_a_new_code_is_still_an_error(
     assert error.to_dict() == transport.sent[0][1]
 
 
+def _unexpected(
+    sandbox: SandboxServer, reads: Reads, operation_id: str, style: str, rewrite: Rewrite
+) -> tuple[Any, Any]:
+    """(the answer of a detailed style or the UnexpectedStatus a plain one raises, the body that was sent)."""
+    args, kwargs = reads.calls[operation_id]
+    transport = LaterAPI(rewrite)
+    client = _client(sandbox.base_url, reads.token, transport)
+    if style.endswith("_detailed"):
+        result = call(style, MODULES[operation_id], args, kwargs, client)
+        assert result.parsed is None
+    else:
+        with pytest.raises(UnexpectedStatus) as raised:
+            call(style, MODULES[operation_id], args, kwargs, client)
+        result = raised.value
+    ((_, body),) = transport.sent
+    return result, body
+
+
 @pytest.mark.parametrize(("operation_id", "style"), _cases())
-def test_a_new_success_status_gives_parsed_none_and_keeps_the_body(
+def test_a_new_success_status_keeps_the_status_and_the_body(
     sandbox: SandboxServer, reads: Reads, operation_id: str, style: str
 ) -> None:
-    """A status the spec does not document is no error: parsed is None, and the status and body are there."""
-    result, transport = _run(sandbox, reads, operation_id, style, newer_status)
-    assert parsed_of(style, result) is None
-    if style.endswith("_detailed"):
-        assert result.status_code == 203
-        assert json.loads(result.content) == transport.sent[0][1]
+    """A status the spec does not document: parsed None in the detailed styles, UnexpectedStatus in the plain
+    ones; the status and the body are there either way."""
+    result, sent = _unexpected(sandbox, reads, operation_id, style, newer_status)
+    assert result.status_code == 203
+    assert json.loads(result.content) == sent
 
 
 @pytest.mark.parametrize("style", STYLES)
-def test_a_new_one_of_variant_gives_parsed_none_and_keeps_the_body(
-    sandbox: SandboxServer, reads: Reads, style: str
-) -> None:
-    """getAccount answering a shape that is neither Account nor SessionAccount: no exception, the body is kept."""
-    result, transport = _run(sandbox, reads, "getAccount", style, newer_variant)
-    assert parsed_of(style, result) is None
-    if style.endswith("_detailed"):
-        assert result.status_code == 200
-        assert json.loads(result.content) == transport.sent[0][1]
+def test_a_new_one_of_variant_keeps_the_body(sandbox: SandboxServer, reads: Reads, style: str) -> None:
+    """getAccount answering a shape that is neither Account nor SessionAccount: parsed None in the detailed
+    styles, UnexpectedStatus in the plain ones; the body is kept."""
+    result, sent = _unexpected(sandbox, reads, "getAccount", style, newer_variant)
+    assert result.status_code == 200
+    assert json.loads(result.content) == sent
 
 
 def test_an_unknown_enum_value_is_an_unrecognized_str(sandbox: SandboxServer, reads: Reads) -> None:

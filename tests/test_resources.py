@@ -312,21 +312,32 @@ def test_the_package_is_discoverable() -> None:
     assert "api_keys:" in (Cadenya.__doc__ or "")
 
 
-def test_with_options_token_sends_the_new_token_over_the_same_connections() -> None:
-    """After rotating its own key, a program goes on with `with_options(token=...)`; the original is unchanged."""
-    seen: list[str] = []
+def test_with_options_token_sends_the_new_token_with_its_own_cookie_jar() -> None:
+    """After rotating its own key, a program goes on with `with_options(token=...)`; the original is unchanged,
+    and a cookie a server set for one token is never sent with the other."""
+    seen: list[tuple[str, str | None]] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request.headers["authorization"])
-        return httpx.Response(200, json=KEY)
+        seen.append((request.headers["authorization"], request.headers.get("cookie")))
+        return httpx.Response(200, json=KEY, headers={"set-cookie": "session=first-token"})
 
     client = _client(handler)
     client.api_keys.get("apikey_1")
     renewed = client.with_options(token="cad_key_" + "n" * 36)
     renewed.api_keys.get("apikey_1")
     client.api_keys.get("apikey_1")
-    assert seen == [f"Bearer {TOKEN}", "Bearer cad_key_" + "n" * 36, f"Bearer {TOKEN}"]
-    assert renewed.client.get_httpx_client() is client.client.get_httpx_client()
+    assert [authorization for authorization, _ in seen] == [
+        f"Bearer {TOKEN}", "Bearer cad_key_" + "n" * 36, f"Bearer {TOKEN}"
+    ]  # fmt: skip
+    assert [cookie for _, cookie in seen] == [None, None, "session=first-token"]
+    assert renewed.client.get_httpx_client() is not client.client.get_httpx_client()
+
+
+def test_with_options_of_the_same_token_shares_the_connections() -> None:
+    """A copy for one call (another timeout, say) uses the same httpx client, its connections and cookies."""
+    client = _client(lambda request: httpx.Response(200, json=KEY))
+    copy = client.with_options(timeout=5.0, max_retries=0)
+    assert copy.client.get_httpx_client() is client.client.get_httpx_client()
 
 
 @pytest.mark.parametrize("resource_client", [Cadenya, AsyncCadenya])

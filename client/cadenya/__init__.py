@@ -57,6 +57,7 @@ from .client import AuthenticatedClient, Client
 from .lib import (
     DEFAULT_BASE_URL,
     DEFAULT_DEADLINE,
+    DEFAULT_MAX_PAGES,
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
@@ -71,6 +72,7 @@ from .lib import (
     InternalServerError,
     InvalidPathParameterError,
     NotFoundError,
+    PageLimitError,
     PageRepeatedError,
     PermissionDeniedError,
     RateLimitError,
@@ -112,6 +114,7 @@ def __getattr__(name: str) -> Any:
 __all__ = (
     "DEFAULT_BASE_URL",
     "DEFAULT_DEADLINE",
+    "DEFAULT_MAX_PAGES",
     "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
@@ -130,6 +133,7 @@ __all__ = (
     "InternalServerError",
     "InvalidPathParameterError",
     "NotFoundError",
+    "PageLimitError",
     "PageRepeatedError",
     "PermissionDeniedError",
     "RateLimitError",

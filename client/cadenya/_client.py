@@ -32,7 +32,7 @@ __all__ = ["AsyncCadenya", "Cadenya"]
 class Cadenya(SyncClientBase):
     """The Cadenya API: `Cadenya()` reads $CADENYA_API_KEY and $CADENYA_BASE_URL.
 
-    Keyword arguments: token, base_url, timeout, max_retries, deadline, max_response_bytes and headers, as
+    Keyword arguments: token, base_url, timeout, max_retries, deadline, max_response_bytes, max_pages and headers, as
     `AuthenticatedClient` takes them; or client=, an `AuthenticatedClient`
     to build on. `with Cadenya() as client:` closes the connections at the end.
 
@@ -84,7 +84,7 @@ class Cadenya(SyncClientBase):
 class AsyncCadenya(AsyncClientBase):
     """The Cadenya API for asyncio: `AsyncCadenya()` reads $CADENYA_API_KEY and $CADENYA_BASE_URL.
 
-    Keyword arguments: token, base_url, timeout, max_retries, deadline, max_response_bytes and headers, as
+    Keyword arguments: token, base_url, timeout, max_retries, deadline, max_response_bytes, max_pages and headers, as
     `AuthenticatedClient` takes them; or client=, an `AuthenticatedClient`
     to build on. `async with AsyncCadenya() as client:` closes the connections at the end.
 

@@ -8,6 +8,7 @@ from attrs import define, evolve, field
 
 from .lib._config import (
     DEFAULT_DEADLINE,
+    DEFAULT_MAX_PAGES,
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
@@ -17,27 +18,23 @@ from .lib._config import (
     check_deadline,
     check_header_name,
     check_headers,
+    check_max_pages,
     check_max_response_bytes,
+    check_max_retries,
     check_token,
     default_headers,
+    timeout_option,
 )
 from .lib._pool import Pool
 from .lib._send import RequestPlan, configure_logging
 from .types import UNSET, Unset
 
 
-def _timeout(value: httpx.Timeout | float | None) -> httpx.Timeout:
-    """Any timeout httpx accepts; None keeps the finite default instead of meaning "wait forever"."""
-    if value is None:
-        return DEFAULT_TIMEOUT
-    return value if isinstance(value, httpx.Timeout) else httpx.Timeout(value)
-
-
 @define(repr=False, kw_only=True)
 class Client:
     """A client for operations that need no authentication.
 
-    Keyword arguments only: base_url, cookies, headers, timeout, max_retries, deadline, max_response_bytes,
+    Keyword arguments only: base_url, cookies, headers, timeout, max_retries, deadline, max_response_bytes, max_pages,
     verify_ssl, follow_redirects, raise_on_unexpected_status, and httpx_args (passed to the httpx.Client /
     httpx.AsyncClient constructor).
     """
@@ -48,14 +45,16 @@ class Client:
     """Defaults to $CADENYA_BASE_URL, then to the production API."""
     _cookies: dict[str, str] = field(factory=dict, alias="cookies")
     _headers: dict[str, str] = field(factory=dict, alias="headers", validator=check_headers)
-    timeout: httpx.Timeout = field(default=DEFAULT_TIMEOUT, converter=_timeout)
+    timeout: httpx.Timeout = field(default=DEFAULT_TIMEOUT, converter=timeout_option)
     """Per attempt: 60 s to read, 5 s to connect unless given. Change it per call with with_options()."""
-    max_retries: int = field(default=DEFAULT_MAX_RETRIES)
+    max_retries: int = field(default=DEFAULT_MAX_RETRIES, validator=check_max_retries)
     """Retries of a failed connection, a timeout or a 408/429/5xx answer; 0 turns retries off."""
     deadline: float | None = field(default=DEFAULT_DEADLINE, validator=check_deadline)
     """Seconds a whole call may take, every attempt and wait included (120 s); None for no deadline."""
     max_response_bytes: int = field(default=DEFAULT_MAX_RESPONSE_BYTES, validator=check_max_response_bytes)
     """The largest answer body read, decompressed (32 MiB); a larger one is a ResponseTooLargeError."""
+    max_pages: int = field(default=DEFAULT_MAX_PAGES, validator=check_max_pages)
+    """The most pages one iteration over a list fetches (10,000); a list that goes on is a PageLimitError."""
     _verify_ssl: str | bool | ssl.SSLContext = field(default=True, alias="verify_ssl")
     _follow_redirects: bool = field(default=False, alias="follow_redirects")
     _httpx_args: dict[str, Any] = field(factory=dict, alias="httpx_args")
@@ -84,7 +83,8 @@ class Client:
 
     def _evolve(self, **changes: Any) -> Self:
         copy = evolve(self, **changes)
-        copy._pool = self._pool
+        another_credential = "token" in changes or "cookies" in changes
+        copy._pool = self._pool.for_another_credential() if another_credential else self._pool
         return copy
 
     def with_options(
@@ -94,6 +94,7 @@ class Client:
         max_retries: int | Unset = UNSET,
         deadline: float | None | Unset = UNSET,
         max_response_bytes: int | Unset = UNSET,
+        max_pages: int | Unset = UNSET,
     ) -> Self:
         """A client sharing this one's connections, with another timeout, retry budget, deadline or body limit.
 
@@ -104,6 +105,7 @@ class Client:
             "max_retries": max_retries,
             "deadline": deadline,
             "max_response_bytes": max_response_bytes,
+            "max_pages": max_pages,
         }
         return self._evolve(**{name: value for name, value in changes.items() if not isinstance(value, Unset)})
 
@@ -112,7 +114,7 @@ class Client:
         return self._evolve(headers={**self._headers, **headers})
 
     def with_cookies(self, cookies: dict[str, str]) -> Self:
-        """A client sharing this one's connections, sending additional cookies."""
+        """A copy sending additional cookies, with its own connections and cookie jar."""
         return self._evolve(cookies={**self._cookies, **cookies})
 
     def with_timeout(self, timeout: httpx.Timeout) -> Self:
@@ -203,14 +205,16 @@ class AuthenticatedClient:
     auth_header_name: str = field(default="Authorization", validator=check_header_name)
     _cookies: dict[str, str] = field(factory=dict, alias="cookies")
     _headers: dict[str, str] = field(factory=dict, alias="headers", validator=check_headers)
-    timeout: httpx.Timeout = field(default=DEFAULT_TIMEOUT, converter=_timeout)
+    timeout: httpx.Timeout = field(default=DEFAULT_TIMEOUT, converter=timeout_option)
     """Per attempt: 60 s to read, 5 s to connect unless given. Change it per call with with_options()."""
-    max_retries: int = field(default=DEFAULT_MAX_RETRIES)
+    max_retries: int = field(default=DEFAULT_MAX_RETRIES, validator=check_max_retries)
     """Retries of a failed connection, a timeout or a 408/429/5xx answer; 0 turns retries off."""
     deadline: float | None = field(default=DEFAULT_DEADLINE, validator=check_deadline)
     """Seconds a whole call may take, every attempt and wait included (120 s); None for no deadline."""
     max_response_bytes: int = field(default=DEFAULT_MAX_RESPONSE_BYTES, validator=check_max_response_bytes)
     """The largest answer body read, decompressed (32 MiB); a larger one is a ResponseTooLargeError."""
+    max_pages: int = field(default=DEFAULT_MAX_PAGES, validator=check_max_pages)
+    """The most pages one iteration over a list fetches (10,000); a list that goes on is a PageLimitError."""
     _verify_ssl: str | bool | ssl.SSLContext = field(default=True, alias="verify_ssl")
     _follow_redirects: bool = field(default=False, alias="follow_redirects")
     _httpx_args: dict[str, Any] = field(factory=dict, alias="httpx_args")
@@ -239,7 +243,8 @@ class AuthenticatedClient:
 
     def _evolve(self, **changes: Any) -> Self:
         copy = evolve(self, **changes)
-        copy._pool = self._pool
+        another_credential = "token" in changes or "cookies" in changes
+        copy._pool = self._pool.for_another_credential() if another_credential else self._pool
         return copy
 
     def with_options(
@@ -250,9 +255,14 @@ class AuthenticatedClient:
         max_retries: int | Unset = UNSET,
         deadline: float | None | Unset = UNSET,
         max_response_bytes: int | Unset = UNSET,
+        max_pages: int | Unset = UNSET,
     ) -> Self:
-        """A client sharing this one's connections, with another token (after rotating your own key, say),
-        timeout, retry budget, deadline or body limit (e.g. for one call).
+        """A copy with another token (after rotating your own key, say), timeout, retry budget, deadline or
+        body limit (e.g. for one call).
+
+        A copy with the same token shares this client's connections. One with another token has its own
+        connections and cookie jar, so nothing a server set for one credential is sent with the other (an
+        httpx client you gave with set_httpx_client is still used as given).
 
         An option left out keeps this client's value; `None` means what it means to the constructor
         (`deadline=None`: no deadline; `timeout=None`: the default timeout)."""
@@ -262,6 +272,7 @@ class AuthenticatedClient:
             "max_retries": max_retries,
             "deadline": deadline,
             "max_response_bytes": max_response_bytes,
+            "max_pages": max_pages,
         }
         return self._evolve(**{name: value for name, value in changes.items() if not isinstance(value, Unset)})
 
@@ -270,7 +281,7 @@ class AuthenticatedClient:
         return self._evolve(headers={**self._headers, **headers})
 
     def with_cookies(self, cookies: dict[str, str]) -> Self:
-        """A client sharing this one's connections, sending additional cookies."""
+        """A copy sending additional cookies, with its own connections and cookie jar."""
         return self._evolve(cookies={**self._cookies, **cookies})
 
     def with_timeout(self, timeout: httpx.Timeout) -> Self:

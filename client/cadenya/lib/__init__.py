@@ -7,6 +7,7 @@ Re-exported from the `cadenya` package; import them from there. (`cadenya.webhoo
 from ._config import (
     DEFAULT_BASE_URL,
     DEFAULT_DEADLINE,
+    DEFAULT_MAX_PAGES,
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
@@ -23,6 +24,7 @@ from ._errors import (
     InternalServerError,
     InvalidPathParameterError,
     NotFoundError,
+    PageLimitError,
     PageRepeatedError,
     PermissionDeniedError,
     RateLimitError,
@@ -38,6 +40,7 @@ from ._pagination import apaginate, paginate
 __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_DEADLINE",
+    "DEFAULT_MAX_PAGES",
     "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
@@ -52,6 +55,7 @@ __all__ = [
     "InternalServerError",
     "InvalidPathParameterError",
     "NotFoundError",
+    "PageLimitError",
     "PageRepeatedError",
     "PermissionDeniedError",
     "RateLimitError",

@@ -7,6 +7,7 @@ in the wrong place (an API key passed as the base URL) would otherwise end up in
 from __future__ import annotations
 
 import functools
+import math
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -23,6 +24,9 @@ DEFAULT_DEADLINE = 120.0
 """Seconds one call may take in all: every attempt, every wait between them, every byte of the answer."""
 DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 """The largest answer body read, decompressed; the API's answers are a few hundred kilobytes at most."""
+DEFAULT_MAX_PAGES = 10_000
+"""The most pages one iteration over a list fetches (a million items at 100 a page) before PageLimitError:
+a server that keeps answering new page tokens cannot keep a loop going forever."""
 
 
 def base_url_from_env() -> str:
@@ -89,9 +93,42 @@ def check_headers(_: object, __: object, value: object) -> None:
             raise ConfigurationError(f"the value of header {name} has characters a header value cannot have")
 
 
+def _is_seconds(value: object) -> bool:
+    """A positive, finite number of seconds (not a bool)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and value > 0
+
+
+def timeout_option(value: httpx.Timeout | float | None) -> httpx.Timeout:
+    """The `timeout` option (an attrs converter): seconds, an httpx.Timeout, or None for the finite default.
+
+    Every limit must be a positive, finite number of seconds; inside an httpx.Timeout, None means that
+    phase has no limit of its own (the call's deadline still bounds it).
+    """
+    if value is None:
+        return DEFAULT_TIMEOUT
+    if isinstance(value, httpx.Timeout):
+        if all(limit is None or _is_seconds(limit) for limit in value.as_dict().values()):
+            return value
+    elif _is_seconds(value):
+        return httpx.Timeout(value)
+    raise ConfigurationError(
+        "timeout must be a positive, finite number of seconds, an httpx.Timeout of such numbers, or None"
+    )
+
+
+def check_max_retries(_: object, __: object, value: object) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ConfigurationError("max_retries must be an integer of 0 or more (0 turns retries off)")
+
+
 def check_deadline(_: object, __: object, value: object) -> None:
     if value is not None and (not isinstance(value, int | float) or isinstance(value, bool) or not value > 0):
         raise ConfigurationError("deadline must be a positive number of seconds, or None for no deadline")
+
+
+def check_max_pages(_: object, __: object, value: object) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ConfigurationError("max_pages must be a positive integer")
 
 
 def check_max_response_bytes(_: object, __: object, value: object) -> None:

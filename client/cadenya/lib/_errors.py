@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from http import HTTPStatus
 from typing import Any, TypeVar
 
@@ -63,6 +64,18 @@ class ResponseTooLargeError(CadenyaError):
 
 class PageRepeatedError(CadenyaError):
     """A list answered a page token it had already given: following it would loop forever."""
+
+
+class PageLimitError(CadenyaError):
+    """An iteration over a list fetched the client's `max_pages` pages and the list still had more; it
+    stopped there. Raise `max_pages` on the client to go further, or fetch page by page."""
+
+    def __init__(self, max_pages: int) -> None:
+        self.max_pages = max_pages
+        super().__init__(f"stopped after {max_pages} pages, the client's max_pages, with more pages left")
+
+    def __reduce__(self) -> tuple[type[PageLimitError], tuple[int]]:
+        return type(self), (self.max_pages,)
 
 
 class APIConnectionError(CadenyaError, httpx.TransportError):
@@ -180,17 +193,39 @@ def status_error(response: Response[Any]) -> APIStatusError:
     return kind(response, code=code, message=message, error=error)
 
 
-def unwrap(response: Response[T | Error]) -> T:
+def unwrap(response: Response[T | Error], *, no_content: Collection[int] = (204,)) -> T:
     """The success model of `response`, or the typed exception for its status.
 
-    A 204 unwraps to None. Every non-2xx status raises an `APIStatusError` subclass carrying the
-    status, the `Error`'s code and message, and the request id. Another success status without a
-    documented answer (a status the spec does not list for the operation, or a body that fits none of
-    its shapes) raises `UnexpectedStatus`: there is no model to return.
+    `no_content` are the success statuses the operation answers without a body (204 for `revokeApiKey`):
+    they unwrap to None. Every non-2xx status raises an `APIStatusError` subclass carrying the status, the
+    `Error`'s code and message, and the request id. Any other success status without a documented answer
+    (a status the spec does not list for the operation, a 204 of an operation that answers a body, a body
+    that fits none of its shapes) raises `UnexpectedStatus`: there is no model to return. Pass
+    `no_content=()` for an operation that always answers a body.
     """
     status = int(response.status_code)
     if 200 <= status < 300 and not isinstance(response.parsed, Error):
-        if response.parsed is None and status != 204:
+        if response.parsed is None and status not in no_content:
             raise UnexpectedStatus(status, response.content)
         return response.parsed  # type: ignore[return-value]
+    raise status_error(response)
+
+
+def parsed_answer(response: Response[T], *, no_content: Collection[int], documented: Collection[tuple[int, int]]) -> T:
+    """What the plain call styles (`sync`, `asyncio`) return: the success model, or the `Error` of a
+    documented error status; never a None that stands for "something else".
+
+    `documented` are the operation's statuses (inclusive ranges), `no_content` those it answers without a
+    body, with None. A status the operation does not document (a 204 included), or a success answer whose
+    body fits none of its shapes, raises `UnexpectedStatus`; a documented error status whose body is not an
+    `Error` (a proxy's page, say) raises the typed `APIStatusError` subclass of its status.
+    """
+    parsed = response.parsed
+    if parsed is not None:
+        return parsed
+    status = int(response.status_code)
+    if status in no_content:
+        return parsed  # type: ignore[return-value]  # None is that operation's documented answer
+    if status < 400 or not any(low <= status <= high for low, high in documented):
+        raise UnexpectedStatus(status, response.content)
     raise status_error(response)

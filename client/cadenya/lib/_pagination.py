@@ -7,11 +7,12 @@ call style (the one that answers a `Response`).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ParamSpec, overload
 
 from ..types import UNSET, Response, Unset
-from ._errors import PageRepeatedError, unwrap
+from ._config import DEFAULT_MAX_PAGES
+from ._errors import PageLimitError, PageRepeatedError, unwrap
 
 if TYPE_CHECKING:  # the item models only type the overloads: not imported with the package
     from ..models.api_key import APIKey
@@ -32,15 +33,26 @@ P = ParamSpec("P")
 # one list operation, so the overlap errors are silenced.
 
 
-def next_token(page: Any, seen: set[str]) -> str | None:
-    """The next page's token, or None on the last page; a token seen before is an error, not a loop."""
+def next_token(page: Any, seen: set[str], max_pages: int) -> str | None:
+    """The next page's token, or None on the last page.
+
+    `seen` holds the tokens followed so far (one fewer than the pages fetched). A token seen before raises
+    PageRepeatedError instead of looping; a next page beyond `max_pages` raises PageLimitError.
+    """
     token = getattr(page, "next_page_token", UNSET)
     if not isinstance(token, str) or not token:
         return None
     if token in seen:
         raise PageRepeatedError("the list answered a page token it had already given; stopped instead of looping")
+    if len(seen) + 1 >= max_pages:
+        raise PageLimitError(max_pages)
     seen.add(token)
     return token
+
+
+def _max_pages(kwargs: Mapping[str, Any]) -> int:
+    """The page cap of the client an operation is called with."""
+    return getattr(kwargs.get("client"), "max_pages", DEFAULT_MAX_PAGES)
 
 
 def _checked(operation: Callable[..., Any], answer: object) -> Response[Any]:
@@ -76,15 +88,16 @@ def paginate(operation: Callable[P, Response[Any]], *args: P.args, **kwargs: P.k
     Positional arguments (path parameters) and keyword filters (`include_revoked=True`, `expand=[...]`,
     `page_size=...`) are those of the operation and are passed to every page; `page_token` is where to
     start. An error status raises its typed exception. A list that repeats a page token raises
-    `PageRepeatedError` instead of looping forever.
+    `PageRepeatedError` instead of looping forever, and one that goes on past the client's `max_pages`
+    (10,000 by default) raises `PageLimitError`.
     """
     start: str | Unset = kwargs.pop("page_token", UNSET)  # type: ignore[assignment]
     seen: set[str] = set()
-    token = start
+    token, max_pages = start, _max_pages(kwargs)
     while True:
         page = unwrap(_checked(operation, operation(*args, page_token=token, **kwargs)))  # type: ignore[arg-type]
         yield from page.items
-        following = next_token(page, seen)
+        following = next_token(page, seen, max_pages)
         if following is None:
             return
         token = following
@@ -118,12 +131,12 @@ async def apaginate(
     """`paginate` for the asyncio styles: `async for key in apaginate(list_api_keys.asyncio_detailed, client=c)`."""
     start: str | Unset = kwargs.pop("page_token", UNSET)  # type: ignore[assignment]
     seen: set[str] = set()
-    token = start
+    token, max_pages = start, _max_pages(kwargs)
     while True:
         page = unwrap(_checked(operation, await operation(*args, page_token=token, **kwargs)))  # type: ignore[arg-type]
         for item in page.items:
             yield item
-        following = next_token(page, seen)
+        following = next_token(page, seen, max_pages)
         if following is None:
             return
         token = following

@@ -42,6 +42,16 @@ class Pool:
         self._async_owned = True
         self._async_loop: object | None = None
 
+    def for_another_credential(self) -> Pool:
+        """The pool of a copy that sends another token or other cookies: the httpx clients you set are shared
+        as given; those the SDK makes are not, so neither connections nor a cookie jar cross credentials."""
+        pool = Pool()
+        if not self._sync_owned:
+            pool._sync, pool._sync_owned = self._sync, False
+        if not self._async_owned:
+            pool._async, pool._async_owned = self._async, False
+        return pool
+
     def set_sync(self, client: httpx.Client) -> None:
         check_httpx_client(client)
         self._sync, self._sync_owned = client, False

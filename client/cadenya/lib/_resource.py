@@ -15,6 +15,7 @@ import httpx
 
 from ..client import AuthenticatedClient
 from ..types import UNSET, Unset
+from ._config import DEFAULT_MAX_PAGES
 from ._pagination import next_token
 
 T = TypeVar("T")
@@ -60,6 +61,7 @@ class _ClientHolder:
         max_retries: int | Unset = UNSET,
         deadline: float | Unset | None = UNSET,
         max_response_bytes: int | Unset = UNSET,
+        max_pages: int | Unset = UNSET,
         headers: Mapping[str, str] | None = None,
         client: AuthenticatedClient | None = None,
     ) -> None:
@@ -75,6 +77,7 @@ class _ClientHolder:
             "max_retries": max_retries,
             "deadline": deadline,
             "max_response_bytes": max_response_bytes,
+            "max_pages": max_pages,
         }
         given = {name: value for name, value in options.items() if not isinstance(value, Unset)}
         if client is None:
@@ -105,9 +108,10 @@ class _ClientHolder:
         max_retries: int | Unset = UNSET,
         deadline: float | Unset | None = UNSET,
         max_response_bytes: int | Unset = UNSET,
+        max_pages: int | Unset = UNSET,
     ) -> Self:
-        """A client sharing this one's connections, with another token, timeout, retry budget, deadline or
-        body limit; an option left out keeps this client's value."""
+        """A copy with another token, timeout, retry budget, deadline, body limit or page cap; an option left
+        out keeps this client's value. With the same token it shares this client's connections."""
         copy = object.__new__(type(self))
         # The resources made so far are bound to this client: the copy makes its own when first used.
         copy.__dict__.update((name, value) for name, value in self.__dict__.items() if name not in self._resources)
@@ -117,6 +121,7 @@ class _ClientHolder:
             max_retries=max_retries,
             deadline=deadline,
             max_response_bytes=max_response_bytes,
+            max_pages=max_pages,
         )
         return copy
 
@@ -152,7 +157,8 @@ class AsyncClientBase(_ClientHolder):
 
 
 def _next_token(page: Any) -> str | None:
-    return next_token(page, set())
+    """The token of the page after `page` alone: no limit applies to one step."""
+    return next_token(page, set(), 2)
 
 
 class SyncPage(Generic[ItemT]):
@@ -162,8 +168,8 @@ class SyncPage(Generic[ItemT]):
     `get_next_page()` fetches it. `for item in page` yields every item from this page to the end.
     """
 
-    def __init__(self, answer: Any, fetch: Callable[[str], Any]) -> None:
-        self._answer, self._fetch = answer, fetch
+    def __init__(self, answer: Any, fetch: Callable[[str], Any], *, max_pages: int = DEFAULT_MAX_PAGES) -> None:
+        self._answer, self._fetch, self._max_pages = answer, fetch, max_pages
         self.items: list[ItemT] = answer.items
         self.next_page_token: str | None = _next_token(answer)
 
@@ -177,15 +183,16 @@ class SyncPage(Generic[ItemT]):
         """The next page, fetched; a `ValueError` on the last page."""
         if self.next_page_token is None:
             raise ValueError("this is the last page")
-        return SyncPage(self._fetch(self.next_page_token), self._fetch)
+        return SyncPage(self._fetch(self.next_page_token), self._fetch, max_pages=self._max_pages)
 
     def iter_pages(self) -> Iterator[SyncPage[ItemT]]:
-        """This page and every later one; a list that repeats a token raises PageRepeatedError."""
+        """This page and every later one; a list that repeats a token raises PageRepeatedError, one that goes
+        on past the client's max_pages (counted from this page) PageLimitError."""
         page: SyncPage[ItemT] = self
         seen: set[str] = set()
         while True:
             yield page
-            if next_token(page._answer, seen) is None:
+            if next_token(page._answer, seen, self._max_pages) is None:
                 return
             page = page.get_next_page()
 
@@ -197,8 +204,10 @@ class SyncPage(Generic[ItemT]):
 class AsyncPage(Generic[ItemT]):
     """`SyncPage` for asyncio: `await page.get_next_page()`, `async for item in page`."""
 
-    def __init__(self, answer: Any, fetch: Callable[[str], Awaitable[Any]]) -> None:
-        self._answer, self._fetch = answer, fetch
+    def __init__(
+        self, answer: Any, fetch: Callable[[str], Awaitable[Any]], *, max_pages: int = DEFAULT_MAX_PAGES
+    ) -> None:
+        self._answer, self._fetch, self._max_pages = answer, fetch, max_pages
         self.items: list[ItemT] = answer.items
         self.next_page_token: str | None = _next_token(answer)
 
@@ -211,15 +220,16 @@ class AsyncPage(Generic[ItemT]):
     async def get_next_page(self) -> AsyncPage[ItemT]:
         if self.next_page_token is None:
             raise ValueError("this is the last page")
-        return AsyncPage(await self._fetch(self.next_page_token), self._fetch)
+        return AsyncPage(await self._fetch(self.next_page_token), self._fetch, max_pages=self._max_pages)
 
     async def iter_pages(self) -> AsyncIterator[AsyncPage[ItemT]]:
-        """This page and every later one; a list that repeats a token raises PageRepeatedError."""
+        """This page and every later one; a list that repeats a token raises PageRepeatedError, one that goes
+        on past the client's max_pages (counted from this page) PageLimitError."""
         page: AsyncPage[ItemT] = self
         seen: set[str] = set()
         while True:
             yield page
-            if next_token(page._answer, seen) is None:
+            if next_token(page._answer, seen, self._max_pages) is None:
                 return
             page = await page.get_next_page()
 

@@ -208,25 +208,27 @@ def _prepare(
 def _retry_after(headers: Mapping[str, str]) -> float | None:
     """The wait the server asked for, in seconds: retry-after-ms, then Retry-After as seconds or HTTP-date.
 
-    A value that is not a finite number of seconds (`nan`, `inf`, garbage) counts as not given.
+    Only a positive, finite wait counts: zero, a negative number, a date in the past, `nan`, `inf` or garbage
+    count as not given, so the normal backoff applies instead of retrying at once.
     """
     milliseconds = headers.get("retry-after-ms")
     if milliseconds is not None:
         with contextlib.suppress(ValueError):
             seconds = float(milliseconds) / 1000
-            if math.isfinite(seconds):
-                return max(seconds, 0.0)
+            if math.isfinite(seconds) and seconds > 0:
+                return seconds
     value = headers.get("retry-after")
     if value is None:
         return None
     with contextlib.suppress(ValueError):
         seconds = float(value)
-        return max(seconds, 0.0) if math.isfinite(seconds) else None
+        return seconds if math.isfinite(seconds) and seconds > 0 else None
     with contextlib.suppress(TypeError, ValueError, IndexError, OverflowError):
         when = email.utils.parsedate_to_datetime(value)
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
-        return max((when - datetime.now(UTC)).total_seconds(), 0.0)
+        seconds = (when - datetime.now(UTC)).total_seconds()
+        return seconds if seconds > 0 else None
     return None
 
 
@@ -263,8 +265,9 @@ class _Call:
     def expired(self) -> bool:
         return self.deadline is not None and time.monotonic() >= self.deadline
 
-    def start_attempt(self) -> None:
-        """Bound this attempt's connect, read, write and pool waits by what is left of the deadline."""
+    def start_attempt(self, request: httpx.Request | None = None) -> None:
+        """Bound the connect, read, write and pool waits of this attempt's request (or of `request`, a redirect
+        hop of it) by what is left of the deadline; raise `_DeadlinePassed` when nothing is left."""
         remaining = self.remaining()
         if remaining is None:
             return
@@ -273,7 +276,7 @@ class _Call:
         if self.longest_timeout is not None and remaining >= self.longest_timeout:
             return  # every limit of the request's timeout already ends before the deadline
         timeout = self.client.timeout
-        self.request.extensions["timeout"] = {
+        (request or self.request).extensions["timeout"] = {
             "connect": remaining if timeout.connect is None else min(timeout.connect, remaining),
             "read": remaining if timeout.read is None else min(timeout.read, remaining),
             "write": remaining if timeout.write is None else min(timeout.write, remaining),
@@ -446,6 +449,7 @@ def _exchange(call: _Call, http: httpx.Client) -> httpx.Response:
     try:
         while _follows(call.client, http) and (next_request := _redirect(call, response, hops)) is not None:
             response.close()
+            call.start_attempt(next_request)
             response, hops = http.send(next_request, stream=True, follow_redirects=False), hops + 1
     except BaseException:
         response.close()
@@ -460,6 +464,7 @@ async def _aexchange(call: _Call, http: httpx.AsyncClient) -> httpx.Response:
     try:
         while _follows(call.client, http) and (next_request := _redirect(call, response, hops)) is not None:
             await response.aclose()
+            call.start_attempt(next_request)
             response, hops = await http.send(next_request, stream=True, follow_redirects=False), hops + 1
     except BaseException:
         await response.aclose()

@@ -275,7 +275,9 @@ class AccountResource:
             extra_query=extra_query,
             extra_body=extra_body,
         )
-        return cast("Account | SessionAccount", unwrap(cast("Response[Any]", response)))
+        return cast(
+            "Account | SessionAccount", unwrap(cast("Response[Any]", response), no_content=get_account._NO_CONTENT)
+        )
 
     @overload
     def update(
@@ -373,7 +375,8 @@ class AccountResource:
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
-            )
+            ),
+            no_content=update_account._NO_CONTENT,
         )
 
     def rotate_webhook_secret(
@@ -422,7 +425,8 @@ class AccountResource:
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
-            )
+            ),
+            no_content=rotate_webhook_secret._NO_CONTENT,
         )
 
 
@@ -666,7 +670,9 @@ class AsyncAccountResource:
             extra_query=extra_query,
             extra_body=extra_body,
         )
-        return cast("Account | SessionAccount", unwrap(cast("Response[Any]", response)))
+        return cast(
+            "Account | SessionAccount", unwrap(cast("Response[Any]", response), no_content=get_account._NO_CONTENT)
+        )
 
     @overload
     async def update(
@@ -764,7 +770,8 @@ class AsyncAccountResource:
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
-            )
+            ),
+            no_content=update_account._NO_CONTENT,
         )
 
     async def rotate_webhook_secret(
@@ -813,5 +820,6 @@ class AsyncAccountResource:
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
-            )
+            ),
+            no_content=rotate_webhook_secret._NO_CONTENT,
         )

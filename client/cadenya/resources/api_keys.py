@@ -277,10 +277,11 @@ class ApiKeyWorkspacesResource:
                     extra_headers=extra_headers,
                     extra_query=extra_query,
                     extra_body=extra_body,
-                )
+                ),
+                no_content=list_api_key_workspaces._NO_CONTENT,
             )
 
-        return SyncPage[Workspace](fetch(page_token), fetch)
+        return SyncPage[Workspace](fetch(page_token), fetch, max_pages=self._holder.client.max_pages)
 
     def grant(
         self,
@@ -328,7 +329,8 @@ class ApiKeyWorkspacesResource:
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
-            )
+            ),
+            no_content=grant_api_key_workspace._NO_CONTENT,
         )
 
     def revoke(
@@ -378,7 +380,8 @@ class ApiKeyWorkspacesResource:
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
-            )
+            ),
+            no_content=revoke_api_key_workspace._NO_CONTENT,
         )
 
 
@@ -912,10 +915,11 @@ class ApiKeysResource:
                     extra_headers=extra_headers,
                     extra_query=extra_query,
                     extra_body=extra_body,
-                )
+                ),
+                no_content=list_api_keys._NO_CONTENT,
             )
 
-        return SyncPage[APIKey](fetch(page_token), fetch)
+        return SyncPage[APIKey](fetch(page_token), fetch, max_pages=self._holder.client.max_pages)
 
     @overload
     def create(
@@ -1039,7 +1043,8 @@ class ApiKeysResource:
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
-            )
+            ),
+            no_content=create_api_key._NO_CONTENT,
         )
 
     def get(
@@ -1080,7 +1085,8 @@ class ApiKeysResource:
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
-            )
+            ),
+            no_content=get_api_key._NO_CONTENT,
         )
 
     def revoke(
@@ -1126,7 +1132,8 @@ class ApiKeysResource:
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
-            )
+            ),
+            no_content=revoke_api_key._NO_CONTENT,
         )
 
     @overload
@@ -1218,7 +1225,8 @@ class ApiKeysResource:
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
-            )
+            ),
+            no_content=update_api_key._NO_CONTENT,
         )
 
     def rotate(
@@ -1272,7 +1280,8 @@ class ApiKeysResource:
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
-            )
+            ),
+            no_content=rotate_api_key._NO_CONTENT,
         )
 
     def reveal(
@@ -1326,7 +1335,8 @@ class ApiKeysResource:
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
-            )
+            ),
+            no_content=reveal_api_key._NO_CONTENT,
         )
 
 
@@ -1551,11 +1561,12 @@ class AsyncApiKeyWorkspacesResource:
                     extra_headers=extra_headers,
                     extra_query=extra_query,
                     extra_body=extra_body,
-                )
+                ),
+                no_content=list_api_key_workspaces._NO_CONTENT,
             )
 
         async def first() -> AsyncPage[Workspace]:
-            return AsyncPage[Workspace](await fetch(page_token), fetch)
+            return AsyncPage[Workspace](await fetch(page_token), fetch, max_pages=self._holder.client.max_pages)
 
         return AsyncPager(first)
 
@@ -1605,7 +1616,8 @@ class AsyncApiKeyWorkspacesResource:
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
-            )
+            ),
+            no_content=grant_api_key_workspace._NO_CONTENT,
         )
 
     async def revoke(
@@ -1655,7 +1667,8 @@ class AsyncApiKeyWorkspacesResource:
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
-            )
+            ),
+            no_content=revoke_api_key_workspace._NO_CONTENT,
         )
 
 
@@ -2189,11 +2202,12 @@ class AsyncApiKeysResource:
                     extra_headers=extra_headers,
                     extra_query=extra_query,
                     extra_body=extra_body,
-                )
+                ),
+                no_content=list_api_keys._NO_CONTENT,
             )
 
         async def first() -> AsyncPage[APIKey]:
-            return AsyncPage[APIKey](await fetch(page_token), fetch)
+            return AsyncPage[APIKey](await fetch(page_token), fetch, max_pages=self._holder.client.max_pages)
 
         return AsyncPager(first)
 
@@ -2319,7 +2333,8 @@ class AsyncApiKeysResource:
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
-            )
+            ),
+            no_content=create_api_key._NO_CONTENT,
         )
 
     async def get(
@@ -2360,7 +2375,8 @@ class AsyncApiKeysResource:
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
-            )
+            ),
+            no_content=get_api_key._NO_CONTENT,
         )
 
     async def revoke(
@@ -2406,7 +2422,8 @@ class AsyncApiKeysResource:
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
-            )
+            ),
+            no_content=revoke_api_key._NO_CONTENT,
         )
 
     @overload
@@ -2498,7 +2515,8 @@ class AsyncApiKeysResource:
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
-            )
+            ),
+            no_content=update_api_key._NO_CONTENT,
         )
 
     async def rotate(
@@ -2552,7 +2570,8 @@ class AsyncApiKeysResource:
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
-            )
+            ),
+            no_content=rotate_api_key._NO_CONTENT,
         )
 
     async def reveal(
@@ -2606,5 +2625,6 @@ class AsyncApiKeysResource:
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
-            )
+            ),
+            no_content=reveal_api_key._NO_CONTENT,
         )

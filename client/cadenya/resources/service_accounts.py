@@ -487,10 +487,11 @@ class ServiceAccountCredentialsResource:
                     extra_headers=extra_headers,
                     extra_query=extra_query,
                     extra_body=extra_body,
-                )
+                ),
+                no_content=list_service_account_credentials._NO_CONTENT,
             )
 
-        return SyncPage[ServiceAccountCredential](fetch(page_token), fetch)
+        return SyncPage[ServiceAccountCredential](fetch(page_token), fetch, max_pages=self._holder.client.max_pages)
 
     @overload
     def create(
@@ -591,7 +592,8 @@ class ServiceAccountCredentialsResource:
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
-            )
+            ),
+            no_content=create_service_account_credential._NO_CONTENT,
         )
 
     def get(
@@ -643,7 +645,8 @@ class ServiceAccountCredentialsResource:
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
-            )
+            ),
+            no_content=get_service_account_credential._NO_CONTENT,
         )
 
     def delete(
@@ -694,7 +697,8 @@ class ServiceAccountCredentialsResource:
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
-            )
+            ),
+            no_content=delete_service_account_credential._NO_CONTENT,
         )
 
     @overload
@@ -789,7 +793,8 @@ class ServiceAccountCredentialsResource:
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
-            )
+            ),
+            no_content=update_service_account_credential._NO_CONTENT,
         )
 
 
@@ -1203,10 +1208,11 @@ class ServiceAccountsResource:
                     extra_headers=extra_headers,
                     extra_query=extra_query,
                     extra_body=extra_body,
-                )
+                ),
+                no_content=list_service_accounts._NO_CONTENT,
             )
 
-        return SyncPage[ServiceAccount](fetch(page_token), fetch)
+        return SyncPage[ServiceAccount](fetch(page_token), fetch, max_pages=self._holder.client.max_pages)
 
     @overload
     def create(
@@ -1302,7 +1308,8 @@ class ServiceAccountsResource:
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
-            )
+            ),
+            no_content=create_service_account._NO_CONTENT,
         )
 
     def get(
@@ -1351,7 +1358,8 @@ class ServiceAccountsResource:
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
-            )
+            ),
+            no_content=get_service_account._NO_CONTENT,
         )
 
     def delete(
@@ -1399,7 +1407,8 @@ class ServiceAccountsResource:
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
-            )
+            ),
+            no_content=delete_service_account._NO_CONTENT,
         )
 
     @overload
@@ -1489,7 +1498,8 @@ class ServiceAccountsResource:
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
-            )
+            ),
+            no_content=update_service_account._NO_CONTENT,
         )
 
 
@@ -1931,11 +1941,14 @@ class AsyncServiceAccountCredentialsResource:
                     extra_headers=extra_headers,
                     extra_query=extra_query,
                     extra_body=extra_body,
-                )
+                ),
+                no_content=list_service_account_credentials._NO_CONTENT,
             )
 
         async def first() -> AsyncPage[ServiceAccountCredential]:
-            return AsyncPage[ServiceAccountCredential](await fetch(page_token), fetch)
+            return AsyncPage[ServiceAccountCredential](
+                await fetch(page_token), fetch, max_pages=self._holder.client.max_pages
+            )
 
         return AsyncPager(first)
 
@@ -2038,7 +2051,8 @@ class AsyncServiceAccountCredentialsResource:
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
-            )
+            ),
+            no_content=create_service_account_credential._NO_CONTENT,
         )
 
     async def get(
@@ -2090,7 +2104,8 @@ class AsyncServiceAccountCredentialsResource:
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
-            )
+            ),
+            no_content=get_service_account_credential._NO_CONTENT,
         )
 
     async def delete(
@@ -2141,7 +2156,8 @@ class AsyncServiceAccountCredentialsResource:
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
-            )
+            ),
+            no_content=delete_service_account_credential._NO_CONTENT,
         )
 
     @overload
@@ -2236,7 +2252,8 @@ class AsyncServiceAccountCredentialsResource:
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
-            )
+            ),
+            no_content=update_service_account_credential._NO_CONTENT,
         )
 
 
@@ -2650,11 +2667,12 @@ class AsyncServiceAccountsResource:
                     extra_headers=extra_headers,
                     extra_query=extra_query,
                     extra_body=extra_body,
-                )
+                ),
+                no_content=list_service_accounts._NO_CONTENT,
             )
 
         async def first() -> AsyncPage[ServiceAccount]:
-            return AsyncPage[ServiceAccount](await fetch(page_token), fetch)
+            return AsyncPage[ServiceAccount](await fetch(page_token), fetch, max_pages=self._holder.client.max_pages)
 
         return AsyncPager(first)
 
@@ -2752,7 +2770,8 @@ class AsyncServiceAccountsResource:
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
-            )
+            ),
+            no_content=create_service_account._NO_CONTENT,
         )
 
     async def get(
@@ -2801,7 +2820,8 @@ class AsyncServiceAccountsResource:
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
-            )
+            ),
+            no_content=get_service_account._NO_CONTENT,
         )
 
     async def delete(
@@ -2849,7 +2869,8 @@ class AsyncServiceAccountsResource:
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
-            )
+            ),
+            no_content=delete_service_account._NO_CONTENT,
         )
 
     @overload
@@ -2939,5 +2960,6 @@ class AsyncServiceAccountsResource:
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
-            )
+            ),
+            no_content=update_service_account._NO_CONTENT,
         )

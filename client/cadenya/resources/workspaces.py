@@ -386,10 +386,11 @@ class WorkspacesResource:
                     extra_headers=extra_headers,
                     extra_query=extra_query,
                     extra_body=extra_body,
-                )
+                ),
+                no_content=list_workspaces._NO_CONTENT,
             )
 
-        return SyncPage[Workspace](fetch(page_token), fetch)
+        return SyncPage[Workspace](fetch(page_token), fetch, max_pages=self._holder.client.max_pages)
 
     @overload
     def create(
@@ -486,7 +487,8 @@ class WorkspacesResource:
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
-            )
+            ),
+            no_content=create_workspace._NO_CONTENT,
         )
 
     def get(
@@ -529,7 +531,8 @@ class WorkspacesResource:
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
-            )
+            ),
+            no_content=get_workspace._NO_CONTENT,
         )
 
     @overload
@@ -629,7 +632,8 @@ class WorkspacesResource:
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
-            )
+            ),
+            no_content=update_workspace._NO_CONTENT,
         )
 
 
@@ -982,11 +986,12 @@ class AsyncWorkspacesResource:
                     extra_headers=extra_headers,
                     extra_query=extra_query,
                     extra_body=extra_body,
-                )
+                ),
+                no_content=list_workspaces._NO_CONTENT,
             )
 
         async def first() -> AsyncPage[Workspace]:
-            return AsyncPage[Workspace](await fetch(page_token), fetch)
+            return AsyncPage[Workspace](await fetch(page_token), fetch, max_pages=self._holder.client.max_pages)
 
         return AsyncPager(first)
 
@@ -1085,7 +1090,8 @@ class AsyncWorkspacesResource:
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
-            )
+            ),
+            no_content=create_workspace._NO_CONTENT,
         )
 
     async def get(
@@ -1128,7 +1134,8 @@ class AsyncWorkspacesResource:
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
-            )
+            ),
+            no_content=get_workspace._NO_CONTENT,
         )
 
     @overload
@@ -1228,5 +1235,6 @@ class AsyncWorkspacesResource:
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
-            )
+            ),
+            no_content=update_workspace._NO_CONTENT,
         )

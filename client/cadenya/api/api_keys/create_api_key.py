@@ -7,11 +7,30 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...lib import _json
+from ...lib._errors import parsed_answer
 from ...lib._send import build_response, send, send_async
 from ...models.api_key_with_token import APIKeyWithToken
 from ...models.create_api_key_request import CreateAPIKeyRequest
 from ...models.error import Error
 from ...types import UNSET, Response, Unset
+
+_NO_CONTENT: tuple[int, ...] = ()
+"""The success statuses this operation answers without a body."""
+_DOCUMENTED: tuple[tuple[int, int], ...] = (
+    (201, 201),
+    (400, 400),
+    (401, 401),
+    (403, 403),
+    (404, 404),
+    (408, 408),
+    (409, 409),
+    (413, 413),
+    (415, 415),
+    (422, 422),
+    (429, 429),
+    (500, 599),
+)
+"""The statuses the spec documents for this operation, as inclusive ranges."""
 
 
 def _get_kwargs(
@@ -137,6 +156,7 @@ def sync_detailed(
             reuses it on that call's retries.
 
     Raises:
+        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
         cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
         cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
@@ -161,7 +181,7 @@ def sync(
     client: AuthenticatedClient,
     body: CreateAPIKeyRequest,
     idempotency_key: str | Unset = UNSET,
-) -> APIKeyWithToken | Error | None:
+) -> APIKeyWithToken | Error:
     """Create an API key
 
     Issues a new API key. The plaintext token is in `spec.token` of this answer and nowhere else, ever,
@@ -182,20 +202,26 @@ def sync(
             reuses it on that call's retries.
 
     Raises:
+        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
         cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
-        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
+        cadenya.errors.UnexpectedStatus: A status the operation does not document (a 204 included).
+        cadenya.APIStatusError: An error status whose body is not an `Error`, as its subclass.
 
     Returns:
-        APIKeyWithToken | Error | None: the success model, the `Error` of a documented error
-        status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
+        APIKeyWithToken | Error: the success model, or the `Error` of a documented error
+        status. Use the `_detailed` variant for the status and headers.
     """
 
-    return sync_detailed(
-        client=client,
-        body=body,
-        idempotency_key=idempotency_key,
-    ).parsed
+    return parsed_answer(
+        sync_detailed(
+            client=client,
+            body=body,
+            idempotency_key=idempotency_key,
+        ),
+        no_content=_NO_CONTENT,
+        documented=_DOCUMENTED,
+    )
 
 
 async def asyncio_detailed(
@@ -224,6 +250,7 @@ async def asyncio_detailed(
             reuses it on that call's retries.
 
     Raises:
+        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
         cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
         cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
@@ -248,7 +275,7 @@ async def asyncio(
     client: AuthenticatedClient,
     body: CreateAPIKeyRequest,
     idempotency_key: str | Unset = UNSET,
-) -> APIKeyWithToken | Error | None:
+) -> APIKeyWithToken | Error:
     """Create an API key
 
     Issues a new API key. The plaintext token is in `spec.token` of this answer and nowhere else, ever,
@@ -269,19 +296,23 @@ async def asyncio(
             reuses it on that call's retries.
 
     Raises:
+        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
         cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
-        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
+        cadenya.errors.UnexpectedStatus: A status the operation does not document (a 204 included).
+        cadenya.APIStatusError: An error status whose body is not an `Error`, as its subclass.
 
     Returns:
-        APIKeyWithToken | Error | None: the success model, the `Error` of a documented error
-        status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
+        APIKeyWithToken | Error: the success model, or the `Error` of a documented error
+        status. Use the `_detailed` variant for the status and headers.
     """
 
-    return (
+    return parsed_answer(
         await asyncio_detailed(
             client=client,
             body=body,
             idempotency_key=idempotency_key,
-        )
-    ).parsed
+        ),
+        no_content=_NO_CONTENT,
+        documented=_DOCUMENTED,
+    )

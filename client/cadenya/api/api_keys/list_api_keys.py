@@ -7,10 +7,22 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...lib import _json
+from ...lib._errors import parsed_answer
 from ...lib._send import build_response, send, send_async
 from ...models.error import Error
 from ...models.list_api_keys_response import ListAPIKeysResponse
 from ...types import UNSET, Response, Unset
+
+_NO_CONTENT: tuple[int, ...] = ()
+"""The success statuses this operation answers without a body."""
+_DOCUMENTED: tuple[tuple[int, int], ...] = (
+    (200, 200),
+    (400, 400),
+    (401, 401),
+    (429, 429),
+    (500, 599),
+)
+"""The statuses the spec documents for this operation, as inclusive ranges."""
 
 
 def _get_kwargs(
@@ -105,6 +117,7 @@ def sync_detailed(
             another account, or altered in any way, is a 400 `invalid_argument`.
 
     Raises:
+        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
         cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
         cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
@@ -131,7 +144,7 @@ def sync(
     include_revoked: bool | Unset = UNSET,
     page_size: int | Unset = UNSET,
     page_token: str | Unset = UNSET,
-) -> Error | ListAPIKeysResponse | None:
+) -> Error | ListAPIKeysResponse:
     """List API keys
 
     Lists the account's API keys, oldest first, one page at a time. Revoked keys are left out unless
@@ -151,21 +164,27 @@ def sync(
             another account, or altered in any way, is a 400 `invalid_argument`.
 
     Raises:
+        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
         cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
-        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
+        cadenya.errors.UnexpectedStatus: A status the operation does not document (a 204 included).
+        cadenya.APIStatusError: An error status whose body is not an `Error`, as its subclass.
 
     Returns:
-        Error | ListAPIKeysResponse | None: the success model, the `Error` of a documented error
-        status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
+        Error | ListAPIKeysResponse: the success model, or the `Error` of a documented error
+        status. Use the `_detailed` variant for the status and headers.
     """
 
-    return sync_detailed(
-        client=client,
-        include_revoked=include_revoked,
-        page_size=page_size,
-        page_token=page_token,
-    ).parsed
+    return parsed_answer(
+        sync_detailed(
+            client=client,
+            include_revoked=include_revoked,
+            page_size=page_size,
+            page_token=page_token,
+        ),
+        no_content=_NO_CONTENT,
+        documented=_DOCUMENTED,
+    )
 
 
 async def asyncio_detailed(
@@ -194,6 +213,7 @@ async def asyncio_detailed(
             another account, or altered in any way, is a 400 `invalid_argument`.
 
     Raises:
+        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
         cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
         cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
@@ -220,7 +240,7 @@ async def asyncio(
     include_revoked: bool | Unset = UNSET,
     page_size: int | Unset = UNSET,
     page_token: str | Unset = UNSET,
-) -> Error | ListAPIKeysResponse | None:
+) -> Error | ListAPIKeysResponse:
     """List API keys
 
     Lists the account's API keys, oldest first, one page at a time. Revoked keys are left out unless
@@ -240,20 +260,24 @@ async def asyncio(
             another account, or altered in any way, is a 400 `invalid_argument`.
 
     Raises:
+        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
         cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
-        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
+        cadenya.errors.UnexpectedStatus: A status the operation does not document (a 204 included).
+        cadenya.APIStatusError: An error status whose body is not an `Error`, as its subclass.
 
     Returns:
-        Error | ListAPIKeysResponse | None: the success model, the `Error` of a documented error
-        status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
+        Error | ListAPIKeysResponse: the success model, or the `Error` of a documented error
+        status. Use the `_detailed` variant for the status and headers.
     """
 
-    return (
+    return parsed_answer(
         await asyncio_detailed(
             client=client,
             include_revoked=include_revoked,
             page_size=page_size,
             page_token=page_token,
-        )
-    ).parsed
+        ),
+        no_content=_NO_CONTENT,
+        documented=_DOCUMENTED,
+    )

@@ -7,11 +7,26 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...lib import _json
+from ...lib._errors import parsed_answer
 from ...lib._path import path_segment
 from ...lib._send import build_response, send, send_async
 from ...models.error import Error
 from ...models.reveal_api_key_response import RevealAPIKeyResponse
 from ...types import UNSET, Response, Unset
+
+_NO_CONTENT: tuple[int, ...] = ()
+"""The success statuses this operation answers without a body."""
+_DOCUMENTED: tuple[tuple[int, int], ...] = (
+    (200, 200),
+    (400, 400),
+    (401, 401),
+    (403, 403),
+    (404, 404),
+    (409, 409),
+    (429, 429),
+    (500, 599),
+)
+"""The statuses the spec documents for this operation, as inclusive ranges."""
 
 
 def _get_kwargs(
@@ -116,6 +131,7 @@ def sync_detailed(
             reuses it on that call's retries.
 
     Raises:
+        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
         cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
         cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
@@ -140,7 +156,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     idempotency_key: str | Unset = UNSET,
-) -> Error | RevealAPIKeyResponse | None:
+) -> Error | RevealAPIKeyResponse:
     """Reveal an API key's token
 
     Decrypts and returns the key's current plaintext token. Only keys created with `revealable: true`
@@ -162,20 +178,26 @@ def sync(
             reuses it on that call's retries.
 
     Raises:
+        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
         cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
-        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
+        cadenya.errors.UnexpectedStatus: A status the operation does not document (a 204 included).
+        cadenya.APIStatusError: An error status whose body is not an `Error`, as its subclass.
 
     Returns:
-        Error | RevealAPIKeyResponse | None: the success model, the `Error` of a documented error
-        status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
+        Error | RevealAPIKeyResponse: the success model, or the `Error` of a documented error
+        status. Use the `_detailed` variant for the status and headers.
     """
 
-    return sync_detailed(
-        api_key_id=api_key_id,
-        client=client,
-        idempotency_key=idempotency_key,
-    ).parsed
+    return parsed_answer(
+        sync_detailed(
+            api_key_id=api_key_id,
+            client=client,
+            idempotency_key=idempotency_key,
+        ),
+        no_content=_NO_CONTENT,
+        documented=_DOCUMENTED,
+    )
 
 
 async def asyncio_detailed(
@@ -205,6 +227,7 @@ async def asyncio_detailed(
             reuses it on that call's retries.
 
     Raises:
+        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
         cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
         cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
@@ -229,7 +252,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     idempotency_key: str | Unset = UNSET,
-) -> Error | RevealAPIKeyResponse | None:
+) -> Error | RevealAPIKeyResponse:
     """Reveal an API key's token
 
     Decrypts and returns the key's current plaintext token. Only keys created with `revealable: true`
@@ -251,19 +274,23 @@ async def asyncio(
             reuses it on that call's retries.
 
     Raises:
+        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
         cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
-        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
+        cadenya.errors.UnexpectedStatus: A status the operation does not document (a 204 included).
+        cadenya.APIStatusError: An error status whose body is not an `Error`, as its subclass.
 
     Returns:
-        Error | RevealAPIKeyResponse | None: the success model, the `Error` of a documented error
-        status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
+        Error | RevealAPIKeyResponse: the success model, or the `Error` of a documented error
+        status. Use the `_detailed` variant for the status and headers.
     """
 
-    return (
+    return parsed_answer(
         await asyncio_detailed(
             api_key_id=api_key_id,
             client=client,
             idempotency_key=idempotency_key,
-        )
-    ).parsed
+        ),
+        no_content=_NO_CONTENT,
+        documented=_DOCUMENTED,
+    )

@@ -7,12 +7,31 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...lib import _json
+from ...lib._errors import parsed_answer
 from ...lib._path import path_segment
 from ...lib._send import build_response, send, send_async
 from ...models.create_service_account_request import CreateServiceAccountRequest
 from ...models.error import Error
 from ...models.service_account import ServiceAccount
 from ...types import UNSET, Response, Unset
+
+_NO_CONTENT: tuple[int, ...] = ()
+"""The success statuses this operation answers without a body."""
+_DOCUMENTED: tuple[tuple[int, int], ...] = (
+    (201, 201),
+    (400, 400),
+    (401, 401),
+    (403, 403),
+    (404, 404),
+    (408, 408),
+    (409, 409),
+    (413, 413),
+    (415, 415),
+    (422, 422),
+    (429, 429),
+    (500, 599),
+)
+"""The statuses the spec documents for this operation, as inclusive ranges."""
 
 
 def _get_kwargs(
@@ -141,6 +160,7 @@ def sync_detailed(
             reuses it on that call's retries.
 
     Raises:
+        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
         cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
         cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
@@ -167,7 +187,7 @@ def sync(
     client: AuthenticatedClient,
     body: CreateServiceAccountRequest,
     idempotency_key: str | Unset = UNSET,
-) -> Error | ServiceAccount | None:
+) -> Error | ServiceAccount:
     """Create a service account
 
     Creates a service account in the organization, a non-human principal that authenticates with client
@@ -189,21 +209,27 @@ def sync(
             reuses it on that call's retries.
 
     Raises:
+        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
         cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
-        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
+        cadenya.errors.UnexpectedStatus: A status the operation does not document (a 204 included).
+        cadenya.APIStatusError: An error status whose body is not an `Error`, as its subclass.
 
     Returns:
-        Error | ServiceAccount | None: the success model, the `Error` of a documented error
-        status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
+        Error | ServiceAccount: the success model, or the `Error` of a documented error
+        status. Use the `_detailed` variant for the status and headers.
     """
 
-    return sync_detailed(
-        organization_id=organization_id,
-        client=client,
-        body=body,
-        idempotency_key=idempotency_key,
-    ).parsed
+    return parsed_answer(
+        sync_detailed(
+            organization_id=organization_id,
+            client=client,
+            body=body,
+            idempotency_key=idempotency_key,
+        ),
+        no_content=_NO_CONTENT,
+        documented=_DOCUMENTED,
+    )
 
 
 async def asyncio_detailed(
@@ -234,6 +260,7 @@ async def asyncio_detailed(
             reuses it on that call's retries.
 
     Raises:
+        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
         cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
         cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
@@ -260,7 +287,7 @@ async def asyncio(
     client: AuthenticatedClient,
     body: CreateServiceAccountRequest,
     idempotency_key: str | Unset = UNSET,
-) -> Error | ServiceAccount | None:
+) -> Error | ServiceAccount:
     """Create a service account
 
     Creates a service account in the organization, a non-human principal that authenticates with client
@@ -282,20 +309,24 @@ async def asyncio(
             reuses it on that call's retries.
 
     Raises:
+        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
         cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
-        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
+        cadenya.errors.UnexpectedStatus: A status the operation does not document (a 204 included).
+        cadenya.APIStatusError: An error status whose body is not an `Error`, as its subclass.
 
     Returns:
-        Error | ServiceAccount | None: the success model, the `Error` of a documented error
-        status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
+        Error | ServiceAccount: the success model, or the `Error` of a documented error
+        status. Use the `_detailed` variant for the status and headers.
     """
 
-    return (
+    return parsed_answer(
         await asyncio_detailed(
             organization_id=organization_id,
             client=client,
             body=body,
             idempotency_key=idempotency_key,
-        )
-    ).parsed
+        ),
+        no_content=_NO_CONTENT,
+        documented=_DOCUMENTED,
+    )

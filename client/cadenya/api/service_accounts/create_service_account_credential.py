@@ -7,12 +7,31 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...lib import _json
+from ...lib._errors import parsed_answer
 from ...lib._path import path_segment
 from ...lib._send import build_response, send, send_async
 from ...models.create_service_account_credential_request import CreateServiceAccountCredentialRequest
 from ...models.error import Error
 from ...models.service_account_credential_with_secret import ServiceAccountCredentialWithSecret
 from ...types import UNSET, Response, Unset
+
+_NO_CONTENT: tuple[int, ...] = ()
+"""The success statuses this operation answers without a body."""
+_DOCUMENTED: tuple[tuple[int, int], ...] = (
+    (201, 201),
+    (400, 400),
+    (401, 401),
+    (403, 403),
+    (404, 404),
+    (408, 408),
+    (409, 409),
+    (413, 413),
+    (415, 415),
+    (422, 422),
+    (429, 429),
+    (500, 599),
+)
+"""The statuses the spec documents for this operation, as inclusive ranges."""
 
 
 def _get_kwargs(
@@ -147,6 +166,7 @@ def sync_detailed(
             reuses it on that call's retries.
 
     Raises:
+        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
         cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
         cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
@@ -175,7 +195,7 @@ def sync(
     client: AuthenticatedClient,
     body: CreateServiceAccountCredentialRequest,
     idempotency_key: str | Unset = UNSET,
-) -> Error | ServiceAccountCredentialWithSecret | None:
+) -> Error | ServiceAccountCredentialWithSecret:
     """Create a service account credential
 
     Issues a client credential for the service account. The answer is the only place `client_secret`
@@ -198,22 +218,28 @@ def sync(
             reuses it on that call's retries.
 
     Raises:
+        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
         cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
-        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
+        cadenya.errors.UnexpectedStatus: A status the operation does not document (a 204 included).
+        cadenya.APIStatusError: An error status whose body is not an `Error`, as its subclass.
 
     Returns:
-        Error | ServiceAccountCredentialWithSecret | None: the success model, the `Error` of a documented error
-        status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
+        Error | ServiceAccountCredentialWithSecret: the success model, or the `Error` of a documented error
+        status. Use the `_detailed` variant for the status and headers.
     """
 
-    return sync_detailed(
-        organization_id=organization_id,
-        service_account_id=service_account_id,
-        client=client,
-        body=body,
-        idempotency_key=idempotency_key,
-    ).parsed
+    return parsed_answer(
+        sync_detailed(
+            organization_id=organization_id,
+            service_account_id=service_account_id,
+            client=client,
+            body=body,
+            idempotency_key=idempotency_key,
+        ),
+        no_content=_NO_CONTENT,
+        documented=_DOCUMENTED,
+    )
 
 
 async def asyncio_detailed(
@@ -246,6 +272,7 @@ async def asyncio_detailed(
             reuses it on that call's retries.
 
     Raises:
+        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
         cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
         cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
@@ -274,7 +301,7 @@ async def asyncio(
     client: AuthenticatedClient,
     body: CreateServiceAccountCredentialRequest,
     idempotency_key: str | Unset = UNSET,
-) -> Error | ServiceAccountCredentialWithSecret | None:
+) -> Error | ServiceAccountCredentialWithSecret:
     """Create a service account credential
 
     Issues a client credential for the service account. The answer is the only place `client_secret`
@@ -297,21 +324,25 @@ async def asyncio(
             reuses it on that call's retries.
 
     Raises:
+        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
         cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
-        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
+        cadenya.errors.UnexpectedStatus: A status the operation does not document (a 204 included).
+        cadenya.APIStatusError: An error status whose body is not an `Error`, as its subclass.
 
     Returns:
-        Error | ServiceAccountCredentialWithSecret | None: the success model, the `Error` of a documented error
-        status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
+        Error | ServiceAccountCredentialWithSecret: the success model, or the `Error` of a documented error
+        status. Use the `_detailed` variant for the status and headers.
     """
 
-    return (
+    return parsed_answer(
         await asyncio_detailed(
             organization_id=organization_id,
             service_account_id=service_account_id,
             client=client,
             body=body,
             idempotency_key=idempotency_key,
-        )
-    ).parsed
+        ),
+        no_content=_NO_CONTENT,
+        documented=_DOCUMENTED,
+    )

@@ -7,12 +7,25 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...lib import _json
+from ...lib._errors import parsed_answer
 from ...lib._path import path_segment
 from ...lib._send import build_response, send, send_async
 from ...models.error import Error
 from ...models.expand_field import ExpandField
 from ...models.service_account import ServiceAccount
 from ...types import UNSET, Response, Unset
+
+_NO_CONTENT: tuple[int, ...] = ()
+"""The success statuses this operation answers without a body."""
+_DOCUMENTED: tuple[tuple[int, int], ...] = (
+    (200, 200),
+    (400, 400),
+    (401, 401),
+    (404, 404),
+    (429, 429),
+    (500, 599),
+)
+"""The statuses the spec documents for this operation, as inclusive ranges."""
 
 
 def _get_kwargs(
@@ -111,6 +124,7 @@ def sync_detailed(
             `permissions` map of each returned object.
 
     Raises:
+        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
         cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
         cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
@@ -137,7 +151,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     expand: list[ExpandField] | Unset = UNSET,
-) -> Error | ServiceAccount | None:
+) -> Error | ServiceAccount:
     """Get a service account
 
     Returns one service account of the organization; `expand[]=permissions` fills in its `permissions`.
@@ -152,21 +166,27 @@ def sync(
             `permissions` map of each returned object.
 
     Raises:
+        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
         cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
-        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
+        cadenya.errors.UnexpectedStatus: A status the operation does not document (a 204 included).
+        cadenya.APIStatusError: An error status whose body is not an `Error`, as its subclass.
 
     Returns:
-        Error | ServiceAccount | None: the success model, the `Error` of a documented error
-        status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
+        Error | ServiceAccount: the success model, or the `Error` of a documented error
+        status. Use the `_detailed` variant for the status and headers.
     """
 
-    return sync_detailed(
-        organization_id=organization_id,
-        service_account_id=service_account_id,
-        client=client,
-        expand=expand,
-    ).parsed
+    return parsed_answer(
+        sync_detailed(
+            organization_id=organization_id,
+            service_account_id=service_account_id,
+            client=client,
+            expand=expand,
+        ),
+        no_content=_NO_CONTENT,
+        documented=_DOCUMENTED,
+    )
 
 
 async def asyncio_detailed(
@@ -190,6 +210,7 @@ async def asyncio_detailed(
             `permissions` map of each returned object.
 
     Raises:
+        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
         cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
         cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
@@ -216,7 +237,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     expand: list[ExpandField] | Unset = UNSET,
-) -> Error | ServiceAccount | None:
+) -> Error | ServiceAccount:
     """Get a service account
 
     Returns one service account of the organization; `expand[]=permissions` fills in its `permissions`.
@@ -231,20 +252,24 @@ async def asyncio(
             `permissions` map of each returned object.
 
     Raises:
+        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
         cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
-        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
+        cadenya.errors.UnexpectedStatus: A status the operation does not document (a 204 included).
+        cadenya.APIStatusError: An error status whose body is not an `Error`, as its subclass.
 
     Returns:
-        Error | ServiceAccount | None: the success model, the `Error` of a documented error
-        status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
+        Error | ServiceAccount: the success model, or the `Error` of a documented error
+        status. Use the `_detailed` variant for the status and headers.
     """
 
-    return (
+    return parsed_answer(
         await asyncio_detailed(
             organization_id=organization_id,
             service_account_id=service_account_id,
             client=client,
             expand=expand,
-        )
-    ).parsed
+        ),
+        no_content=_NO_CONTENT,
+        documented=_DOCUMENTED,
+    )

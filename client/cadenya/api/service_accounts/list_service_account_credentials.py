@@ -7,12 +7,25 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...lib import _json
+from ...lib._errors import parsed_answer
 from ...lib._path import path_segment
 from ...lib._send import build_response, send, send_async
 from ...models.error import Error
 from ...models.expand_field import ExpandField
 from ...models.list_service_account_credentials_response import ListServiceAccountCredentialsResponse
 from ...types import UNSET, Response, Unset
+
+_NO_CONTENT: tuple[int, ...] = ()
+"""The success statuses this operation answers without a body."""
+_DOCUMENTED: tuple[tuple[int, int], ...] = (
+    (200, 200),
+    (400, 400),
+    (401, 401),
+    (404, 404),
+    (429, 429),
+    (500, 599),
+)
+"""The statuses the spec documents for this operation, as inclusive ranges."""
 
 
 def _get_kwargs(
@@ -128,6 +141,7 @@ def sync_detailed(
             400 `invalid_argument`.
 
     Raises:
+        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
         cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
         cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
@@ -158,7 +172,7 @@ def sync(
     expand: list[ExpandField] | Unset = UNSET,
     page_size: int | Unset = UNSET,
     page_token: str | Unset = UNSET,
-) -> Error | ListServiceAccountCredentialsResponse | None:
+) -> Error | ListServiceAccountCredentialsResponse:
     """List a service account's credentials
 
     Lists the credentials of the service account, oldest first, one page at a time. Secrets are never
@@ -180,23 +194,29 @@ def sync(
             400 `invalid_argument`.
 
     Raises:
+        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
         cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
-        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
+        cadenya.errors.UnexpectedStatus: A status the operation does not document (a 204 included).
+        cadenya.APIStatusError: An error status whose body is not an `Error`, as its subclass.
 
     Returns:
-        Error | ListServiceAccountCredentialsResponse | None: the success model, the `Error` of a documented error
-        status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
+        Error | ListServiceAccountCredentialsResponse: the success model, or the `Error` of a documented error
+        status. Use the `_detailed` variant for the status and headers.
     """
 
-    return sync_detailed(
-        organization_id=organization_id,
-        service_account_id=service_account_id,
-        client=client,
-        expand=expand,
-        page_size=page_size,
-        page_token=page_token,
-    ).parsed
+    return parsed_answer(
+        sync_detailed(
+            organization_id=organization_id,
+            service_account_id=service_account_id,
+            client=client,
+            expand=expand,
+            page_size=page_size,
+            page_token=page_token,
+        ),
+        no_content=_NO_CONTENT,
+        documented=_DOCUMENTED,
+    )
 
 
 async def asyncio_detailed(
@@ -229,6 +249,7 @@ async def asyncio_detailed(
             400 `invalid_argument`.
 
     Raises:
+        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
         cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
         cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
@@ -259,7 +280,7 @@ async def asyncio(
     expand: list[ExpandField] | Unset = UNSET,
     page_size: int | Unset = UNSET,
     page_token: str | Unset = UNSET,
-) -> Error | ListServiceAccountCredentialsResponse | None:
+) -> Error | ListServiceAccountCredentialsResponse:
     """List a service account's credentials
 
     Lists the credentials of the service account, oldest first, one page at a time. Secrets are never
@@ -281,16 +302,18 @@ async def asyncio(
             400 `invalid_argument`.
 
     Raises:
+        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
         cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
-        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
+        cadenya.errors.UnexpectedStatus: A status the operation does not document (a 204 included).
+        cadenya.APIStatusError: An error status whose body is not an `Error`, as its subclass.
 
     Returns:
-        Error | ListServiceAccountCredentialsResponse | None: the success model, the `Error` of a documented error
-        status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
+        Error | ListServiceAccountCredentialsResponse: the success model, or the `Error` of a documented error
+        status. Use the `_detailed` variant for the status and headers.
     """
 
-    return (
+    return parsed_answer(
         await asyncio_detailed(
             organization_id=organization_id,
             service_account_id=service_account_id,
@@ -298,5 +321,7 @@ async def asyncio(
             expand=expand,
             page_size=page_size,
             page_token=page_token,
-        )
-    ).parsed
+        ),
+        no_content=_NO_CONTENT,
+        documented=_DOCUMENTED,
+    )

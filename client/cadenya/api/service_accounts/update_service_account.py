@@ -7,12 +7,30 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...lib import _json
+from ...lib._errors import parsed_answer
 from ...lib._path import path_segment
 from ...lib._send import build_response, send, send_async
 from ...models.error import Error
 from ...models.service_account import ServiceAccount
 from ...models.update_service_account_request import UpdateServiceAccountRequest
 from ...types import Response
+
+_NO_CONTENT: tuple[int, ...] = ()
+"""The success statuses this operation answers without a body."""
+_DOCUMENTED: tuple[tuple[int, int], ...] = (
+    (200, 200),
+    (400, 400),
+    (401, 401),
+    (403, 403),
+    (404, 404),
+    (408, 408),
+    (413, 413),
+    (415, 415),
+    (422, 422),
+    (429, 429),
+    (500, 599),
+)
+"""The statuses the spec documents for this operation, as inclusive ranges."""
 
 
 def _get_kwargs(
@@ -131,6 +149,7 @@ def sync_detailed(
             keep their value.
 
     Raises:
+        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
         cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
         cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
@@ -157,7 +176,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: UpdateServiceAccountRequest,
-) -> Error | ServiceAccount | None:
+) -> Error | ServiceAccount:
     """Update a service account
 
     Changes the name or description; `updated_at` moves forward. Service accounts and their credentials
@@ -175,21 +194,27 @@ def sync(
             keep their value.
 
     Raises:
+        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
         cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
-        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
+        cadenya.errors.UnexpectedStatus: A status the operation does not document (a 204 included).
+        cadenya.APIStatusError: An error status whose body is not an `Error`, as its subclass.
 
     Returns:
-        Error | ServiceAccount | None: the success model, the `Error` of a documented error
-        status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
+        Error | ServiceAccount: the success model, or the `Error` of a documented error
+        status. Use the `_detailed` variant for the status and headers.
     """
 
-    return sync_detailed(
-        organization_id=organization_id,
-        service_account_id=service_account_id,
-        client=client,
-        body=body,
-    ).parsed
+    return parsed_answer(
+        sync_detailed(
+            organization_id=organization_id,
+            service_account_id=service_account_id,
+            client=client,
+            body=body,
+        ),
+        no_content=_NO_CONTENT,
+        documented=_DOCUMENTED,
+    )
 
 
 async def asyncio_detailed(
@@ -216,6 +241,7 @@ async def asyncio_detailed(
             keep their value.
 
     Raises:
+        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
         cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
         cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
@@ -242,7 +268,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: UpdateServiceAccountRequest,
-) -> Error | ServiceAccount | None:
+) -> Error | ServiceAccount:
     """Update a service account
 
     Changes the name or description; `updated_at` moves forward. Service accounts and their credentials
@@ -260,20 +286,24 @@ async def asyncio(
             keep their value.
 
     Raises:
+        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
         cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
-        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
+        cadenya.errors.UnexpectedStatus: A status the operation does not document (a 204 included).
+        cadenya.APIStatusError: An error status whose body is not an `Error`, as its subclass.
 
     Returns:
-        Error | ServiceAccount | None: the success model, the `Error` of a documented error
-        status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
+        Error | ServiceAccount: the success model, or the `Error` of a documented error
+        status. Use the `_detailed` variant for the status and headers.
     """
 
-    return (
+    return parsed_answer(
         await asyncio_detailed(
             organization_id=organization_id,
             service_account_id=service_account_id,
             client=client,
             body=body,
-        )
-    ).parsed
+        ),
+        no_content=_NO_CONTENT,
+        documented=_DOCUMENTED,
+    )

@@ -7,11 +7,28 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...lib import _json
+from ...lib._errors import parsed_answer
 from ...lib._send import build_response, send, send_async
 from ...models.create_workspace_request import CreateWorkspaceRequest
 from ...models.error import Error
 from ...models.workspace import Workspace
 from ...types import UNSET, Response, Unset
+
+_NO_CONTENT: tuple[int, ...] = ()
+"""The success statuses this operation answers without a body."""
+_DOCUMENTED: tuple[tuple[int, int], ...] = (
+    (201, 201),
+    (400, 400),
+    (401, 401),
+    (408, 408),
+    (409, 409),
+    (413, 413),
+    (415, 415),
+    (422, 422),
+    (429, 429),
+    (500, 599),
+)
+"""The statuses the spec documents for this operation, as inclusive ranges."""
 
 
 def _get_kwargs(
@@ -122,6 +139,7 @@ def sync_detailed(
             reuses it on that call's retries.
 
     Raises:
+        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
         cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
         cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
@@ -146,7 +164,7 @@ def sync(
     client: AuthenticatedClient,
     body: CreateWorkspaceRequest,
     idempotency_key: str | Unset = UNSET,
-) -> Error | Workspace | None:
+) -> Error | Workspace:
     """Create a workspace
 
     Creates a workspace in the account. A new workspace is `STATUS_ENABLED`. Any API key may create one;
@@ -166,20 +184,26 @@ def sync(
             reuses it on that call's retries.
 
     Raises:
+        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
         cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
-        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
+        cadenya.errors.UnexpectedStatus: A status the operation does not document (a 204 included).
+        cadenya.APIStatusError: An error status whose body is not an `Error`, as its subclass.
 
     Returns:
-        Error | Workspace | None: the success model, the `Error` of a documented error
-        status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
+        Error | Workspace: the success model, or the `Error` of a documented error
+        status. Use the `_detailed` variant for the status and headers.
     """
 
-    return sync_detailed(
-        client=client,
-        body=body,
-        idempotency_key=idempotency_key,
-    ).parsed
+    return parsed_answer(
+        sync_detailed(
+            client=client,
+            body=body,
+            idempotency_key=idempotency_key,
+        ),
+        no_content=_NO_CONTENT,
+        documented=_DOCUMENTED,
+    )
 
 
 async def asyncio_detailed(
@@ -207,6 +231,7 @@ async def asyncio_detailed(
             reuses it on that call's retries.
 
     Raises:
+        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
         cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
         cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
@@ -231,7 +256,7 @@ async def asyncio(
     client: AuthenticatedClient,
     body: CreateWorkspaceRequest,
     idempotency_key: str | Unset = UNSET,
-) -> Error | Workspace | None:
+) -> Error | Workspace:
     """Create a workspace
 
     Creates a workspace in the account. A new workspace is `STATUS_ENABLED`. Any API key may create one;
@@ -251,19 +276,23 @@ async def asyncio(
             reuses it on that call's retries.
 
     Raises:
+        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
         cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
-        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
+        cadenya.errors.UnexpectedStatus: A status the operation does not document (a 204 included).
+        cadenya.APIStatusError: An error status whose body is not an `Error`, as its subclass.
 
     Returns:
-        Error | Workspace | None: the success model, the `Error` of a documented error
-        status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
+        Error | Workspace: the success model, or the `Error` of a documented error
+        status. Use the `_detailed` variant for the status and headers.
     """
 
-    return (
+    return parsed_answer(
         await asyncio_detailed(
             client=client,
             body=body,
             idempotency_key=idempotency_key,
-        )
-    ).parsed
+        ),
+        no_content=_NO_CONTENT,
+        documented=_DOCUMENTED,
+    )

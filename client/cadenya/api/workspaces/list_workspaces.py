@@ -7,10 +7,22 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...lib import _json
+from ...lib._errors import parsed_answer
 from ...lib._send import build_response, send, send_async
 from ...models.error import Error
 from ...models.list_workspaces_response import ListWorkspacesResponse
 from ...types import UNSET, Response, Unset
+
+_NO_CONTENT: tuple[int, ...] = ()
+"""The success statuses this operation answers without a body."""
+_DOCUMENTED: tuple[tuple[int, int], ...] = (
+    (200, 200),
+    (400, 400),
+    (401, 401),
+    (429, 429),
+    (500, 599),
+)
+"""The statuses the spec documents for this operation, as inclusive ranges."""
 
 
 def _get_kwargs(
@@ -98,6 +110,7 @@ def sync_detailed(
             another account, or altered in any way, is a 400 `invalid_argument`.
 
     Raises:
+        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
         cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
         cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
@@ -122,7 +135,7 @@ def sync(
     client: AuthenticatedClient,
     page_size: int | Unset = UNSET,
     page_token: str | Unset = UNSET,
-) -> Error | ListWorkspacesResponse | None:
+) -> Error | ListWorkspacesResponse:
     """List workspaces
 
     Lists the account's workspaces that the calling key reaches (all of them for the system key), oldest
@@ -139,20 +152,26 @@ def sync(
             another account, or altered in any way, is a 400 `invalid_argument`.
 
     Raises:
+        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
         cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
-        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
+        cadenya.errors.UnexpectedStatus: A status the operation does not document (a 204 included).
+        cadenya.APIStatusError: An error status whose body is not an `Error`, as its subclass.
 
     Returns:
-        Error | ListWorkspacesResponse | None: the success model, the `Error` of a documented error
-        status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
+        Error | ListWorkspacesResponse: the success model, or the `Error` of a documented error
+        status. Use the `_detailed` variant for the status and headers.
     """
 
-    return sync_detailed(
-        client=client,
-        page_size=page_size,
-        page_token=page_token,
-    ).parsed
+    return parsed_answer(
+        sync_detailed(
+            client=client,
+            page_size=page_size,
+            page_token=page_token,
+        ),
+        no_content=_NO_CONTENT,
+        documented=_DOCUMENTED,
+    )
 
 
 async def asyncio_detailed(
@@ -177,6 +196,7 @@ async def asyncio_detailed(
             another account, or altered in any way, is a 400 `invalid_argument`.
 
     Raises:
+        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
         cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
         cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
@@ -201,7 +221,7 @@ async def asyncio(
     client: AuthenticatedClient,
     page_size: int | Unset = UNSET,
     page_token: str | Unset = UNSET,
-) -> Error | ListWorkspacesResponse | None:
+) -> Error | ListWorkspacesResponse:
     """List workspaces
 
     Lists the account's workspaces that the calling key reaches (all of them for the system key), oldest
@@ -218,19 +238,23 @@ async def asyncio(
             another account, or altered in any way, is a 400 `invalid_argument`.
 
     Raises:
+        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
         cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
         cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
-        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
+        cadenya.errors.UnexpectedStatus: A status the operation does not document (a 204 included).
+        cadenya.APIStatusError: An error status whose body is not an `Error`, as its subclass.
 
     Returns:
-        Error | ListWorkspacesResponse | None: the success model, the `Error` of a documented error
-        status, or None for an undocumented status. Use the `_detailed` variant for the status and headers.
+        Error | ListWorkspacesResponse: the success model, or the `Error` of a documented error
+        status. Use the `_detailed` variant for the status and headers.
     """
 
-    return (
+    return parsed_answer(
         await asyncio_detailed(
             client=client,
             page_size=page_size,
             page_token=page_token,
-        )
-    ).parsed
+        ),
+        no_content=_NO_CONTENT,
+        documented=_DOCUMENTED,
+    )
