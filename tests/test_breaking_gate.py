@@ -290,6 +290,25 @@ def test_command_refuses_an_unknown_base(released: Path, capsys: pytest.CaptureF
     assert "not a commit" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        pytest.param(b"openapi: 3.1.0\npaths: {unclosed\n", "is not valid YAML at line 3", id="malformed-yaml"),
+        pytest.param(b"- just\n- a list\n", "is not a mapping of OpenAPI fields", id="not-a-mapping"),
+        pytest.param(b"openapi: '3.1\xff'\n", "is not UTF-8 text", id="not-utf8"),
+    ],
+)
+def test_command_refuses_a_spec_it_cannot_read(
+    released: Path, capsys: pytest.CaptureFixture[str], text: bytes, message: str
+) -> None:
+    """A working-tree spec that is not a readable YAML mapping is exit 2 with one line, never 1 (a break)."""
+    (released / "openapi.yaml").write_bytes(text)
+    assert main(["--root", str(released)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1 and message in captured.err and "the working tree" in captured.err
+
+
 def test_every_rule_is_in_the_readme() -> None:
     """The README's rules table lists every rule of every level."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -1,7 +1,7 @@
 """`python -m scripts.breaking [--base REF]`: report every change since REF and fail on a breaking one.
 
 Exit status: 0 when the gate passes, 1 when a breaking change is neither versioned nor allowed, 2 when the
-comparison cannot be made (an unknown ref, an invalid allow file, mypy failing to run).
+comparison cannot be made (an unknown ref, a spec that is not YAML, an invalid allow file, mypy failing to run).
 """
 
 from __future__ import annotations
@@ -20,11 +20,22 @@ from scripts.breaking.model import Change
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
-def _spec(path: Path) -> dict[str, object]:
+def _spec(path: Path, where: str) -> dict[str, object]:
+    """The spec at `path` (`where` names it in errors), or an empty one when there is none; a ValueError with
+    one line when there is a file that is not a YAML mapping."""
     if not path.is_file():
         return {}
-    document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return document if isinstance(document, dict) else {}
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ValueError(f"the openapi.yaml of {where} is not UTF-8 text") from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise ValueError(f"the openapi.yaml of {where} is not valid YAML{at}") from None
+    if not isinstance(document, dict):
+        raise ValueError(f"the openapi.yaml of {where} is not a mapping of OpenAPI fields")
+    return document
 
 
 def _allow_entries(path: Path) -> list[gate.AllowEntry]:
@@ -44,7 +55,7 @@ def run(root: Path, base_ref: str | None) -> tuple[str, int]:
         git.extract(root, commit, base)
 
         started = time.perf_counter()
-        changes += wire.compare(_spec(base / "openapi.yaml"), _spec(root / "openapi.yaml"))
+        changes += wire.compare(_spec(base / "openapi.yaml", ref), _spec(root / "openapi.yaml", "the working tree"))
         timings.append(f"wire {time.perf_counter() - started:.1f} s")
 
         started = time.perf_counter()
