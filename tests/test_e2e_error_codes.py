@@ -205,6 +205,12 @@ def _on_key(key: str) -> Callable[[World, str], Request]:
     return build
 
 
+def _to_a_key_another_key_holds(world: World, operation_id: str) -> Request:
+    """The system key granting `other_workspace` to a key the limited key created, so holds the token of."""
+    request = _on_key("held_key")(world, operation_id)
+    return replace(request, path=request.path.replace(world.ids["workspaceId"], world.ids["other_workspace"]))
+
+
 def _as_non_administrator(world: World, operation_id: str) -> Request:
     """The limited key doing what only the administrator may: account settings, service accounts, the system key."""
     request = _on_key("system_key")(world, operation_id) if _has_parameter(operation_id, "apiKeyId") else None
@@ -270,6 +276,7 @@ SPECIFIC: dict[tuple[str, str, str], Scenario] = {
         for op in ("updateApiKey", "rotateApiKey", "revealApiKey", "grantApiKeyWorkspace")
     },
     ("revealApiKey", "409", "reveal_unavailable"): _on_key("apiKeyId"),
+    ("grantApiKeyWorkspace", "409", "api_key_token_held"): _to_a_key_another_key_holds,
     ("revokeApiKey", "403", "system_api_key_not_revocable"): _on_key("system_key"),
     ("createApiKey", "409", "api_key_limit_reached"): _limit_reached,
 }
@@ -315,6 +322,7 @@ def world(server: SandboxServer) -> Iterator[World]:
         assert world.call(archive).status_code == 200
         limited = world.create("/v1/api-keys", {"name": "limited", "workspaceIds": [world.ids["workspaceId"]]})
         world.limited_token = limited["spec"]["token"]
+        world.ids["held_key"] = world.create("/v1/api-keys", {"name": "held"}, world.limited_token)["metadata"]["id"]
         world.ids["apiKeyId"] = world.create("/v1/api-keys", {"name": "plain"})["metadata"]["id"]
         wide = {"name": "wide", "workspaceIds": [world.ids["workspaceId"], world.ids["other_workspace"]]}
         world.ids["wide_key"] = world.create("/v1/api-keys", wide)["metadata"]["id"]

@@ -78,7 +78,9 @@ def status_family(code: ErrorCode) -> str:
             return "not allowed"
         case "not_found" | "method_not_allowed":
             return "no such thing"
-        case "api_key_limit_reached" | "api_key_revoked" | "reveal_unavailable" | "idempotency_key_reused":
+        case "api_key_limit_reached" | "api_key_revoked" | "api_key_token_held" | "reveal_unavailable":
+            return "conflict"
+        case "idempotency_key_reused":
             return "conflict"
         case "payload_too_large" | "unsupported_media_type":
             return "fix the request"

@@ -136,7 +136,11 @@ class ApiKeyWorkspacesResourceWithRawResponse:
         the
         system key requires the system key itself (403 `account_admin_required`). A key may always act on
         itself.
-        The caller must reach the workspace too (403 `permission_denied`).
+        The caller must reach the workspace too (403 `permission_denied`). When another key holds the key's
+        current token (it created, revealed or rotated the key), that key must reach the workspace as well
+        and
+        not be revoked (409 `api_key_token_held`): rotate the key first, and its new token is held by the
+        caller alone.
 
         Args:
             api_key_id: The API key's id (`apikey_...`).
@@ -186,7 +190,11 @@ class ApiKeyWorkspacesResourceWithRawResponse:
         the
         system key requires the system key itself (403 `account_admin_required`). A key may always act on
         itself.
-        The caller must reach the workspace too (403 `permission_denied`).
+        The caller must reach the workspace too (403 `permission_denied`). The workspace is withdrawn as
+        well
+        from every key whose current token this key holds (it created, revealed or rotated them), and from
+        the
+        keys whose tokens those hold, so that no token this key holds reaches a workspace it does not.
 
         Args:
             api_key_id: The API key's id (`apikey_...`).
@@ -302,7 +310,11 @@ class ApiKeyWorkspacesResource:
         the
         system key requires the system key itself (403 `account_admin_required`). A key may always act on
         itself.
-        The caller must reach the workspace too (403 `permission_denied`).
+        The caller must reach the workspace too (403 `permission_denied`). When another key holds the key's
+        current token (it created, revealed or rotated the key), that key must reach the workspace as well
+        and
+        not be revoked (409 `api_key_token_held`): rotate the key first, and its new token is held by the
+        caller alone.
 
         Args:
             api_key_id: The API key's id (`apikey_...`).
@@ -353,7 +365,11 @@ class ApiKeyWorkspacesResource:
         the
         system key requires the system key itself (403 `account_admin_required`). A key may always act on
         itself.
-        The caller must reach the workspace too (403 `permission_denied`).
+        The caller must reach the workspace too (403 `permission_denied`). The workspace is withdrawn as
+        well
+        from every key whose current token this key holds (it created, revealed or rotated them), and from
+        the
+        keys whose tokens those hold, so that no token this key holds reaches a workspace it does not.
 
         Args:
             api_key_id: The API key's id (`apikey_...`).
@@ -499,7 +515,8 @@ class ApiKeysResourceWithRawResponse:
         fails with the code `api_key_limit_reached`. `workspaceIds` grants the new key access to those
         workspaces at once; each must be one the calling key reaches (403 `permission_denied` otherwise), so
         a
-        new key never reaches more than its creator. Any API key may create keys.
+        new key never reaches more than its creator. Any API key may create keys; the creator holds the new
+        key's token (see `grantApiKeyWorkspace`).
 
         Args:
             name: The key's name.
@@ -762,8 +779,9 @@ class ApiKeysResourceWithRawResponse:
         """Rotate an API key
 
         Replaces the key's token with a new one, returned in `spec.token` of this answer only. The old token
-        stops working at once. System keys can be rotated; a revoked key cannot (`api_key_revoked`). Acting
-        on a key requires a caller
+        stops working at once, and only the caller holds the new one (see `grantApiKeyWorkspace`). System
+        keys
+        can be rotated; a revoked key cannot (`api_key_revoked`). Acting on a key requires a caller
         that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
         the
         system key requires the system key itself (403 `account_admin_required`). A key may always act on
@@ -817,7 +835,8 @@ class ApiKeysResourceWithRawResponse:
 
         Decrypts and returns the key's current plaintext token. Only keys created with `revealable: true`
         can be revealed (`info.revealAvailable`); any other key answers with the code `reveal_unavailable`,
-        and a revoked key with `api_key_revoked`. Acting on a key requires a caller
+        and a revoked key with `api_key_revoked`. The caller then holds the key's token too (see
+        `grantApiKeyWorkspace`). Acting on a key requires a caller
         that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
         the
         system key requires the system key itself (403 `account_admin_required`). A key may always act on
@@ -976,7 +995,8 @@ class ApiKeysResource:
         fails with the code `api_key_limit_reached`. `workspaceIds` grants the new key access to those
         workspaces at once; each must be one the calling key reaches (403 `permission_denied` otherwise), so
         a
-        new key never reaches more than its creator. Any API key may create keys.
+        new key never reaches more than its creator. Any API key may create keys; the creator holds the new
+        key's token (see `grantApiKeyWorkspace`).
 
         Args:
             name: The key's name.
@@ -1243,8 +1263,9 @@ class ApiKeysResource:
         """Rotate an API key
 
         Replaces the key's token with a new one, returned in `spec.token` of this answer only. The old token
-        stops working at once. System keys can be rotated; a revoked key cannot (`api_key_revoked`). Acting
-        on a key requires a caller
+        stops working at once, and only the caller holds the new one (see `grantApiKeyWorkspace`). System
+        keys
+        can be rotated; a revoked key cannot (`api_key_revoked`). Acting on a key requires a caller
         that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
         the
         system key requires the system key itself (403 `account_admin_required`). A key may always act on
@@ -1299,7 +1320,8 @@ class ApiKeysResource:
 
         Decrypts and returns the key's current plaintext token. Only keys created with `revealable: true`
         can be revealed (`info.revealAvailable`); any other key answers with the code `reveal_unavailable`,
-        and a revoked key with `api_key_revoked`. Acting on a key requires a caller
+        and a revoked key with `api_key_revoked`. The caller then holds the key's token too (see
+        `grantApiKeyWorkspace`). Acting on a key requires a caller
         that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
         the
         system key requires the system key itself (403 `account_admin_required`). A key may always act on
@@ -1420,7 +1442,11 @@ class AsyncApiKeyWorkspacesResourceWithRawResponse:
         the
         system key requires the system key itself (403 `account_admin_required`). A key may always act on
         itself.
-        The caller must reach the workspace too (403 `permission_denied`).
+        The caller must reach the workspace too (403 `permission_denied`). When another key holds the key's
+        current token (it created, revealed or rotated the key), that key must reach the workspace as well
+        and
+        not be revoked (409 `api_key_token_held`): rotate the key first, and its new token is held by the
+        caller alone.
 
         Args:
             api_key_id: The API key's id (`apikey_...`).
@@ -1470,7 +1496,11 @@ class AsyncApiKeyWorkspacesResourceWithRawResponse:
         the
         system key requires the system key itself (403 `account_admin_required`). A key may always act on
         itself.
-        The caller must reach the workspace too (403 `permission_denied`).
+        The caller must reach the workspace too (403 `permission_denied`). The workspace is withdrawn as
+        well
+        from every key whose current token this key holds (it created, revealed or rotated them), and from
+        the
+        keys whose tokens those hold, so that no token this key holds reaches a workspace it does not.
 
         Args:
             api_key_id: The API key's id (`apikey_...`).
@@ -1589,7 +1619,11 @@ class AsyncApiKeyWorkspacesResource:
         the
         system key requires the system key itself (403 `account_admin_required`). A key may always act on
         itself.
-        The caller must reach the workspace too (403 `permission_denied`).
+        The caller must reach the workspace too (403 `permission_denied`). When another key holds the key's
+        current token (it created, revealed or rotated the key), that key must reach the workspace as well
+        and
+        not be revoked (409 `api_key_token_held`): rotate the key first, and its new token is held by the
+        caller alone.
 
         Args:
             api_key_id: The API key's id (`apikey_...`).
@@ -1640,7 +1674,11 @@ class AsyncApiKeyWorkspacesResource:
         the
         system key requires the system key itself (403 `account_admin_required`). A key may always act on
         itself.
-        The caller must reach the workspace too (403 `permission_denied`).
+        The caller must reach the workspace too (403 `permission_denied`). The workspace is withdrawn as
+        well
+        from every key whose current token this key holds (it created, revealed or rotated them), and from
+        the
+        keys whose tokens those hold, so that no token this key holds reaches a workspace it does not.
 
         Args:
             api_key_id: The API key's id (`apikey_...`).
@@ -1786,7 +1824,8 @@ class AsyncApiKeysResourceWithRawResponse:
         fails with the code `api_key_limit_reached`. `workspaceIds` grants the new key access to those
         workspaces at once; each must be one the calling key reaches (403 `permission_denied` otherwise), so
         a
-        new key never reaches more than its creator. Any API key may create keys.
+        new key never reaches more than its creator. Any API key may create keys; the creator holds the new
+        key's token (see `grantApiKeyWorkspace`).
 
         Args:
             name: The key's name.
@@ -2049,8 +2088,9 @@ class AsyncApiKeysResourceWithRawResponse:
         """Rotate an API key
 
         Replaces the key's token with a new one, returned in `spec.token` of this answer only. The old token
-        stops working at once. System keys can be rotated; a revoked key cannot (`api_key_revoked`). Acting
-        on a key requires a caller
+        stops working at once, and only the caller holds the new one (see `grantApiKeyWorkspace`). System
+        keys
+        can be rotated; a revoked key cannot (`api_key_revoked`). Acting on a key requires a caller
         that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
         the
         system key requires the system key itself (403 `account_admin_required`). A key may always act on
@@ -2104,7 +2144,8 @@ class AsyncApiKeysResourceWithRawResponse:
 
         Decrypts and returns the key's current plaintext token. Only keys created with `revealable: true`
         can be revealed (`info.revealAvailable`); any other key answers with the code `reveal_unavailable`,
-        and a revoked key with `api_key_revoked`. Acting on a key requires a caller
+        and a revoked key with `api_key_revoked`. The caller then holds the key's token too (see
+        `grantApiKeyWorkspace`). Acting on a key requires a caller
         that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
         the
         system key requires the system key itself (403 `account_admin_required`). A key may always act on
@@ -2266,7 +2307,8 @@ class AsyncApiKeysResource:
         fails with the code `api_key_limit_reached`. `workspaceIds` grants the new key access to those
         workspaces at once; each must be one the calling key reaches (403 `permission_denied` otherwise), so
         a
-        new key never reaches more than its creator. Any API key may create keys.
+        new key never reaches more than its creator. Any API key may create keys; the creator holds the new
+        key's token (see `grantApiKeyWorkspace`).
 
         Args:
             name: The key's name.
@@ -2533,8 +2575,9 @@ class AsyncApiKeysResource:
         """Rotate an API key
 
         Replaces the key's token with a new one, returned in `spec.token` of this answer only. The old token
-        stops working at once. System keys can be rotated; a revoked key cannot (`api_key_revoked`). Acting
-        on a key requires a caller
+        stops working at once, and only the caller holds the new one (see `grantApiKeyWorkspace`). System
+        keys
+        can be rotated; a revoked key cannot (`api_key_revoked`). Acting on a key requires a caller
         that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
         the
         system key requires the system key itself (403 `account_admin_required`). A key may always act on
@@ -2589,7 +2632,8 @@ class AsyncApiKeysResource:
 
         Decrypts and returns the key's current plaintext token. Only keys created with `revealable: true`
         can be revealed (`info.revealAvailable`); any other key answers with the code `reveal_unavailable`,
-        and a revoked key with `api_key_revoked`. Acting on a key requires a caller
+        and a revoked key with `api_key_revoked`. The caller then holds the key's token too (see
+        `grantApiKeyWorkspace`). Acting on a key requires a caller
         that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
         the
         system key requires the system key itself (403 `account_admin_required`). A key may always act on

@@ -137,7 +137,8 @@ class WorkspacesResourceWithRawResponse:
         a
         key other than the system key is granted the new workspace (it did not exist, so nothing that
         existed
-        is obtained).
+        is obtained), and so is every key that holds that key's current token, and every key that holds
+        theirs.
 
         Args:
             name: The workspace's name.
@@ -438,7 +439,8 @@ class WorkspacesResource:
         a
         key other than the system key is granted the new workspace (it did not exist, so nothing that
         existed
-        is obtained).
+        is obtained), and so is every key that holds that key's current token, and every key that holds
+        theirs.
 
         Args:
             name: The workspace's name.
@@ -737,7 +739,8 @@ class AsyncWorkspacesResourceWithRawResponse:
         a
         key other than the system key is granted the new workspace (it did not exist, so nothing that
         existed
-        is obtained).
+        is obtained), and so is every key that holds that key's current token, and every key that holds
+        theirs.
 
         Args:
             name: The workspace's name.
@@ -1041,7 +1044,8 @@ class AsyncWorkspacesResource:
         a
         key other than the system key is granted the new workspace (it did not exist, so nothing that
         existed
-        is obtained).
+        is obtained), and so is every key that holds that key's current token, and every key that holds
+        theirs.
 
         Args:
             name: The workspace's name.

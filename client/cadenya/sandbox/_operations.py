@@ -198,6 +198,11 @@ def _update(call: Call, table: str, row_id: str, fields: dict[str, str]) -> None
 # No credential can obtain, directly or through another key's token, access that it does not already
 # have. The system key reaches every workspace and is the account's administrator; any other API key
 # reaches exactly the workspaces granted to it, possibly none; a session token only reads the account.
+#
+# The invariant: a key never comes to hold a token that reaches a workspace it does not reach. A key holds
+# the tokens handed to calls it authenticated (create, reveal, rotate), recorded in `token_holders`; grants
+# to a held key need its holders to reach the workspace, withdrawals flow down to the keys a key holds, and
+# a key's new workspace flows up to the keys that hold it.
 
 
 def _is_administrator(call: Call) -> bool:
@@ -238,6 +243,52 @@ def _require_reach_of(call: Call, target: sqlite3.Row) -> None:
             f"API key {target['id']!r} reaches workspaces this API key does not; only a key that reaches all of"
             " them can act on it.",
         )
+
+
+def _hand_token_to_caller(call: Call, api_key_id: str, *, replacing: bool) -> None:
+    """Record that the caller now holds the current token of `api_key_id` (after create, reveal or rotate);
+    a new token (`replacing`) is held by the caller alone."""
+    if replacing:
+        call.db.execute("DELETE FROM token_holders WHERE api_key_id = ?", (api_key_id,))
+    if call.api_key is not None and not _is_administrator(call) and call.api_key["id"] != api_key_id:
+        call.db.execute(
+            "INSERT OR IGNORE INTO token_holders (api_key_id, holder_key_id) VALUES (?, ?)",
+            (api_key_id, call.api_key["id"]),
+        )
+
+
+def _holders(call: Call, api_key_id: str) -> list[str]:
+    rows = call.db.execute("SELECT holder_key_id FROM token_holders WHERE api_key_id = ?", (api_key_id,))
+    return [holder for (holder,) in rows]
+
+
+def _held_by(call: Call, holder_key_id: str) -> list[str]:
+    rows = call.db.execute("SELECT api_key_id FROM token_holders WHERE holder_key_id = ?", (holder_key_id,))
+    return [held for (held,) in rows]
+
+
+def _closure(start: str, step: Any) -> list[str]:
+    """`start` and every key reached from it by repeated `step` (holders, or held keys), each once."""
+    seen, todo = [start], [start]
+    while todo:
+        for key_id in step(todo.pop()):
+            if key_id not in seen:
+                seen.append(key_id)
+                todo.append(key_id)
+    return seen
+
+
+def _require_holders_reach(call: Call, target: sqlite3.Row, workspace_id: str) -> None:
+    """A grant to a key whose token another key holds must not make that holder's token reach more than it;
+    a revoked holder reaches nothing any more, so it blocks every grant until the key is rotated."""
+    for holder in _holders(call, target["id"]):
+        if _by_id(call, "api_keys", holder)["revoked_at"] is not None or workspace_id not in _grants(call, holder):
+            raise ApiError(
+                409,
+                "api_key_token_held",
+                f"API key {holder!r} holds the current token of API key {target['id']!r} and does not reach"
+                f" workspace {workspace_id!r}; rotate the key first, so that only you hold its token.",
+            )
 
 
 def _require_reach(call: Call, workspace_id: str, action: str) -> None:
@@ -315,10 +366,11 @@ def create_workspace(call: Call) -> Any:
         ),
     )
     if call.api_key is not None and not _is_administrator(call):
-        # The workspace did not exist: granting it to its creator gives access to nothing that existed.
-        call.db.execute(
+        # The workspace did not exist: granting it to its creator gives access to nothing that existed, and
+        # the keys that hold the creator's token could already reach it through that token.
+        call.db.executemany(
             "INSERT INTO api_key_workspaces (api_key_id, workspace_id) VALUES (?, ?)",
-            (call.api_key["id"], workspace_id),
+            [(key_id, workspace_id) for key_id in _closure(call.api_key["id"], lambda k: _holders(call, k))],
         )
     return 201, _workspace(_by_id(call, "workspaces", workspace_id))
 
@@ -406,6 +458,7 @@ def create_api_key(call: Call) -> Any:
         "INSERT INTO api_key_workspaces (api_key_id, workspace_id) VALUES (?, ?)",
         [(api_key_id, workspace_id) for workspace_id in workspace_ids],
     )
+    _hand_token_to_caller(call, api_key_id, replacing=False)
     call.events.append(("api_key.created", {"apiKeyId": api_key_id}))
     return 201, _api_key(call, _by_id(call, "api_keys", api_key_id), token=token)
 
@@ -447,6 +500,7 @@ def revoke_api_key(call: Call) -> Any:
         )
     if row["revoked_at"] is None:
         call.db.execute("UPDATE api_keys SET revoked_at = ?, sealed_token = NULL WHERE id = ?", (now(), row["id"]))
+        call.db.execute("DELETE FROM token_holders WHERE api_key_id = ?", (row["id"],))
         call.events.append(("api_key.revoked", {"apiKeyId": row["id"]}))
     return 204, None
 
@@ -460,6 +514,7 @@ def rotate_api_key(call: Call) -> Any:
         "UPDATE api_keys SET token_digest = ?, sealed_token = ? WHERE id = ?",
         (_secrets.digest(token), sealed, row["id"]),
     )
+    _hand_token_to_caller(call, row["id"], replacing=True)
     call.events.append(("api_key.rotated", {"apiKeyId": row["id"]}))
     return _api_key(call, _by_id(call, "api_keys", row["id"]), token=token)
 
@@ -469,6 +524,7 @@ def reveal_api_key(call: Call) -> Any:
     row = _active(_target_key(call))
     if row["sealed_token"] is None:
         raise ApiError(409, "reveal_unavailable", "This API key was not created revealable.")
+    _hand_token_to_caller(call, row["id"], replacing=False)
     return {"token": call.store.vault.open(row["sealed_token"])}
 
 
@@ -490,6 +546,7 @@ def list_api_key_workspaces(call: Call) -> Any:
 def grant_api_key_workspace(call: Call) -> Any:
     row = _active(_target_key(call))
     workspace = _workspace_row(call, call.path["workspaceId"], action="grant access to")
+    _require_holders_reach(call, row, workspace["id"])
     call.db.execute(
         "INSERT OR IGNORE INTO api_key_workspaces (api_key_id, workspace_id) VALUES (?, ?)",
         (row["id"], workspace["id"]),
@@ -509,8 +566,9 @@ def revoke_api_key_workspace(call: Call) -> Any:
     ):
         raise _not_found("workspace", workspace_id)
     _require_reach(call, workspace_id, "withdraw access to")
-    call.db.execute(
-        "DELETE FROM api_key_workspaces WHERE api_key_id = ? AND workspace_id = ?", (row["id"], workspace_id)
+    call.db.executemany(
+        "DELETE FROM api_key_workspaces WHERE api_key_id = ? AND workspace_id = ?",
+        [(key_id, workspace_id) for key_id in _closure(row["id"], lambda k: _held_by(call, k))],
     )
     return 204, None
 

@@ -70,6 +70,14 @@ CREATE TABLE IF NOT EXISTS api_key_workspaces (
     workspace_id TEXT NOT NULL REFERENCES workspaces(id),
     UNIQUE (api_key_id, workspace_id)
 );
+-- Who holds each key's current token besides the key itself: the keys it was handed to by create, reveal
+-- and rotate (never the system key, which reaches everything). Rotation replaces them; revocation clears them.
+CREATE TABLE IF NOT EXISTS token_holders (
+    api_key_id TEXT NOT NULL REFERENCES api_keys(id),
+    holder_key_id TEXT NOT NULL REFERENCES api_keys(id),
+    PRIMARY KEY (api_key_id, holder_key_id)
+);
+CREATE INDEX IF NOT EXISTS token_holders_by_holder ON token_holders(holder_key_id);
 CREATE TABLE IF NOT EXISTS service_accounts (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     id TEXT NOT NULL UNIQUE,

@@ -143,7 +143,8 @@ def sync_detailed(
     fails with the code `api_key_limit_reached`. `workspaceIds` grants the new key access to those
     workspaces at once; each must be one the calling key reaches (403 `permission_denied` otherwise), so
     a
-    new key never reaches more than its creator. Any API key may create keys.
+    new key never reaches more than its creator. Any API key may create keys; the creator holds the new
+    key's token (see `grantApiKeyWorkspace`).
 
     Args:
         client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
@@ -189,7 +190,8 @@ def sync(
     fails with the code `api_key_limit_reached`. `workspaceIds` grants the new key access to those
     workspaces at once; each must be one the calling key reaches (403 `permission_denied` otherwise), so
     a
-    new key never reaches more than its creator. Any API key may create keys.
+    new key never reaches more than its creator. Any API key may create keys; the creator holds the new
+    key's token (see `grantApiKeyWorkspace`).
 
     Args:
         client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
@@ -237,7 +239,8 @@ async def asyncio_detailed(
     fails with the code `api_key_limit_reached`. `workspaceIds` grants the new key access to those
     workspaces at once; each must be one the calling key reaches (403 `permission_denied` otherwise), so
     a
-    new key never reaches more than its creator. Any API key may create keys.
+    new key never reaches more than its creator. Any API key may create keys; the creator holds the new
+    key's token (see `grantApiKeyWorkspace`).
 
     Args:
         client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
@@ -283,7 +286,8 @@ async def asyncio(
     fails with the code `api_key_limit_reached`. `workspaceIds` grants the new key access to those
     workspaces at once; each must be one the calling key reaches (403 `permission_denied` otherwise), so
     a
-    new key never reaches more than its creator. Any API key may create keys.
+    new key never reaches more than its creator. Any API key may create keys; the creator holds the new
+    key's token (see `grantApiKeyWorkspace`).
 
     Args:
         client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.

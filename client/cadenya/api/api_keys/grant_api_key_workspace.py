@@ -104,7 +104,11 @@ def sync_detailed(
     the
     system key requires the system key itself (403 `account_admin_required`). A key may always act on
     itself.
-    The caller must reach the workspace too (403 `permission_denied`).
+    The caller must reach the workspace too (403 `permission_denied`). When another key holds the key's
+    current token (it created, revealed or rotated the key), that key must reach the workspace as well
+    and
+    not be revoked (409 `api_key_token_held`): rotate the key first, and its new token is held by the
+    caller alone.
 
     Args:
         api_key_id (str): The API key's id (`apikey_...`).
@@ -146,7 +150,11 @@ def sync(
     the
     system key requires the system key itself (403 `account_admin_required`). A key may always act on
     itself.
-    The caller must reach the workspace too (403 `permission_denied`).
+    The caller must reach the workspace too (403 `permission_denied`). When another key holds the key's
+    current token (it created, revealed or rotated the key), that key must reach the workspace as well
+    and
+    not be revoked (409 `api_key_token_held`): rotate the key first, and its new token is held by the
+    caller alone.
 
     Args:
         api_key_id (str): The API key's id (`apikey_...`).
@@ -190,7 +198,11 @@ async def asyncio_detailed(
     the
     system key requires the system key itself (403 `account_admin_required`). A key may always act on
     itself.
-    The caller must reach the workspace too (403 `permission_denied`).
+    The caller must reach the workspace too (403 `permission_denied`). When another key holds the key's
+    current token (it created, revealed or rotated the key), that key must reach the workspace as well
+    and
+    not be revoked (409 `api_key_token_held`): rotate the key first, and its new token is held by the
+    caller alone.
 
     Args:
         api_key_id (str): The API key's id (`apikey_...`).
@@ -232,7 +244,11 @@ async def asyncio(
     the
     system key requires the system key itself (403 `account_admin_required`). A key may always act on
     itself.
-    The caller must reach the workspace too (403 `permission_denied`).
+    The caller must reach the workspace too (403 `permission_denied`). When another key holds the key's
+    current token (it created, revealed or rotated the key), that key must reach the workspace as well
+    and
+    not be revoked (409 `api_key_token_held`): rotate the key first, and its new token is held by the
+    caller alone.
 
     Args:
         api_key_id (str): The API key's id (`apikey_...`).

@@ -114,7 +114,8 @@ def sync_detailed(
 
     Decrypts and returns the key's current plaintext token. Only keys created with `revealable: true`
     can be revealed (`info.revealAvailable`); any other key answers with the code `reveal_unavailable`,
-    and a revoked key with `api_key_revoked`. Acting on a key requires a caller
+    and a revoked key with `api_key_revoked`. The caller then holds the key's token too (see
+    `grantApiKeyWorkspace`). Acting on a key requires a caller
     that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
     the
     system key requires the system key itself (403 `account_admin_required`). A key may always act on
@@ -161,7 +162,8 @@ def sync(
 
     Decrypts and returns the key's current plaintext token. Only keys created with `revealable: true`
     can be revealed (`info.revealAvailable`); any other key answers with the code `reveal_unavailable`,
-    and a revoked key with `api_key_revoked`. Acting on a key requires a caller
+    and a revoked key with `api_key_revoked`. The caller then holds the key's token too (see
+    `grantApiKeyWorkspace`). Acting on a key requires a caller
     that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
     the
     system key requires the system key itself (403 `account_admin_required`). A key may always act on
@@ -210,7 +212,8 @@ async def asyncio_detailed(
 
     Decrypts and returns the key's current plaintext token. Only keys created with `revealable: true`
     can be revealed (`info.revealAvailable`); any other key answers with the code `reveal_unavailable`,
-    and a revoked key with `api_key_revoked`. Acting on a key requires a caller
+    and a revoked key with `api_key_revoked`. The caller then holds the key's token too (see
+    `grantApiKeyWorkspace`). Acting on a key requires a caller
     that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
     the
     system key requires the system key itself (403 `account_admin_required`). A key may always act on
@@ -257,7 +260,8 @@ async def asyncio(
 
     Decrypts and returns the key's current plaintext token. Only keys created with `revealable: true`
     can be revealed (`info.revealAvailable`); any other key answers with the code `reveal_unavailable`,
-    and a revoked key with `api_key_revoked`. Acting on a key requires a caller
+    and a revoked key with `api_key_revoked`. The caller then holds the key's token too (see
+    `grantApiKeyWorkspace`). Acting on a key requires a caller
     that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
     the
     system key requires the system key itself (403 `account_admin_required`). A key may always act on

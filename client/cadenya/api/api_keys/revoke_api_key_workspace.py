@@ -95,7 +95,11 @@ def sync_detailed(
     the
     system key requires the system key itself (403 `account_admin_required`). A key may always act on
     itself.
-    The caller must reach the workspace too (403 `permission_denied`).
+    The caller must reach the workspace too (403 `permission_denied`). The workspace is withdrawn as
+    well
+    from every key whose current token this key holds (it created, revealed or rotated them), and from
+    the
+    keys whose tokens those hold, so that no token this key holds reaches a workspace it does not.
 
     Args:
         api_key_id (str): The API key's id (`apikey_...`).
@@ -138,7 +142,11 @@ def sync(
     the
     system key requires the system key itself (403 `account_admin_required`). A key may always act on
     itself.
-    The caller must reach the workspace too (403 `permission_denied`).
+    The caller must reach the workspace too (403 `permission_denied`). The workspace is withdrawn as
+    well
+    from every key whose current token this key holds (it created, revealed or rotated them), and from
+    the
+    keys whose tokens those hold, so that no token this key holds reaches a workspace it does not.
 
     Args:
         api_key_id (str): The API key's id (`apikey_...`).
@@ -183,7 +191,11 @@ async def asyncio_detailed(
     the
     system key requires the system key itself (403 `account_admin_required`). A key may always act on
     itself.
-    The caller must reach the workspace too (403 `permission_denied`).
+    The caller must reach the workspace too (403 `permission_denied`). The workspace is withdrawn as
+    well
+    from every key whose current token this key holds (it created, revealed or rotated them), and from
+    the
+    keys whose tokens those hold, so that no token this key holds reaches a workspace it does not.
 
     Args:
         api_key_id (str): The API key's id (`apikey_...`).
@@ -226,7 +238,11 @@ async def asyncio(
     the
     system key requires the system key itself (403 `account_admin_required`). A key may always act on
     itself.
-    The caller must reach the workspace too (403 `permission_denied`).
+    The caller must reach the workspace too (403 `permission_denied`). The workspace is withdrawn as
+    well
+    from every key whose current token this key holds (it created, revealed or rotated them), and from
+    the
+    keys whose tokens those hold, so that no token this key holds reaches a workspace it does not.
 
     Args:
         api_key_id (str): The API key's id (`apikey_...`).

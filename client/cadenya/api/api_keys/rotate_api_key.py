@@ -113,8 +113,9 @@ def sync_detailed(
     """Rotate an API key
 
     Replaces the key's token with a new one, returned in `spec.token` of this answer only. The old token
-    stops working at once. System keys can be rotated; a revoked key cannot (`api_key_revoked`). Acting
-    on a key requires a caller
+    stops working at once, and only the caller holds the new one (see `grantApiKeyWorkspace`). System
+    keys
+    can be rotated; a revoked key cannot (`api_key_revoked`). Acting on a key requires a caller
     that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
     the
     system key requires the system key itself (403 `account_admin_required`). A key may always act on
@@ -160,8 +161,9 @@ def sync(
     """Rotate an API key
 
     Replaces the key's token with a new one, returned in `spec.token` of this answer only. The old token
-    stops working at once. System keys can be rotated; a revoked key cannot (`api_key_revoked`). Acting
-    on a key requires a caller
+    stops working at once, and only the caller holds the new one (see `grantApiKeyWorkspace`). System
+    keys
+    can be rotated; a revoked key cannot (`api_key_revoked`). Acting on a key requires a caller
     that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
     the
     system key requires the system key itself (403 `account_admin_required`). A key may always act on
@@ -209,8 +211,9 @@ async def asyncio_detailed(
     """Rotate an API key
 
     Replaces the key's token with a new one, returned in `spec.token` of this answer only. The old token
-    stops working at once. System keys can be rotated; a revoked key cannot (`api_key_revoked`). Acting
-    on a key requires a caller
+    stops working at once, and only the caller holds the new one (see `grantApiKeyWorkspace`). System
+    keys
+    can be rotated; a revoked key cannot (`api_key_revoked`). Acting on a key requires a caller
     that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
     the
     system key requires the system key itself (403 `account_admin_required`). A key may always act on
@@ -256,8 +259,9 @@ async def asyncio(
     """Rotate an API key
 
     Replaces the key's token with a new one, returned in `spec.token` of this answer only. The old token
-    stops working at once. System keys can be rotated; a revoked key cannot (`api_key_revoked`). Acting
-    on a key requires a caller
+    stops working at once, and only the caller holds the new one (see `grantApiKeyWorkspace`). System
+    keys
+    can be rotated; a revoked key cannot (`api_key_revoked`). Acting on a key requires a caller
     that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
     the
     system key requires the system key itself (403 `account_admin_required`). A key may always act on

@@ -126,7 +126,8 @@ def sync_detailed(
     a
     key other than the system key is granted the new workspace (it did not exist, so nothing that
     existed
-    is obtained).
+    is obtained), and so is every key that holds that key's current token, and every key that holds
+    theirs.
 
     Args:
         client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
@@ -171,7 +172,8 @@ def sync(
     a
     key other than the system key is granted the new workspace (it did not exist, so nothing that
     existed
-    is obtained).
+    is obtained), and so is every key that holds that key's current token, and every key that holds
+    theirs.
 
     Args:
         client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
@@ -218,7 +220,8 @@ async def asyncio_detailed(
     a
     key other than the system key is granted the new workspace (it did not exist, so nothing that
     existed
-    is obtained).
+    is obtained), and so is every key that holds that key's current token, and every key that holds
+    theirs.
 
     Args:
         client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
@@ -263,7 +266,8 @@ async def asyncio(
     a
     key other than the system key is granted the new workspace (it did not exist, so nothing that
     existed
-    is obtained).
+    is obtained), and so is every key that holds that key's current token, and every key that holds
+    theirs.
 
     Args:
         client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
