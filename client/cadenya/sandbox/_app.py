@@ -22,11 +22,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import _secrets
 from ._faults import FaultMiddleware
+from ._routing import RawPathRoute
 from ._spec import Operation, ParameterError, Spec, describe, describe_safely, first_error
 from ._store import BUSY_TIMEOUT, Busy, Store, active_api_key, now, timestamp
 from ._webhooks import WebhookSender
@@ -559,9 +559,10 @@ def create_app(
     for op in spec.operations:
         by_path.setdefault(op.path, {})[op.method] = op
     routes = [
-        Route(path, dispatcher.endpoint(operations), methods=list(operations)) for path, operations in by_path.items()
+        RawPathRoute(path, dispatcher.endpoint(operations), methods=list(operations))
+        for path, operations in by_path.items()
     ]
-    routes.append(Route("/openapi.json", lambda request: Response(spec.json, media_type="application/json")))
+    routes.append(RawPathRoute("/openapi.json", lambda request: Response(spec.json, media_type="application/json")))
 
     @contextlib.asynccontextmanager
     async def close_store_on_shutdown(app: Starlette) -> AsyncIterator[None]:

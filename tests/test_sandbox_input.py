@@ -1,0 +1,108 @@
+"""What the sandbox does with input outside the contract, sent byte for byte over HTTP on 127.0.0.1: paths as
+sent (no client normalises them), numbers JSON cannot carry, strings that only Python's regex dialect accepts,
+and repeated credentials. Each is refused with the spec's Error body and leaves the database as it was."""
+
+from __future__ import annotations
+
+import http.client
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.helpers import open_database
+from tests.sandbox_support import SandboxServer
+
+TABLES = ("accounts", "api_keys", "workspaces", "api_key_workspaces", "service_accounts", "credentials")
+
+
+def _snapshot(db: Path) -> dict[str, list[tuple[Any, ...]]]:
+    with open_database(db) as connection:
+        return {table: connection.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall() for table in TABLES}  # noqa: S608
+
+
+def _raw_request(
+    sandbox: SandboxServer, method: str, path: str, headers: Sequence[tuple[str, str]], body: bytes | None = None
+) -> tuple[int, Any]:
+    """Send `path` and `headers` exactly as given (dot segments, escapes and repeated headers kept): status, JSON."""
+    connection = http.client.HTTPConnection("127.0.0.1", sandbox.port, timeout=30)
+    try:
+        connection.putrequest(method, path, skip_accept_encoding=True)
+        for name, value in headers:
+            connection.putheader(name, value)
+        if body is not None:
+            connection.putheader("Content-Type", "application/json")
+            connection.putheader("Content-Length", str(len(body)))
+        connection.endheaders(body)
+        response = connection.getresponse()
+        content = response.read()
+    finally:
+        connection.close()
+    return response.status, json.loads(content) if content else None
+
+
+def _bearer(account: dict[str, str]) -> list[tuple[str, str]]:
+    return [("Authorization", f"Bearer {account['apiKey']}")]
+
+
+def _create(sandbox: SandboxServer, account: dict[str, str], path: str, body: dict[str, Any]) -> dict[str, Any]:
+    response = httpx.post(sandbox.base_url + path, json=body, headers=dict(_bearer(account)))
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created
+
+
+def test_an_encoded_slash_is_part_of_the_id_it_appears_in(sandbox: SandboxServer, account: dict[str, str]) -> None:
+    """DELETE …/service-accounts/{sa}%2Fcredentials%2F{cred} names one unknown service account: 404, nothing deleted."""
+    service_accounts = f"/organizations/{account['accountId']}/service-accounts"
+    robot = _create(sandbox, account, service_accounts, {"name": "robot"})["id"]
+    credential = _create(sandbox, account, f"{service_accounts}/{robot}/credentials", {"name": "job"})["id"]
+    before = _snapshot(sandbox.db)
+    status, body = _raw_request(
+        sandbox, "DELETE", f"{service_accounts}/{robot}%2Fcredentials%2F{credential}", _bearer(account)
+    )
+    assert (status, body["code"]) == (404, "not_found")
+    assert f"{robot}/credentials/{credential}" in body["message"]
+    assert _snapshot(sandbox.db) == before
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        pytest.param("/v1/api-keys/./{key}", id="dot"),
+        pytest.param("/v1/workspaces/../api-keys/{key}", id="dot-dot"),
+        pytest.param("/v1/workspaces/%2e%2e/api-keys/{key}", id="encoded-dot-dot"),
+        pytest.param("/v1/workspaces/%2E%2E/api-keys/{key}", id="upper-case-encoded-dot-dot"),
+        pytest.param("/v1/workspaces/.%2e/api-keys/{key}", id="half-encoded-dot-dot"),
+        pytest.param("/v1/api-keys/{key}/workspaces/..", id="trailing-dot-dot"),
+        pytest.param("/v1%2Fapi-keys%2F{key}", id="encoded-slashes-only"),
+    ],
+)
+def test_a_dot_segment_is_never_navigation(sandbox: SandboxServer, account: dict[str, str], path: str) -> None:
+    """A path that would revoke a key once its dot segments were resolved is unknown: 404 and the key stays."""
+    key = _create(sandbox, account, "/v1/api-keys", {"name": "kept"})["metadata"]["id"]
+    before = _snapshot(sandbox.db)
+    status, body = _raw_request(sandbox, "DELETE", path.format(key=key), _bearer(account))
+    assert (status, body["code"]) == (404, "not_found")
+    assert _snapshot(sandbox.db) == before
+
+
+@pytest.mark.parametrize(
+    ("segment", "id_"),
+    [
+        pytest.param("..", "..", id="dot-dot"),
+        pytest.param(".", ".", id="dot"),
+        pytest.param("%2e%2e", "..", id="encoded-dot-dot"),
+        pytest.param("%2E", ".", id="encoded-dot"),
+    ],
+)
+def test_a_dot_segment_where_an_id_belongs_is_that_id(
+    sandbox: SandboxServer, account: dict[str, str], segment: str, id_: str
+) -> None:
+    """GET /v1/api-keys/.. looks up the API key `..`: 404 not_found naming it, never the list one level up."""
+    status, body = _raw_request(sandbox, "GET", f"/v1/api-keys/{segment}", _bearer(account))
+    assert (status, body["code"]) == (404, "not_found")
+    assert f"'{id_}'" in body["message"]
