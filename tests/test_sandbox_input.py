@@ -106,3 +106,36 @@ def test_a_dot_segment_where_an_id_belongs_is_that_id(
     status, body = _raw_request(sandbox, "GET", f"/v1/api-keys/{segment}", _bearer(account))
     assert (status, body["code"]) == (404, "not_found")
     assert f"'{id_}'" in body["message"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "content"),
+    [
+        pytest.param("POST", "/v1/workspaces", b'{"name": 1e400}', id="1e400"),
+        pytest.param("POST", "/v1/workspaces", b'{"name": -1e400}', id="minus-1e400"),
+        pytest.param("POST", "/v1/workspaces", b'{"name": 1.7976931348623159E+308}', id="just-over-the-largest-double"),
+        pytest.param("POST", "/v1/workspaces", b"1e400", id="1e400-as-the-body"),
+        pytest.param("PATCH", "/v1/account", b'{"labels": {"k": 1e400}}', id="1e400-as-a-label"),
+        pytest.param("POST", "/v1/api-keys", b'{"name": "k", "permissions": [1e999]}', id="1e999-in-an-array"),
+        pytest.param("POST", "/v1/workspaces", b'{"name": NaN}', id="nan"),
+        pytest.param("POST", "/v1/workspaces", b'{"name": Infinity}', id="infinity"),
+        pytest.param("POST", "/v1/workspaces", b'{"name": -Infinity}', id="minus-infinity"),
+    ],
+)
+def test_a_number_json_cannot_carry_is_malformed_json(
+    sandbox: SandboxServer, account: dict[str, str], method: str, path: str, content: bytes
+) -> None:
+    """A number beyond a double's range, NaN or Infinity: 400 invalid_argument naming the body, nothing stored."""
+    before = _snapshot(sandbox.db)
+    status, body = _raw_request(sandbox, method, path, _bearer(account), content)
+    assert (status, body["code"]) == (400, "invalid_argument"), body
+    assert body["details"][0]["field"] == "body"
+    assert _snapshot(sandbox.db) == before
+
+
+def test_a_finite_number_is_parsed_and_then_checked_against_the_schema(
+    sandbox: SandboxServer, account: dict[str, str]
+) -> None:
+    """1e308 is JSON: the body parses and fails as a wrong type (422), not as malformed JSON."""
+    status, body = _raw_request(sandbox, "POST", "/v1/workspaces", _bearer(account), b'{"name": 1e308}')
+    assert (status, body["code"], body["details"][0]["field"]) == (422, "invalid_argument", "name")

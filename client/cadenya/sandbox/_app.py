@@ -7,6 +7,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import math
 import re
 import secrets
 import sqlite3
@@ -126,6 +127,13 @@ def _bounded_int(text: str) -> int:
     return int(text)
 
 
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise _Malformed("a number is too large to be a finite double")
+    return number
+
+
 def _unique_names(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     found = dict(pairs)
     if len(found) != len(pairs):
@@ -146,13 +154,19 @@ def _nesting(raw: bytes) -> int:
 
 def parse_json(raw: bytes) -> Any:
     """A request body as JSON, or `_Malformed`: not UTF-8, not JSON, NaN/Infinity, repeated names, numbers too
-    long, nesting too deep, or strings that are not Unicode text (unpaired surrogate escapes such as \\ud800)."""
+    long or too large for a double (1e400), nesting too deep, or strings that are not Unicode text (unpaired surrogate escapes such as \\ud800)."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise _Malformed("it is not UTF-8") from None
     try:
-        body = json.loads(text, parse_constant=_no_constant, parse_int=_bounded_int, object_pairs_hook=_unique_names)
+        body = json.loads(
+            text,
+            parse_constant=_no_constant,
+            parse_float=_finite_float,
+            parse_int=_bounded_int,
+            object_pairs_hook=_unique_names,
+        )
     except RecursionError:
         raise _Malformed(f"it nests arrays or objects deeper than {MAX_JSON_DEPTH} levels") from None
     except json.JSONDecodeError as error:
