@@ -139,3 +139,30 @@ def test_a_finite_number_is_parsed_and_then_checked_against_the_schema(
     """1e308 is JSON: the body parses and fails as a wrong type (422), not as malformed JSON."""
     status, body = _raw_request(sandbox, "POST", "/v1/workspaces", _bearer(account), b'{"name": 1e308}')
     assert (status, body["code"], body["details"][0]["field"]) == (422, "invalid_argument", "name")
+
+
+@pytest.mark.parametrize(
+    "second",
+    [
+        pytest.param(None, id="the-same-key-twice"),
+        pytest.param("garbage", id="key-then-garbage"),
+        pytest.param("Bearer cad_key_" + "0" * 36, id="key-then-unknown-key"),
+        pytest.param("", id="key-then-empty"),
+    ],
+)
+def test_several_authorization_headers_are_unauthenticated(
+    sandbox: SandboxServer, account: dict[str, str], second: str | None
+) -> None:
+    """Two Authorization headers are 401 unauthenticated even when the first is valid, and nothing is written."""
+    (valid,) = _bearer(account)
+    headers = [valid, valid if second is None else ("Authorization", second)]
+    before = _snapshot(sandbox.db)
+    status, body = _raw_request(sandbox, "POST", "/v1/workspaces", headers, b'{"name": "w"}')
+    assert (status, body["code"]) == (401, "unauthenticated")
+    assert _snapshot(sandbox.db) == before
+
+
+def test_a_valid_key_after_garbage_is_unauthenticated(sandbox: SandboxServer, account: dict[str, str]) -> None:
+    """The order of repeated Authorization headers does not matter: garbage then a valid key is 401 too."""
+    status, body = _raw_request(sandbox, "GET", "/v1/account", [("Authorization", "garbage"), *_bearer(account)])
+    assert (status, body["code"]) == (401, "unauthenticated")

@@ -318,7 +318,11 @@ class Dispatcher:
         return bytes(received)
 
     def _token(self, request: Request) -> str:
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        """The bearer token of the one Authorization header; several headers are refused, never picked from."""
+        sent = request.headers.getlist("authorization")
+        if len(sent) > 1:
+            raise ApiError(401, "unauthenticated", "Send one `Authorization` header, not several.")
+        scheme, _, token = (sent[0] if sent else "").partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise ApiError(401, "unauthenticated", "Send an API key as `Authorization: Bearer <token>`.")
         return token.strip()
