@@ -1,16 +1,19 @@
 """Hostile requests against a real sandbox on 127.0.0.1: every answer is one the spec documents, and the
 server, its connections and its data survive.
 
-hypothesis builds, for every operation, requests with hostile bodies (deep nesting, huge integers, lone
-surrogates, wrong types, huge strings, bytes that are not JSON, wrong content types), credentials, headers,
-path ids and query strings. The run is bounded (EXAMPLES per operation) and derandomized, so it is the same
+hypothesis builds, for every operation, requests with hostile bodies (deep nesting, huge integers, numbers
+beyond a double, lone surrogates, wrong types, huge strings, patterned strings with a trailing newline, bytes
+that are not JSON, wrong content types), credentials (repeated Authorization headers too), headers, path ids
+(%2F and dot segments, sent as raw bytes) and query strings. The run is bounded (EXAMPLES per operation) and derandomized, so it is the same
 on every machine. One keep-alive connection carries every request of an operation: a server that dropped
 it would fail the next example.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
+import sqlite3
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -100,6 +103,16 @@ def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
     assert_no_spec_violations(server)
     with open_database(server.db) as db:
         assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        assert not list(_patterned_values_with_a_newline(db))
+
+
+def _patterned_values_with_a_newline(db: sqlite3.Connection) -> Iterator[str]:
+    """Stored label keys and permissions that end with a newline, which their patterns forbid."""
+    for table in ("accounts", "workspaces", "api_keys"):
+        for (labels,) in db.execute(f"SELECT labels FROM {table} WHERE labels IS NOT NULL"):  # noqa: S608
+            yield from (key for key in json.loads(labels) if key.endswith("\n"))
+    for (permissions,) in db.execute("SELECT permissions FROM api_keys WHERE permissions IS NOT NULL"):
+        yield from (permission for permission in json.loads(permissions) if permission.endswith("\n"))
 
 
 def _text() -> st.SearchStrategy[str]:
@@ -108,7 +121,7 @@ def _text() -> st.SearchStrategy[str]:
     return st.one_of(
         st.text(max_size=20),
         st.lists(st.one_of(st.characters(), surrogate), min_size=1, max_size=6).map("".join),
-        st.sampled_from(["x" * 201, "x" * 2001, "é" * 300, "\x00", ""]),
+        st.sampled_from(["x" * 201, "x" * 2001, "é" * 300, "\x00", "", "abc\n", "read:keys\n", "a.b\n"]),
     )
 
 
@@ -130,6 +143,7 @@ def _raw_bodies() -> st.SearchStrategy[bytes]:
         st.sampled_from([1000, 5000]).map(lambda depth: b'{"name": ' + b'{"a": ' * depth + b"1" + b"}" * (depth + 1)),
         st.sampled_from([4301, 10_000]).map(lambda digits: b'{"name": ' + b"9" * digits + b"}"),
         st.sampled_from([b"NaN", b'{"name": Infinity}', b'{"name": "a", "name": "b"}', b'{"name": "\\ud800"}']),
+        st.sampled_from([b'{"name": 1e400}', b'{"labels": {"k": -1e400}}', b"[1e999]", b"-Infinity", b"1E+309"]),
         st.sampled_from([1 << 20, 3 << 20]).map(lambda size: b'{"name": "' + b"x" * size + b'"}'),
         st.sampled_from([b"name=x", b"<name>x</name>", b"\xff\xfe\x00", b"", b"{", b"null", b"[]"]),
         st.binary(max_size=64),
@@ -169,6 +183,7 @@ def _check(op: dict[str, Any], response: httpx.Response) -> None:
     """A documented answer: an Error with a code listed for this operation and status, or a success."""
     assert response.headers.get("x-request-id", "").startswith("req_"), response.text
     assert response.headers.get("connection") != "close", response.status_code
+    assert response.status_code != 500, response.text
     status = str(response.status_code)
     key = status if status in op["responses"] else f"{status[0]}XX"
     assert key in op["responses"], f"{op['operationId']} answered an undocumented {status}: {response.text[:200]}"
@@ -195,6 +210,7 @@ def test_hostile_requests_get_documented_answers(target: Target, operation_id: s
             url=_path(path, target.ids),
             query=_query(),
             token=st.sampled_from(target.tokens),
+            second_token=st.none() | st.sampled_from(target.tokens),
             content_type=st.sampled_from(CONTENT_TYPES),
             body=_bodies(op),
             idempotency_key=st.none() | st.text(alphabet=ASCII, max_size=300),
@@ -203,17 +219,63 @@ def test_hostile_requests_get_documented_answers(target: Target, operation_id: s
             url: str,
             query: list[tuple[str, str]],
             token: str | None,
+            second_token: str | None,
             content_type: str | None,
             body: bytes,
             idempotency_key: str | None,
         ) -> None:
-            headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+            tokens = [sent for sent in (token, second_token) if sent is not None]
+            headers = [("Authorization", f"Bearer {sent}") for sent in tokens]
             if content_type is not None:
-                headers["Content-Type"] = content_type
+                headers.append(("Content-Type", content_type))
             if idempotency_key is not None:
-                headers["Idempotency-Key"] = idempotency_key
+                headers.append(("Idempotency-Key", idempotency_key))
             response = http.request(method, url, params=tuple(query), content=body, headers=headers)
             _check(op, response)
+            if len(tokens) > 1:
+                assert response.status_code == 401, response.text
 
         send()
     assert target.server.process is not None and target.server.process.poll() is None
+
+
+RAW_SEGMENTS = ["..", ".", "%2e%2e", "%2E", ".%2e", "%2F", "..%2F..", "%2e%2e%2F%2e%2e", "%252F", "%", "%zz"]
+
+
+def _raw_path(path: str, ids: dict[str, list[str]]) -> st.SearchStrategy[tuple[str, bool]]:
+    """`path` with every id a real one or a hostile raw segment (dot segments, %2F, ids joined by %2F), sent as is;
+    and whether every id is a real one."""
+    names = [part[1:-1] for part in path.split("/") if part.startswith("{")]
+    real = {name: st.sampled_from(ids[name]).map(lambda value: (value, True)) for name in names}
+    joined = st.lists(st.sampled_from([value for values in ids.values() for value in values]), min_size=2, max_size=3)
+    hostile = st.sampled_from(RAW_SEGMENTS) | joined.map("%2F".join)
+    values = st.fixed_dictionaries({name: real[name] | hostile.map(lambda value: (value, False)) for name in names})
+    return values.map(
+        lambda chosen: (
+            path.format(**{name: value for name, (value, _) in chosen.items()}),
+            all(is_real for _, is_real in chosen.values()),
+        )
+    )
+
+
+@pytest.mark.parametrize("operation_id", list(OPERATIONS))
+def test_hostile_path_segments_reach_no_resource(target: Target, operation_id: str) -> None:
+    """Raw dot segments and %2F inside ids get a documented answer of this operation, and never a success."""
+    method, path, op = OPERATIONS[operation_id]
+    connection = http.client.HTTPConnection("127.0.0.1", target.server.port, timeout=30)
+    headers = {"Authorization": f"Bearer {target.tokens[0]}", "Content-Type": "application/json"}
+
+    @settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None)
+    @given(url=_raw_path(path, target.ids))
+    def send(url: tuple[str, bool]) -> None:
+        raw, every_id_is_real = url
+        connection.request(method, raw, body=b"{}" if "requestBody" in op else None, headers=headers)
+        answer = connection.getresponse()
+        response = httpx.Response(answer.status, headers=answer.getheaders(), content=answer.read())
+        _check(op, response)
+        assert every_id_is_real or response.status_code >= 400, (raw, response.status_code)
+
+    try:
+        send()
+    finally:
+        connection.close()

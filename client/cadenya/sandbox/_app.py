@@ -7,6 +7,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import math
 import re
 import secrets
 import sqlite3
@@ -22,11 +23,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import _secrets
 from ._faults import FaultMiddleware
+from ._routing import RawPathRoute
 from ._spec import Operation, ParameterError, Spec, describe, describe_safely, first_error
 from ._store import BUSY_TIMEOUT, Busy, Store, active_api_key, now, timestamp
 from ._webhooks import WebhookSender
@@ -126,6 +127,13 @@ def _bounded_int(text: str) -> int:
     return int(text)
 
 
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise _Malformed("a number is too large to be a finite double")
+    return number
+
+
 def _unique_names(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     found = dict(pairs)
     if len(found) != len(pairs):
@@ -146,13 +154,19 @@ def _nesting(raw: bytes) -> int:
 
 def parse_json(raw: bytes) -> Any:
     """A request body as JSON, or `_Malformed`: not UTF-8, not JSON, NaN/Infinity, repeated names, numbers too
-    long, nesting too deep, or strings that are not Unicode text (unpaired surrogate escapes such as \\ud800)."""
+    long or too large for a double (1e400), nesting too deep, or strings that are not Unicode text (unpaired surrogate escapes such as \\ud800)."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise _Malformed("it is not UTF-8") from None
     try:
-        body = json.loads(text, parse_constant=_no_constant, parse_int=_bounded_int, object_pairs_hook=_unique_names)
+        body = json.loads(
+            text,
+            parse_constant=_no_constant,
+            parse_float=_finite_float,
+            parse_int=_bounded_int,
+            object_pairs_hook=_unique_names,
+        )
     except RecursionError:
         raise _Malformed(f"it nests arrays or objects deeper than {MAX_JSON_DEPTH} levels") from None
     except json.JSONDecodeError as error:
@@ -304,7 +318,11 @@ class Dispatcher:
         return bytes(received)
 
     def _token(self, request: Request) -> str:
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        """The bearer token of the one Authorization header; several headers are refused, never picked from."""
+        sent = request.headers.getlist("authorization")
+        if len(sent) > 1:
+            raise ApiError(401, "unauthenticated", "Send one `Authorization` header, not several.")
+        scheme, _, token = (sent[0] if sent else "").partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise ApiError(401, "unauthenticated", "Send an API key as `Authorization: Bearer <token>`.")
         return token.strip()
@@ -559,9 +577,10 @@ def create_app(
     for op in spec.operations:
         by_path.setdefault(op.path, {})[op.method] = op
     routes = [
-        Route(path, dispatcher.endpoint(operations), methods=list(operations)) for path, operations in by_path.items()
+        RawPathRoute(path, dispatcher.endpoint(operations), methods=list(operations))
+        for path, operations in by_path.items()
     ]
-    routes.append(Route("/openapi.json", lambda request: Response(spec.json, media_type="application/json")))
+    routes.append(RawPathRoute("/openapi.json", lambda request: Response(spec.json, media_type="application/json")))
 
     @contextlib.asynccontextmanager
     async def close_store_on_shutdown(app: Starlette) -> AsyncIterator[None]:

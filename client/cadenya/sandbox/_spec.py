@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import copy
+import functools
 import json
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
 import yaml
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import Draft202012Validator, FormatChecker, validators
 from jsonschema.exceptions import ValidationError, best_match
+from jsonschema.protocols import Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
@@ -19,6 +23,40 @@ from referencing.jsonschema import DRAFT202012
 SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
 SPEC_URI = "urn:cadenya:openapi"
 HTTP_METHODS = ("get", "put", "post", "patch", "delete")
+
+
+_NOT_A_LINE_TERMINATOR = r"[^\n\r\u2028\u2029]"
+
+
+@functools.cache
+def ecma_regex(pattern: str) -> re.Pattern[str]:
+    """`pattern` read as ECMA-262 reads it, the regex dialect of JSON Schema, compiled for Python's `re`.
+
+    Outside a character class `$` matches only at the very end (Python's also matches before a final newline)
+    and `.` matches no line terminator; `\\d`, `\\w` and `\\b` are ASCII (Python's also take other scripts' digits).
+    """
+    translated, in_class, characters = [], False, iter(pattern)
+    for character in characters:
+        if character == "\\":
+            translated.append(character + next(characters, ""))
+        elif in_class or character not in "[$.":
+            in_class = in_class and character != "]"
+            translated.append(character)
+        else:
+            in_class = character == "["
+            translated.append({"$": r"\Z", ".": _NOT_A_LINE_TERMINATOR}.get(character, character))
+    return re.compile("".join(translated), re.ASCII)
+
+
+def _ecma_pattern(validator: Validator, pattern: str, instance: Any, schema: Any) -> Iterator[ValidationError]:
+    if validator.is_type(instance, "string") and not ecma_regex(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+SchemaValidator: type[Validator] = validators.extend(  # type: ignore[no-untyped-call]
+    Draft202012Validator, {"pattern": _ecma_pattern}
+)
+"""JSON Schema 2020-12 with `pattern` (and so `propertyNames` patterns) matched in the ECMA-262 dialect."""
 
 
 class ParameterError(ValueError):
@@ -35,7 +73,7 @@ class Parameter:
     location: str
     required: bool
     schema: dict[str, Any]
-    validator: Draft202012Validator
+    validator: Validator
 
     def coerce(self, raw: list[str]) -> Any:
         """Turn the query-string text of this parameter into the JSON value its schema describes."""
@@ -61,9 +99,9 @@ class Operation:
     method: str
     path: str
     parameters: tuple[Parameter, ...]
-    body_validator: Draft202012Validator | None
+    body_validator: Validator | None
     body_required: bool
-    responses: dict[str, Draft202012Validator | None]
+    responses: dict[str, Validator | None]
     """The documented answers by their spec key: a status ("201") or a range ("5XX")."""
     security: frozenset[str]
     error_codes: dict[str, frozenset[str]] = field(default_factory=dict)
@@ -125,8 +163,8 @@ class Spec:
             node = target
         return node
 
-    def validator(self, schema: dict[str, Any]) -> Draft202012Validator:
-        return Draft202012Validator(_rebase_refs(schema), registry=self._registry, format_checker=FormatChecker())
+    def validator(self, schema: dict[str, Any]) -> Validator:
+        return SchemaValidator(_rebase_refs(schema), registry=self._registry, format_checker=FormatChecker())
 
     def _operations(self) -> list[Operation]:
         global_security = self.document.get("security", [])
@@ -151,7 +189,7 @@ class Spec:
                     body = self._resolve(raw["requestBody"])
                     body_validator = self.validator(body["content"]["application/json"]["schema"])
                     body_required = body.get("required", False)
-                responses: dict[str, Draft202012Validator | None] = {}
+                responses: dict[str, Validator | None] = {}
                 for status, response in raw["responses"].items():
                     content = self._resolve(response).get("content", {}).get("application/json")
                     responses[str(status)] = self.validator(content["schema"]) if content else None
@@ -176,7 +214,7 @@ class Spec:
         return operations
 
 
-def first_error(validator: Draft202012Validator, instance: Any) -> ValidationError | None:
+def first_error(validator: Validator, instance: Any) -> ValidationError | None:
     """The first violation of `instance`, or None if it is valid.
 
     Validation stops there: a body of thousands of faults costs no more than one.
