@@ -407,7 +407,7 @@ class Dispatcher:
         idempotency_key = request.headers.get("idempotency-key") if op.method == "POST" else None
         content: bytes | None = None
         replayed = False
-        deliveries: list[tuple[str, dict[str, Any], tuple[str, ...]]] = []
+        recorded = False
         api_key: sqlite3.Row | None = None
         try:
             with self.store.transaction(write=op.method != "GET") as db:
@@ -444,14 +444,13 @@ class Dispatcher:
                         # An event of the request that rotated the secret is signed with both, so a receiver
                         # still holding the old one can verify the event that tells it to change.
                         signing = (current,) if previous == current else (previous, current)
-                        deliveries = [
-                            (kind, {**data, "accountId": account["id"]}, signing) for kind, data in call.events
-                        ]
+                        for kind, data in call.events:
+                            self.webhooks.record(db, account["id"], kind, {**data, "accountId": account["id"]}, signing)
+                        recorded = True
         except _Rejected as rejected:
             status, content = rejected.status, _render(rejected.payload)
-        if self.webhooks is not None:
-            for delivery in deliveries:
-                self.webhooks.enqueue(*delivery)
+        if self.webhooks is not None and recorded:
+            self.webhooks.wake()
         self._touch(api_key)
         headers = _status_headers(status)
         if replayed:
@@ -544,17 +543,12 @@ def create_app(
     from . import _operations  # noqa: F401  (registers the handlers)
 
     spec = spec or Spec()
-    store = Store(Path(db_path), busy_timeout=busy_timeout)
     missing = {op.operation_id for op in spec.operations} ^ HANDLERS.keys()
     if missing:
         raise RuntimeError(f"operations without a handler, or handlers without an operation: {sorted(missing)}")
-    dispatcher = Dispatcher(
-        spec,
-        store,
-        validate=validate,
-        webhooks=WebhookSender(webhook_url) if webhook_url else None,
-        body_timeout=body_timeout,
-    )
+    store = Store(Path(db_path), busy_timeout=busy_timeout)
+    sender = WebhookSender(webhook_url, store) if webhook_url else None
+    dispatcher = Dispatcher(spec, store, validate=validate, webhooks=sender, body_timeout=body_timeout)
     by_path: dict[str, dict[str, Operation]] = {}
     for op in spec.operations:
         by_path.setdefault(op.path, {})[op.method] = op
@@ -566,6 +560,8 @@ def create_app(
     @contextlib.asynccontextmanager
     async def close_store_on_shutdown(app: Starlette) -> AsyncIterator[None]:
         yield
+        if sender is not None:
+            sender.close()
         store.close()
 
     app = Starlette(
@@ -577,5 +573,6 @@ def create_app(
         app.add_middleware(FaultMiddleware)
     app.add_middleware(RequestIdMiddleware)
     app.state.store = store
+    app.state.webhooks = sender
     app.state.spec = spec
     return app

@@ -104,6 +104,19 @@ CREATE TABLE IF NOT EXISTS idempotent_answers (
     PRIMARY KEY (api_key_id, key)
 );
 CREATE INDEX IF NOT EXISTS idempotent_answers_by_age ON idempotent_answers(created_at);
+-- Account events not yet delivered to the webhook URL, each stamped with the time it happened.
+CREATE TABLE IF NOT EXISTS webhook_outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    message_id TEXT NOT NULL,
+    account_id TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    secrets BLOB NOT NULL, -- sealed by the Vault
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at REAL NOT NULL, -- Unix time
+    claimed INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS webhook_outbox_by_account ON webhook_outbox(account_id, seq);
 """
 
 
