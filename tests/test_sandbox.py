@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ from cadenya.models import Account, APIKey, APIKeyWithToken, CreateAPIKeyRequest
 from cadenya.sandbox import Store, _app, create_app, free_port
 from cadenya.sandbox import __main__ as sandbox_cli
 from cadenya.sandbox._spec import Spec
+from cadenya.sandbox._store import StoreUnusable
 from tests.helpers import load_spec, open_database
 from tests.sandbox_support import ROOT, Caller, SandboxServer
 from tests.test_e2e_error_codes import stalled_exchange
@@ -700,3 +702,134 @@ def test_closing_a_store_closes_the_connection_of_every_thread(tmp_path: Path) -
             connection.execute("SELECT 1")
     with store as reopened, reopened.transaction(write=False) as connection:
         assert connection.execute("SELECT count(*) FROM accounts").fetchone()[0] == 0
+
+
+def _get_account_as(app: Starlette, token: str) -> httpx.Response:
+    async def get() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://sandbox.invalid") as client:
+            return await client.get("/v1/account", headers={"Authorization": f"Bearer {token}"})
+
+    return asyncio.run(get())
+
+
+def _issue_session_token_ago(db: Path, seconds: float) -> None:
+    issued = datetime.now(UTC) - timedelta(seconds=seconds)
+    with open_database(db) as connection:
+        connection.execute("UPDATE session_tokens SET issued_at = ?", (issued.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),))
+
+
+@pytest.mark.parametrize(("age", "status"), [(12 * 3600 - 60, 200), (12 * 3600 + 60, 401)])
+def test_a_session_token_expires_12_hours_after_it_is_issued(
+    tmp_path: Path, new_app: AppFactory, age: float, status: int
+) -> None:
+    """By default a session token is accepted for 12 hours, then it is the spec's 401 Error."""
+    app = new_app(tmp_path / "sessions.db")
+    account = app.state.store.create_account("Sessions")
+    _issue_session_token_ago(tmp_path / "sessions.db", age)
+    answer = _get_account_as(app, account["sessionToken"])
+    assert answer.status_code == status
+    if status == 401:
+        assert Error.from_dict(answer.json()).code == "unauthenticated"
+
+
+def test_the_session_token_lifetime_is_configurable(tmp_path: Path, new_app: AppFactory) -> None:
+    """With session_ttl=60 a token issued 61 seconds ago is refused."""
+    app = new_app(tmp_path / "short.db", session_ttl=60)
+    account = app.state.store.create_account("Short")
+    _issue_session_token_ago(tmp_path / "short.db", 61)
+    assert _get_account_as(app, account["sessionToken"]).status_code == 401
+
+
+def test_a_missing_key_file_beside_a_database_with_data_is_refused(tmp_path: Path) -> None:
+    """Without `<db>.key` the encrypted data cannot be read: the store refuses to open, and makes no new key."""
+    db = tmp_path / "keyless.db"
+    with Store(db) as store:
+        store.create_account("Keyless")
+    key_file = tmp_path / "keyless.db.key"
+    key_file.unlink()
+    with pytest.raises(StoreUnusable, match=r"key file .* is missing"):
+        Store(db)
+    assert not key_file.exists()
+
+
+def _no_key_file(db: Path) -> None:
+    with Store(db) as store:
+        store.create_account("Keyless")
+    db.with_name(db.name + ".key").unlink()
+
+
+def _not_a_database(db: Path) -> None:
+    db.write_bytes(b"this is not an SQLite database" * 100)
+
+
+def _unreadable_database(db: Path) -> None:
+    db.mkdir()
+
+
+@pytest.mark.parametrize(
+    ("spoil", "complaint"),
+    [
+        pytest.param(_no_key_file, "is missing", id="missing-key-file"),
+        pytest.param(_not_a_database, "cannot use the database", id="not-a-database"),
+        pytest.param(_unreadable_database, "cannot open", id="a-directory"),
+    ],
+)
+def test_a_startup_error_is_one_line_on_stderr_and_status_2(
+    tmp_path: Path, spoil: Callable[[Path], None], complaint: str
+) -> None:
+    """`serve` on a database it cannot use exits 2 with one `cadenya-sandbox:` line and no traceback."""
+    db = tmp_path / "spoiled.db"
+    spoil(db)
+    result = subprocess.run(
+        [sys.executable, "-m", "cadenya.sandbox", "serve", "--db", str(db), "--port", str(free_port())],
+        capture_output=True, text=True, cwd=ROOT, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("cadenya-sandbox: ") and complaint in lines[0], result.stderr
+
+
+def _closed_by_server(connection: socket.socket) -> bool:
+    try:
+        return connection.recv(1) == b""
+    except ConnectionResetError:
+        return True
+    except TimeoutError:
+        return False
+
+
+def test_half_open_connections_beyond_the_cap_are_dropped_and_requests_are_served(tmp_path: Path) -> None:
+    """300 connections that send half a header, cap 50: all are closed after the 0.5 s header timeout; a request
+    made after them is answered."""
+    server = SandboxServer(tmp_path / "idle.db", extra_args=("--header-timeout", "0.5", "--max-connections", "50"))
+    server.start()
+    connections = []
+    try:
+        for _ in range(300):
+            connection = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+            connection.sendall(b"GET /openapi.json HTTP/1.1\r\nHost: sandbox")
+            connections.append(connection)
+        opened = time.monotonic()
+        for connection in connections:
+            connection.settimeout(max(0.01, opened + 3 - time.monotonic()))
+        assert all(_closed_by_server(connection) for connection in connections)
+        assert time.monotonic() - opened < 3
+        assert httpx.get(f"{server.base_url}/openapi.json", timeout=5).status_code == 200
+    finally:
+        for connection in connections:
+            connection.close()
+        server.stop()
+
+
+def test_a_request_within_the_header_timeout_is_served(tmp_path: Path) -> None:
+    """The header timeout ends idle connections only: a request sent on a connection within it is answered."""
+    server = SandboxServer(tmp_path / "timely.db", extra_args=("--header-timeout", "1")).start()
+    try:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as connection:
+            connection.sendall(b"GET /openapi.json HTTP/1.1\r\n")
+            time.sleep(0.5)
+            connection.sendall(b"Host: sandbox\r\nConnection: close\r\n\r\n")
+            assert connection.recv(12) == b"HTTP/1.1 200"
+    finally:
+        server.stop()

@@ -2,6 +2,9 @@
 
 cadenya-sandbox create-account --db PATH --name NAME
 cadenya-sandbox serve --db PATH [--host 127.0.0.1] [--port 8765] [--webhook-url URL] [--faults]
+                      [--session-ttl SECONDS] [--header-timeout SECONDS] [--max-connections N]
+
+A startup error (port in use, key file missing, database unreadable) is one line on stderr and status 2.
 """
 
 from __future__ import annotations
@@ -11,12 +14,14 @@ import errno
 import json
 import logging
 import socket
+import sqlite3
 import sys
 from pathlib import Path
 
 import httpx
 
-from ._store import Store
+from ._server import HEADER_TIMEOUT, MAX_CONNECTIONS
+from ._store import SESSION_TTL, Store, StoreUnusable
 
 
 def database_path(text: str) -> Path:
@@ -42,6 +47,24 @@ def port_number(text: str) -> int:
     """The `--port` argument: a TCP port, 1 to 65535."""
     if not text.isdigit() or not 1 <= int(text) <= 65535:
         raise argparse.ArgumentTypeError(f"{text!r} is not a port number from 1 to 65535")
+    return int(text)
+
+
+def positive_seconds(text: str) -> float:
+    """A `--session-ttl` or `--header-timeout` argument: a number of seconds above zero."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds above zero")
+    return seconds
+
+
+def positive_count(text: str) -> int:
+    """The `--max-connections` argument: a whole number above zero."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number above zero")
     return int(text)
 
 
@@ -73,14 +96,43 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--webhook-url", type=webhook_url, help="deliver signed account events to this URL")
     serve.add_argument("--faults", action="store_true", help="honour the X-Sandbox-Fault test header")
     serve.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
+    serve.add_argument(
+        "--session-ttl", type=positive_seconds, default=SESSION_TTL, metavar="SECONDS",
+        help=f"seconds a session token is accepted after it is issued (default: {SESSION_TTL:g}, 12 hours)",
+    )  # fmt: skip
+    serve.add_argument(
+        "--header-timeout", type=positive_seconds, default=HEADER_TIMEOUT, metavar="SECONDS",
+        help=f"seconds a connection has to send a request's headers before it is closed (default: {HEADER_TIMEOUT:g})",
+    )  # fmt: skip
+    serve.add_argument(
+        "--max-connections", type=positive_count, default=MAX_CONNECTIONS, metavar="N",
+        help=f"open connections beyond which requests are answered 503 (default: {MAX_CONNECTIONS})",
+    )  # fmt: skip
     args = parser.parse_args(argv)
+    try:
+        return run_create_account(args) if args.command == "create-account" else run_server(args)
+    except (StoreUnusable, sqlite3.Error, OSError) as error:
+        print(f"cadenya-sandbox: {startup_error(args.db, error)}", file=sys.stderr)
+        return 2
 
-    if args.command == "create-account":
-        with Store(args.db) as store:
-            created = store.create_account(args.name, email=args.email)
-        print(json.dumps(created))
-        return 0
 
+def startup_error(db: Path, error: Exception) -> str:
+    """One line that says why the sandbox could not start."""
+    if isinstance(error, StoreUnusable):
+        return str(error)
+    if isinstance(error, OSError):
+        return f"cannot open {error.filename or str(db)!r}: {error.strerror or error}"
+    return f"cannot use the database {str(db)!r}: {error}"
+
+
+def run_create_account(args: argparse.Namespace) -> int:
+    with Store(args.db) as store:
+        created = store.create_account(args.name, email=args.email)
+    print(json.dumps(created))
+    return 0
+
+
+def run_server(args: argparse.Namespace) -> int:
     problem = cannot_listen(args.host, args.port)
     if problem is not None:
         print(f"cadenya-sandbox: {problem}", file=sys.stderr)
@@ -89,11 +141,26 @@ def main(argv: list[str] | None = None) -> int:
     import uvicorn
 
     from ._app import create_app
+    from ._server import server_config
 
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = create_app(args.db, validate=not args.no_validate, webhook_url=args.webhook_url, faults=args.faults)
+    app = create_app(
+        args.db,
+        validate=not args.no_validate,
+        webhook_url=args.webhook_url,
+        faults=args.faults,
+        session_ttl=args.session_ttl,
+    )
+    config = server_config(
+        app,
+        host=args.host,
+        port=args.port,
+        header_timeout=args.header_timeout,
+        max_connections=args.max_connections,
+        log_level=args.log_level,
+    )
     print(f"sandbox listening on http://{args.host}:{args.port} (database {args.db})", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=args.log_level == "debug")
+    uvicorn.Server(config).run()
     return 0
 
 

@@ -29,7 +29,7 @@ from . import _secrets
 from ._faults import FaultMiddleware
 from ._routing import RawPathRoute
 from ._spec import Operation, ParameterError, Spec, describe, describe_safely, first_error
-from ._store import BUSY_TIMEOUT, Busy, Store, active_api_key, now, timestamp
+from ._store import BUSY_TIMEOUT, SESSION_TTL, Busy, Store, active_api_key, active_session, now, timestamp
 from ._webhooks import WebhookSender
 
 logger = logging.getLogger("cadenya.sandbox")
@@ -384,7 +384,9 @@ class Dispatcher:
     def _authenticate(
         self, op: Operation, db: sqlite3.Connection, token: str
     ) -> tuple[sqlite3.Row, sqlite3.Row | None]:
-        rejected = ApiError(401, "unauthenticated", "The token is not valid, or has been revoked or rotated.")
+        rejected = ApiError(
+            401, "unauthenticated", "The token is not valid, has expired, or has been revoked or rotated."
+        )
         if "apiKeyAuth" in op.security and _secrets.has_valid_checksum(token, _secrets.API_KEY_PREFIX):
             key = active_api_key(db, token)
             if key is None:
@@ -392,8 +394,8 @@ class Dispatcher:
             account = db.execute("SELECT * FROM accounts WHERE id = ?", (key["account_id"],)).fetchone()
             return account, key
         if "sessionToken" in op.security and _secrets.has_valid_checksum(token, _secrets.SESSION_PREFIX):
-            session = db.execute("SELECT * FROM session_tokens WHERE digest = ?", (_secrets.digest(token),)).fetchone()
-            if session is None or not _secrets.same_digest(session["digest"], token):
+            session = active_session(db, token, self.store.session_ttl)
+            if session is None:
                 raise rejected
             return db.execute("SELECT * FROM accounts WHERE id = ?", (session["account_id"],)).fetchone(), None
         raise rejected
@@ -425,7 +427,7 @@ class Dispatcher:
         idempotency_key = request.headers.get("idempotency-key") if op.method == "POST" else None
         content: bytes | None = None
         replayed = False
-        deliveries: list[tuple[str, dict[str, Any], tuple[str, ...]]] = []
+        recorded = False
         api_key: sqlite3.Row | None = None
         try:
             with self.store.transaction(write=op.method != "GET") as db:
@@ -462,14 +464,13 @@ class Dispatcher:
                         # An event of the request that rotated the secret is signed with both, so a receiver
                         # still holding the old one can verify the event that tells it to change.
                         signing = (current,) if previous == current else (previous, current)
-                        deliveries = [
-                            (kind, {**data, "accountId": account["id"]}, signing) for kind, data in call.events
-                        ]
+                        for kind, data in call.events:
+                            self.webhooks.record(db, account["id"], kind, {**data, "accountId": account["id"]}, signing)
+                        recorded = True
         except _Rejected as rejected:
             status, content = rejected.status, _render(rejected.payload)
-        if self.webhooks is not None:
-            for delivery in deliveries:
-                self.webhooks.enqueue(*delivery)
+        if self.webhooks is not None and recorded:
+            self.webhooks.wake()
         self._touch(api_key)
         headers = _status_headers(status)
         if replayed:
@@ -552,27 +553,24 @@ def create_app(
     faults: bool = False,
     body_timeout: float = BODY_TIMEOUT,
     busy_timeout: float = BUSY_TIMEOUT,
+    session_ttl: float = SESSION_TTL,
 ) -> Starlette:
     """The sandbox as an ASGI app over the SQLite database at `db_path`.
 
     `webhook_url` receives signed account events; `faults` turns on the test-only fault switch.
     `body_timeout` bounds the time a request body takes to arrive (then 408), `busy_timeout` the time a
-    request waits for another one's write lock (then 503).
+    request waits for another one's write lock (then 503), `session_ttl` the seconds a session token is
+    accepted after it was issued (then 401).
     """
     from . import _operations  # noqa: F401  (registers the handlers)
 
     spec = spec or Spec()
-    store = Store(Path(db_path), busy_timeout=busy_timeout)
     missing = {op.operation_id for op in spec.operations} ^ HANDLERS.keys()
     if missing:
         raise RuntimeError(f"operations without a handler, or handlers without an operation: {sorted(missing)}")
-    dispatcher = Dispatcher(
-        spec,
-        store,
-        validate=validate,
-        webhooks=WebhookSender(webhook_url) if webhook_url else None,
-        body_timeout=body_timeout,
-    )
+    store = Store(Path(db_path), busy_timeout=busy_timeout, session_ttl=session_ttl)
+    sender = WebhookSender(webhook_url, store) if webhook_url else None
+    dispatcher = Dispatcher(spec, store, validate=validate, webhooks=sender, body_timeout=body_timeout)
     by_path: dict[str, dict[str, Operation]] = {}
     for op in spec.operations:
         by_path.setdefault(op.path, {})[op.method] = op
@@ -585,6 +583,8 @@ def create_app(
     @contextlib.asynccontextmanager
     async def close_store_on_shutdown(app: Starlette) -> AsyncIterator[None]:
         yield
+        if sender is not None:
+            sender.close()
         store.close()
 
     app = Starlette(
@@ -596,5 +596,6 @@ def create_app(
         app.add_middleware(FaultMiddleware)
     app.add_middleware(RequestIdMiddleware)
     app.state.store = store
+    app.state.webhooks = sender
     app.state.spec = spec
     return app

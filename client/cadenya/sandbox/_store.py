@@ -7,7 +7,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,8 @@ CREATE TABLE IF NOT EXISTS accounts (
 );
 CREATE TABLE IF NOT EXISTS session_tokens (
     digest BLOB PRIMARY KEY,
-    account_id TEXT NOT NULL REFERENCES accounts(id)
+    account_id TEXT NOT NULL REFERENCES accounts(id),
+    issued_at TEXT
 );
 CREATE TABLE IF NOT EXISTS api_keys (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -112,6 +113,19 @@ CREATE TABLE IF NOT EXISTS idempotent_answers (
     PRIMARY KEY (api_key_id, key)
 );
 CREATE INDEX IF NOT EXISTS idempotent_answers_by_age ON idempotent_answers(created_at);
+-- Account events not yet delivered to the webhook URL, each stamped with the time it happened.
+CREATE TABLE IF NOT EXISTS webhook_outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    message_id TEXT NOT NULL,
+    account_id TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    secrets BLOB NOT NULL, -- sealed by the Vault
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at REAL NOT NULL, -- Unix time
+    claimed INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS webhook_outbox_by_account ON webhook_outbox(account_id, seq);
 """
 
 
@@ -124,8 +138,15 @@ def now() -> str:
     return timestamp(datetime.now(UTC))
 
 
+SESSION_TTL = 12 * 60 * 60.0
+"""Seconds a session token is accepted after it is issued; then it is answered 401 `unauthenticated`."""
+
 BUSY_TIMEOUT = 5.0
 """Seconds a request waits for another request's write lock before it is answered 503 `unavailable`."""
+
+
+class StoreUnusable(Exception):
+    """The database cannot be used as it is: its key file is missing or does not open it."""
 
 
 class Busy(Exception):
@@ -150,9 +171,10 @@ class Store:
     The database, its `-wal` and `-shm` files and the key file beside it are readable by their owner only.
     """
 
-    def __init__(self, path: Path, *, busy_timeout: float = BUSY_TIMEOUT) -> None:
+    def __init__(self, path: Path, *, busy_timeout: float = BUSY_TIMEOUT, session_ttl: float = SESSION_TTL) -> None:
         self.path = path
         self.busy_timeout = busy_timeout
+        self.session_ttl = session_ttl
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
@@ -160,10 +182,30 @@ class Store:
         os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
         for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
             _secrets.owner_only(file)
-        self.vault = _secrets.Vault(path.with_name(path.name + ".key"))
+        key_file = path.with_name(path.name + ".key")
         connection = self._connection()
+        if not key_file.exists() and _holds_accounts(connection):
+            raise StoreUnusable(
+                f"the key file {str(key_file)!r} is missing; without it the data the database {str(path)!r}"
+                " keeps encrypted cannot be read (restore the file, or use a new database)"
+            )
+        self.vault = _secrets.Vault(key_file)
         connection.executescript(SCHEMA)
+        _add_session_issue_times(connection)
+        self._check_key_opens_the_database()
         self._seal_plaintext_webhook_secrets()
+
+    def _check_key_opens_the_database(self) -> None:
+        with self.transaction(write=False) as db:
+            sealed = db.execute("SELECT webhook_secret FROM accounts WHERE typeof(webhook_secret) = 'blob' LIMIT 1")
+            row = sealed.fetchone()
+        if row is not None:
+            try:
+                self.vault.open(row[0])
+            except RuntimeError:
+                raise StoreUnusable(
+                    f"the key file beside {str(self.path)!r} does not open its encrypted data"
+                ) from None
 
     def _seal_plaintext_webhook_secrets(self) -> None:
         """Databases written before webhook secrets were sealed hold them as text: seal them in place."""
@@ -267,10 +309,41 @@ class Store:
                 ),
             )
             connection.execute(
-                "INSERT INTO session_tokens (digest, account_id) VALUES (?, ?)",
-                (_secrets.digest(session_token), account_id),
+                "INSERT INTO session_tokens (digest, account_id, issued_at) VALUES (?, ?, ?)",
+                (_secrets.digest(session_token), account_id, created_at),
             )
         return {"accountId": account_id, "name": name, "apiKey": api_key_token, "sessionToken": session_token}
+
+
+def active_session(db: sqlite3.Connection, token: str, ttl: float) -> sqlite3.Row | None:
+    """The session `token` authenticates as: known by its digest and issued less than `ttl` seconds ago; else None."""
+    if not _secrets.has_valid_checksum(token, _secrets.SESSION_PREFIX):
+        return None
+    oldest_accepted = timestamp(datetime.now(UTC) - timedelta(seconds=ttl))
+    session: sqlite3.Row | None = db.execute(
+        "SELECT * FROM session_tokens WHERE digest = ? AND issued_at > ?", (_secrets.digest(token), oldest_accepted)
+    ).fetchone()
+    if session is None or not _secrets.same_digest(session["digest"], token):
+        return None
+    return session
+
+
+def _holds_accounts(connection: sqlite3.Connection) -> bool:
+    """Whether the database has accounts, whose secrets only its key file opens."""
+    if connection.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'accounts'").fetchone() is None:
+        return False
+    return connection.execute("SELECT 1 FROM accounts LIMIT 1").fetchone() is not None
+
+
+def _add_session_issue_times(connection: sqlite3.Connection) -> None:
+    """Databases written before session tokens expired have no issue times: a token was issued with its account."""
+    columns = {row["name"] for row in connection.execute("PRAGMA table_info(session_tokens)")}
+    if "issued_at" not in columns:
+        connection.execute("ALTER TABLE session_tokens ADD COLUMN issued_at TEXT")
+    connection.execute(
+        "UPDATE session_tokens SET issued_at = (SELECT created_at FROM accounts WHERE accounts.id = account_id)"
+        " WHERE issued_at IS NULL"
+    )
 
 
 def _busy_or(error: sqlite3.OperationalError) -> Exception:
