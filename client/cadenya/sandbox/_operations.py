@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+from collections.abc import Callable
 from typing import Any
 
 from . import _secrets
@@ -267,7 +268,7 @@ def _held_by(call: Call, holder_key_id: str) -> list[str]:
     return [held for (held,) in rows]
 
 
-def _closure(start: str, step: Any) -> list[str]:
+def _closure(start: str, step: Callable[[str], list[str]]) -> list[str]:
     """`start` and every key reached from it by repeated `step` (holders, or held keys), each once."""
     seen, todo = [start], [start]
     while todo:
