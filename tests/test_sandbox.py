@@ -6,10 +6,12 @@ from __future__ import annotations
 import ast
 import asyncio
 import base64
+import contextlib
 import functools
 import hashlib
 import json
 import logging
+import os
 import socket
 import sqlite3
 import stat
@@ -751,6 +753,26 @@ def test_a_missing_key_file_beside_a_database_with_data_is_refused(tmp_path: Pat
     with pytest.raises(StoreUnusable, match=r"key file .* is missing"):
         Store(db)
     assert not key_file.exists()
+
+
+def _open_files_of(path: Path) -> list[str]:
+    """The descriptors of this process open on `path` (Linux: /proc/self/fd)."""
+    found = []
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            if os.readlink(f"/proc/self/fd/{fd}") == str(path):
+                found.append(fd)
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to list open files")
+def test_a_store_that_refuses_to_open_leaves_no_connection_open(tmp_path: Path) -> None:
+    """A refused Store closes the connection it opened to look, even while its traceback is kept."""
+    db = tmp_path / "keyless.db"
+    _no_key_file(db)
+    with pytest.raises(StoreUnusable) as refused:
+        Store(db)
+    assert "key file" in str(refused.value) and _open_files_of(db) == []
 
 
 def _no_key_file(db: Path) -> None:

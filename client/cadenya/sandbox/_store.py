@@ -182,11 +182,17 @@ class Store:
         os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
         for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
             _secrets.owner_only(file)
-        key_file = path.with_name(path.name + ".key")
+        try:
+            self._open(path.with_name(path.name + ".key"))
+        except BaseException:
+            self.close()  # a store that cannot be used leaves no connection open behind it
+            raise
+
+    def _open(self, key_file: Path) -> None:
         connection = self._connection()
         if not key_file.exists() and _holds_accounts(connection):
             raise StoreUnusable(
-                f"the key file {str(key_file)!r} is missing; without it the data the database {str(path)!r}"
+                f"the key file {str(key_file)!r} is missing; without it the data the database {str(self.path)!r}"
                 " keeps encrypted cannot be read (restore the file, or use a new database)"
             )
         self.vault = _secrets.Vault(key_file)
