@@ -86,3 +86,69 @@ def open_database(path: Path) -> Iterator[sqlite3.Connection]:
             yield connection
     finally:
         connection.close()
+
+
+def _same(answer: httpx.Response, request: httpx.Request) -> httpx.Response:
+    return answer
+
+
+def _media_examples(content: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    if "example" in content:
+        yield "example", content["example"]
+    for name, example in (content.get("examples") or {}).items():
+        if "value" in example:
+            yield name, example["value"]
+
+
+def decoded_examples() -> list[tuple[str, Any]]:
+    """Every example of the spec that a model decodes, decoded: (where it is, the model object).
+
+    Answers are decoded by their operation, as a call decodes them (a `oneOf` answer included);
+    request bodies, webhook payloads and schema examples by the model of their schema.
+    """
+    import cadenya.models
+
+    spec, decoded = load_spec(), []
+    for _, _, operation in operations(spec):
+        body = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
+        for item in [(operation["operationId"], "request", body)] + [
+            (operation["operationId"], status, resolve(spec, response).get("content", {}).get("application/json", {}))
+            for status, response in operation["responses"].items()
+            if status.isdigit()
+        ]:
+            where, status, content = item
+            for name, example in _media_examples(content):
+                if status == "request":
+                    model = getattr(cadenya.models, content["schema"]["$ref"].rsplit("/", 1)[1])
+                    decoded.append((f"{where}-request-{name}", model.from_dict(example)))
+                else:
+                    module = operation_module(operation)
+                    answer = httpx.Response(int(status), json=example)
+                    parsed = module._parse_response(
+                        client=client_for(functools.partial(_same, answer)), response=answer
+                    )
+                    decoded.append((f"{where}-{status}-{name}", parsed))
+    for event, item in spec.get("webhooks", {}).items():
+        content = item["post"]["requestBody"]["content"]["application/json"]
+        model = getattr(cadenya.models, content["schema"]["$ref"].rsplit("/", 1)[1])
+        decoded.extend((f"{event}-{name}", model.from_dict(example)) for name, example in _media_examples(content))
+    for name, schema in spec["components"]["schemas"].items():
+        if "example" in schema and isinstance(getattr(cadenya.models, name, None), type):
+            decoded.append((f"{name}-example", getattr(cadenya.models, name).from_dict(schema["example"])))
+    return decoded
+
+
+def model_objects(value: Any) -> Iterator[Any]:
+    """`value` and every model object inside it (fields, lists, additional properties), depth first."""
+    import attrs
+
+    if attrs.has(type(value)):
+        yield value
+        for field in attrs.fields(type(value)):
+            yield from model_objects(getattr(value, field.name))
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from model_objects(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from model_objects(item)

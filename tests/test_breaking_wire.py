@@ -227,6 +227,12 @@ CASES = [
         "request-format-removed", ADDITIVE, delete(*REQUEST_FIELDS, "when", "format"), id="request-format-removed"
     ),
     pytest.param(
+        "format-annotation-changed",
+        ADDITIVE,
+        set_(*THING_FIELDS, "note", "format", value="password"),
+        id="format-annotation-changed",
+    ),
+    pytest.param(
         "response-format-changed", BREAKING, delete(*THING_FIELDS, "created", "format"), id="response-format-changed"
     ),
     pytest.param(

@@ -65,6 +65,110 @@ def test_a_body_that_is_not_the_gzip_it_claims_is_a_typed_error(style: str) -> N
         get_key(style, client)
 
 
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+@pytest.mark.parametrize("style", STYLES)
+def test_a_transport_that_cannot_decode_the_body_it_was_given_is_a_typed_error(style: str, encoding: str) -> None:
+    """A MockTransport answer built from bytes that are not the encoding they claim is a CadenyaError, not
+    httpx.DecodingError; and it is not retried."""
+    transport = Counting(
+        lambda r: httpx.Response(200, content=b"not compressed", headers={"Content-Encoding": encoding})
+    )
+    client = AuthenticatedClient(base_url=BASE_URL, token=TOKEN, httpx_args={"transport": transport})
+    with pytest.raises(cadenya.APIConnectionError, match="DecodingError"):
+        get_key(style, client)
+    assert len(transport.requests) == 1
+
+
+def _answer_once_over_a_socket(raw: bytes) -> tuple[str, threading.Thread]:
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        with listener:
+            listener.settimeout(10)
+            connection, _ = listener.accept()
+            with connection:
+                connection.recv(65536)
+                connection.sendall(raw)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return f"http://127.0.0.1:{listener.getsockname()[1]}", thread
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+@pytest.mark.parametrize("style", STYLES)
+def test_a_server_body_that_is_not_its_content_encoding_is_a_typed_error(style: str, encoding: str) -> None:
+    """Over a real socket, a 200 whose body is not the encoding it claims is a ResponseValidationError."""
+    body = b"not compressed"
+    url, thread = _answer_once_over_a_socket(
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: " + encoding.encode()
+        + b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body
+    )  # fmt: skip
+    client = AuthenticatedClient(base_url=url, token=TOKEN, max_retries=0)
+    with pytest.raises(cadenya.ResponseValidationError, match="DecodingError"):
+        get_key(style, client)
+    thread.join(timeout=10)
+
+
+def _default_of_every_httpx_client_argument() -> list[Any]:
+    import inspect
+
+    parameters = inspect.signature(httpx.Client).parameters
+    return [pytest.param(name, parameter.default, id=name) for name, parameter in parameters.items()]
+
+
+SET_BY_THE_CLIENT = {
+    "base_url": "base_url",
+    "cookies": "cookies",
+    "timeout": "timeout",
+    "verify": "verify_ssl",
+    "follow_redirects": "follow_redirects",
+}
+
+
+@pytest.mark.parametrize(("name", "value"), _default_of_every_httpx_client_argument())
+def test_every_httpx_client_argument_in_httpx_args_works_or_is_refused_at_once(name: str, value: Any) -> None:
+    """An argument of httpx.Client that the client sets itself is refused when the client is made, naming the
+    option to use; any other is passed to both httpx clients and never fails a call with a TypeError."""
+    if name in SET_BY_THE_CLIENT:
+        with pytest.raises(cadenya.ConfigurationError, match=f"pass {SET_BY_THE_CLIENT[name]}="):
+            AuthenticatedClient(base_url=BASE_URL, token=TOKEN, httpx_args={name: value})
+        with pytest.raises(cadenya.ConfigurationError):
+            Client(base_url=BASE_URL, httpx_args={name: value})
+        return
+    client = AuthenticatedClient(base_url=BASE_URL, token=TOKEN, httpx_args={name: value})
+    with client.get_httpx_client() as http:
+        assert isinstance(http, httpx.Client)
+
+    async def make_async() -> None:
+        async with client.get_async_httpx_client() as http:
+            assert isinstance(http, httpx.AsyncClient)
+
+    asyncio.run(make_async())
+
+
+@pytest.mark.parametrize(
+    "httpx_args",
+    [
+        pytest.param({"follow_redirect": True}, id="not-an-httpx-argument"),
+        pytest.param({1: True}, id="not-a-name"),
+        pytest.param([("transport", None)], id="not-a-mapping"),
+    ],
+)
+def test_httpx_args_that_httpx_would_refuse_are_refused_when_the_client_is_made(httpx_args: Any) -> None:
+    """A name httpx.Client does not take, or httpx_args that is not a mapping of names, is a ConfigurationError."""
+    with pytest.raises(cadenya.ConfigurationError, match="httpx_args"):
+        AuthenticatedClient(base_url=BASE_URL, token=TOKEN, httpx_args=httpx_args)
+
+
+def test_a_client_copy_keeps_its_httpx_args() -> None:
+    """with_options re-checks httpx_args and keeps them: the copy still uses the transport given."""
+    transport = Counting(lambda r: httpx.Response(200, json=KEY))
+    client = AuthenticatedClient(base_url=BASE_URL, token=TOKEN, httpx_args={"transport": transport})
+    get_key("sync", client.with_options(max_retries=0).with_cookies({"a": "b"}))
+    assert len(transport.requests) == 1
+
+
 @pytest.mark.parametrize("style", STYLES)
 def test_a_redirect_loop_is_a_typed_error_and_not_retried(style: str) -> None:
     """follow_redirects=True against a loop: APIConnectionError after the redirect limit, one attempt only."""

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import pickle
+from collections.abc import Callable
+from typing import Any
+
 import httpx
 import pytest
 
@@ -83,3 +88,107 @@ def test_response_exposes_the_request_id() -> None:
     response = get_api_key.sync_detailed(KEY_ID, client=client)
     assert response.request_id == "req_42"
     assert cadenya.request_id_of(response) == "req_42"
+
+
+def _raised(call: Callable[[], object]) -> BaseException:
+    try:
+        call()
+    except BaseException as error:
+        return error
+    raise AssertionError("nothing was raised")
+
+
+def _answering(status: int, body: bytes = b"", **headers: str) -> cadenya.AuthenticatedClient:
+    return client_for(
+        lambda request: httpx.Response(status, content=body, headers={"x-request-id": "req_7", **headers}),
+        max_retries=0,
+    )
+
+
+def _error_body(code: str) -> bytes:
+    return json.dumps(
+        {"code": code, "message": f"about {code}", "details": [{"field": "name", "reason": "x"}]}
+    ).encode()
+
+
+def _refused_connection(request: httpx.Request) -> httpx.Response:
+    raise httpx.ConnectError("refused", request=request)
+
+
+def _timed_out(request: httpx.Request) -> httpx.Response:
+    raise httpx.ReadTimeout("slow", request=request)
+
+
+def _every_public_exception() -> list[Any]:
+    from cadenya.lib.webhooks import verify
+    from cadenya.types import UnmatchedVariant
+
+    def status(code: int, error_code: str) -> BaseException:
+        return _raised(
+            lambda: cadenya.unwrap(get_api_key.sync_detailed("k", client=_answering(code, _error_body(error_code))))
+        )
+
+    cases = {
+        "CadenyaError": cadenya.CadenyaError("something"),
+        "ConfigurationError": _raised(lambda: cadenya.AuthenticatedClient(token="has space", base_url="http://x")),
+        "InvalidPathParameterError": _raised(lambda: get_api_key.sync_detailed("..", client=_answering(200))),
+        "UnexpectedStatus": _raised(lambda: get_api_key.sync(f"k-{TOKEN}", client=_answering(299, TOKEN.encode()))),
+        "ResponseTooLargeError": _raised(
+            lambda: get_api_key.sync_detailed(
+                "k", client=_answering(200, b"x" * 2048).with_options(max_response_bytes=1024)
+            )
+        ),
+        "PageRepeatedError": cadenya.PageRepeatedError("a page token came back"),
+        "PageLimitError": cadenya.PageLimitError(3),
+        "APIConnectionError": _raised(
+            lambda: get_api_key.sync_detailed("k", client=client_for(_refused_connection, max_retries=0))
+        ),
+        "APITimeoutError": _raised(
+            lambda: get_api_key.sync_detailed("k", client=client_for(_timed_out, max_retries=0))
+        ),
+        "ResponseValidationError": _raised(
+            lambda: get_api_key.sync_detailed("k", client=_answering(200, b"{not json"))
+        ),
+        "APIStatusError": status(418, "teapot"),
+        "BadRequestError": status(400, "invalid_argument"),
+        "AuthenticationError": status(401, "unauthenticated"),
+        "PermissionDeniedError": status(403, "permission_denied"),
+        "NotFoundError": status(404, "not_found"),
+        "ConflictError": status(409, "api_key_revoked"),
+        "UnprocessableEntityError": status(422, "invalid_argument"),
+        "RateLimitError": status(429, "resource_exhausted"),
+        "InternalServerError": status(500, "internal"),
+        "WebhookVerificationError": _raised(lambda: verify(b"{}", {}, "wh_" + "A" * 44)),
+        "UnmatchedVariant": UnmatchedVariant("fits none of the shapes"),
+    }
+    public = {
+        name
+        for name in cadenya.__all__
+        if isinstance(getattr(cadenya, name), type) and issubclass(getattr(cadenya, name), BaseException)
+    } | {"WebhookVerificationError", "UnmatchedVariant"}
+    assert sorted(cases) == sorted(public)
+    for name, error in cases.items():
+        assert type(error).__name__ == name, (name, error)
+    return [pytest.param(error, id=name) for name, error in cases.items()]
+
+
+@pytest.mark.parametrize("error", _every_public_exception())
+def test_every_public_exception_pickles_with_what_it_says_and_no_secret(error: BaseException) -> None:
+    """Unpickled in another process, an exception is the same type with the same message, status, code and
+    request id; neither the token nor a body that may echo it is in the pickle."""
+    pickled = pickle.dumps(error)
+    assert TOKEN.encode() not in pickled
+    assert b"Authorization" not in pickled
+    copy = pickle.loads(pickled)  # noqa: S301
+    assert type(copy) is type(error)
+    assert str(copy) == str(error)
+    for attribute in ("status_code", "code", "message", "request_id", "parameter", "reason", "max_pages", "operation"):
+        assert getattr(copy, attribute, None) == getattr(error, attribute, None), attribute
+    if isinstance(error, cadenya.APIStatusError):
+        assert isinstance(copy, cadenya.APIStatusError)
+        assert copy.request_id == "req_7"
+        assert copy.error == error.error
+        assert copy.response.status_code == error.response.status_code
+        assert copy.response.request_id == "req_7"
+        with pytest.raises(type(error)):
+            cadenya.unwrap(copy.response)

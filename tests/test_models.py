@@ -8,20 +8,32 @@ import pickle
 from pathlib import Path
 from typing import Any
 
+import attrs
 import httpx
 import pytest
 
+import cadenya.models
 from cadenya.models import (
     Account,
     AccountResourceMetadata,
     APIKey,
     APIKeySpec,
+    CreateAPIKeyRequest,
     Error,
     Labels,
     Profile,
     ServiceAccount,
 )
-from tests.helpers import client_for, load_spec, operation_module, operations, with_parsed_datetimes
+from cadenya.types import UNSET
+from tests.helpers import (
+    client_for,
+    decoded_examples,
+    load_spec,
+    model_objects,
+    operation_module,
+    operations,
+    with_parsed_datetimes,
+)
 
 SEED_EXAMPLE = Path(__file__).parent / "fixtures" / "seed_002_get_account.json"
 
@@ -134,11 +146,46 @@ def test_decoded_and_constructed_models_print_alike() -> None:
     assert "additional_properties={}" in repr(built)
 
 
-def test_decoded_models_copy_and_pickle_to_equal_objects() -> None:
-    """copy, deepcopy and pickle give models equal to the decoded one (every field set: UNSET is not pickled as itself)."""
-    decoded = APIKeySpec.from_dict({"token": "t", "description": "d", "permissions": ["p"], "system": False})
-    copies = [copy.copy(decoded), copy.deepcopy(decoded), pickle.loads(pickle.dumps(decoded))]  # noqa: S301
-    assert all(copied == decoded for copied in copies)
+def _one_of_each_model() -> list[Any]:
+    """For every model class, an object of it decoded from the spec's examples."""
+
+    found: dict[str, tuple[str, Any]] = {}
+    for where, decoded in decoded_examples():
+        for inner in model_objects(decoded):
+            found.setdefault(type(inner).__name__, (where, inner))
+    classes = [name for name in cadenya.models.__all__ if attrs.has(getattr(cadenya.models, name))]
+    assert sorted(found) == sorted(classes), "a model class no example of the spec decodes to"
+    return [pytest.param(found[name][1], id=f"{name}-from-{found[name][0]}") for name in sorted(classes)]
+
+
+COPIES = [
+    pytest.param(copy.copy, id="copy"),
+    pytest.param(copy.deepcopy, id="deepcopy"),
+    pytest.param(lambda model: pickle.loads(pickle.dumps(model)), id="pickle"),  # noqa: S301
+]
+
+
+@pytest.mark.parametrize("duplicate", COPIES)
+@pytest.mark.parametrize("model", _one_of_each_model())
+def test_every_model_copies_and_pickles_to_an_equal_object(model: Any, duplicate: Any) -> None:
+    """copy, deepcopy and pickle give an equal object with the same to_dict(); a field left out stays UNSET."""
+    copied = duplicate(model)
+    assert type(copied) is type(model)
+    assert copied == model
+    assert copied.to_dict() == model.to_dict()
+    for original, duplicated in zip(model_objects(model), model_objects(copied), strict=True):
+        for field in attrs.fields(type(original)):
+            if getattr(original, field.name) is UNSET:
+                assert getattr(duplicated, field.name) is UNSET, f"{type(original).__name__}.{field.name}"
+
+
+@pytest.mark.parametrize("duplicate", COPIES)
+def test_a_request_with_fields_left_out_is_sent_the_same_after_a_copy(duplicate: Any) -> None:
+    """A copied or unpickled request serialises only the fields that were given, as the original does."""
+    request = CreateAPIKeyRequest(name="x")
+    copied = duplicate(request)
+    assert copied == request
+    assert copied.to_dict() == {"name": "x"}
 
 
 def test_a_map_field_set_after_decoding_still_becomes_its_model() -> None:

@@ -18,6 +18,7 @@ from .lib._config import (
     check_deadline,
     check_header_name,
     check_headers,
+    check_httpx_args,
     check_max_pages,
     check_max_response_bytes,
     check_max_retries,
@@ -36,7 +37,8 @@ class Client:
 
     Keyword arguments only: base_url, cookies, headers, timeout, max_retries, deadline, max_response_bytes, max_pages,
     verify_ssl, follow_redirects, raise_on_unexpected_status, and httpx_args (passed to the httpx.Client /
-    httpx.AsyncClient constructor).
+    httpx.AsyncClient constructor; base_url, cookies, timeout, verify and follow_redirects are the client's own
+    options, so httpx_args naming one of them, or no argument of httpx, is a ConfigurationError at once).
     """
 
     raise_on_unexpected_status: bool = field(default=False)
@@ -57,7 +59,7 @@ class Client:
     """The most pages one iteration over a list fetches (10,000); a list that goes on is a PageLimitError."""
     _verify_ssl: str | bool | ssl.SSLContext = field(default=True, alias="verify_ssl")
     _follow_redirects: bool = field(default=False, alias="follow_redirects")
-    _httpx_args: dict[str, Any] = field(factory=dict, alias="httpx_args")
+    _httpx_args: dict[str, Any] = field(factory=dict, alias="httpx_args", validator=check_httpx_args)
     _pool: Pool = field(factory=Pool, init=False)
     _default_headers: dict[str, str] | None = field(default=None, init=False)
     _request_plan: RequestPlan | None = field(default=None, init=False)
@@ -217,7 +219,7 @@ class AuthenticatedClient:
     """The most pages one iteration over a list fetches (10,000); a list that goes on is a PageLimitError."""
     _verify_ssl: str | bool | ssl.SSLContext = field(default=True, alias="verify_ssl")
     _follow_redirects: bool = field(default=False, alias="follow_redirects")
-    _httpx_args: dict[str, Any] = field(factory=dict, alias="httpx_args")
+    _httpx_args: dict[str, Any] = field(factory=dict, alias="httpx_args", validator=check_httpx_args)
     _pool: Pool = field(factory=Pool, init=False)
     _default_headers: dict[str, str] | None = field(default=None, init=False)
     _request_plan: RequestPlan | None = field(default=None, init=False)

@@ -2,11 +2,12 @@
 # generator-config.yaml or templates/, then run `make generate`.
 """Contains some shared types for properties"""
 
+import re
 from collections.abc import Mapping, MutableMapping
 from http import HTTPStatus
 from typing import IO, BinaryIO, Generic, Literal, NewType, TypeVar
 
-from attrs import define
+from attrs import define, field
 
 
 class Unset:
@@ -18,14 +19,45 @@ class Unset:
 
     __slots__ = ()
 
+    def __new__(cls) -> "Unset":
+        # One instance only, so that `value is UNSET` holds wherever a value came from.
+        try:
+            return UNSET
+        except NameError:  # making UNSET itself, below
+            return super().__new__(cls)
+
     def __bool__(self) -> Literal[False]:
         return False
 
     def __repr__(self) -> str:
         return "UNSET"
 
+    def __reduce__(self) -> str:
+        # copy, deepcopy and pickle give back the module's UNSET, not a new object that `is UNSET` would miss.
+        return "UNSET"
+
 
 UNSET: Unset = Unset()
+
+
+_SECRET_PREFIX = re.compile(r"[a-z]{1,4}_(?:[a-z]{1,4}_)?")
+
+
+def masked(value: object) -> str:
+    """How `repr()` and `str()` show a field that the spec marks `format: password` (a token, a secret).
+
+    Only the kind of credential is shown, from its fixed prefix (`'cad_key_***'`, `'wh_***'`), and only when
+    what follows is long enough to stay secret; the value itself is still in the field and in `to_dict()`.
+    """
+    if value is UNSET or value is None:
+        return repr(value)
+    if not isinstance(value, str):
+        return "'***'"
+    prefix = _SECRET_PREFIX.match(value)
+    if prefix is None or len(value) - prefix.end() < 16:
+        return "'***'"
+    return f"'{prefix.group()}***'"
+
 
 # The types that `httpx.Client(files=)` can accept, copied from that library.
 FileContent = IO[bytes] | bytes | str
@@ -71,7 +103,8 @@ class Response(Generic[T]):
     """A response from an endpoint"""
 
     status_code: HTTPStatus
-    content: bytes
+    content: bytes = field(repr=lambda content: f"<{len(content)} bytes>")
+    """The body as received. `repr()` shows its size only: a body may carry a token or a secret."""
     headers: MutableMapping[str, str]
     parsed: T | None
 
@@ -81,4 +114,14 @@ class Response(Generic[T]):
         return self.headers.get("x-request-id")
 
 
-__all__ = ["UNSET", "File", "FileTypes", "RequestFiles", "Response", "UnmatchedVariant", "UnrecognizedStr", "Unset"]
+__all__ = [
+    "UNSET",
+    "File",
+    "FileTypes",
+    "RequestFiles",
+    "Response",
+    "UnmatchedVariant",
+    "UnrecognizedStr",
+    "Unset",
+    "masked",
+]

@@ -26,6 +26,10 @@ from scripts.breaking.model import Change, Classification, Level, Rule
 BREAKING, ADDITIVE, COMPATIBLE = Classification.BREAKING, Classification.ADDITIVE, Classification.COMPATIBLE
 
 
+# Formats that say something about a value without changing which values are valid or how they decode.
+ANNOTATION_FORMATS = frozenset({None, "password"})
+
+
 def _rule(rule_id: str, classification: Classification, summary: str, reason: str) -> Rule:
     return Rule(rule_id, Level.WIRE, classification, summary, reason)
 
@@ -61,6 +65,7 @@ RESPONSE_TYPE_NARROWED = _rule("response-type-narrowed", COMPATIBLE, "a response
 REQUEST_FORMAT_CHANGED = _rule("request-format-changed", BREAKING, "a request value's format was added or changed", "values callers send may no longer be accepted")
 REQUEST_FORMAT_REMOVED = _rule("request-format-removed", ADDITIVE, "a request value's format was removed", "every value accepted before is still accepted")
 RESPONSE_FORMAT_CHANGED = _rule("response-format-changed", BREAKING, "a response value's format was added, removed or changed", "the client decodes by format (a date-time becomes a datetime), so the value it gives callers changes")
+FORMAT_ANNOTATION_CHANGED = _rule("format-annotation-changed", ADDITIVE, "a value's format changed only between annotations (`password`, or none)", "no client decodes or validates by it: the values on the wire are the same; `password` tells clients to keep the value out of logs")
 REQUEST_ENUM_VALUE_REMOVED = _rule("request-enum-value-removed", BREAKING, "a request enum lost a value", "callers that send it are refused")
 REQUEST_ENUM_VALUE_ADDED = _rule("request-enum-value-added", ADDITIVE, "a request enum gained a value", "existing calls are untouched")
 RESPONSE_ENUM_VALUE_ADDED = _rule("response-enum-value-added", ADDITIVE, "a response enum gained a value", "the generated enums are `XKnown | UnrecognizedStr`: the client keeps an unknown value as its string")
@@ -305,7 +310,9 @@ def _compare_schema(
     old_format, new_format = old.get("format"), new.get("format")
     if old_format != new_format:
         detail = f"format {old_format} -> {new_format}"
-        if not request:
+        if {old_format, new_format} <= ANNOTATION_FORMATS:
+            walk.emit(FORMAT_ANNOTATION_CHANGED, at, detail)
+        elif not request:
             walk.emit(RESPONSE_FORMAT_CHANGED, at, detail)
         else:
             walk.emit(REQUEST_FORMAT_REMOVED if new_format is None else REQUEST_FORMAT_CHANGED, at, detail)

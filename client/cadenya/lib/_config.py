@@ -136,6 +136,42 @@ def check_max_response_bytes(_: object, __: object, value: object) -> None:
         raise ConfigurationError("max_response_bytes must be a positive integer")
 
 
+# The arguments the SDK passes to httpx.Client / httpx.AsyncClient itself, and the option that sets each.
+HTTPX_ARGUMENTS_OF_THE_SDK = {
+    "base_url": "base_url",
+    "cookies": "cookies",
+    "timeout": "timeout",
+    "verify": "verify_ssl",
+    "follow_redirects": "follow_redirects",
+}
+
+
+@functools.cache
+def _httpx_parameters() -> frozenset[str]:
+    import inspect
+
+    sync, asynchronous = (inspect.signature(kind).parameters for kind in (httpx.Client, httpx.AsyncClient))
+    return frozenset(sync) & frozenset(asynchronous)
+
+
+def check_httpx_args(_: object, __: object, value: object) -> None:
+    """`httpx_args` (an attrs validator): arguments of httpx.Client and httpx.AsyncClient that the SDK does not pass
+    itself. One the SDK passes is refused, not merged: its option says the same thing, and the SDK reads that
+    option for its own work too (the deadline, its redirect loop, the request plan's base URL)."""
+    if not isinstance(value, Mapping):
+        raise ConfigurationError("httpx_args must be a mapping of httpx.Client argument names to values")
+    for name in value:
+        if not isinstance(name, str):
+            raise ConfigurationError("httpx_args must be a mapping of httpx.Client argument names to values")
+        option = HTTPX_ARGUMENTS_OF_THE_SDK.get(name)
+        if option is not None:
+            raise ConfigurationError(
+                f"httpx_args[{name!r}] is set by the client itself: pass {option}= to the client instead"
+            )
+        if name not in _httpx_parameters():
+            raise ConfigurationError(f"httpx_args[{name!r}] is not an argument of httpx.Client and httpx.AsyncClient")
+
+
 def check_httpx_client(client: httpx.Client | httpx.AsyncClient) -> None:
     """An httpx client the SDK can send with: it must know the API's base URL."""
     if not client.base_url.host or client.base_url.scheme not in ("http", "https"):

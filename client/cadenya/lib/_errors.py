@@ -57,6 +57,10 @@ class UnexpectedStatus(CadenyaError):
         self.content = content
         super().__init__(f"Unexpected status code: {status_code}, which the spec does not document")
 
+    def __reduce__(self) -> tuple[type[UnexpectedStatus], tuple[int, bytes]]:
+        # Pickled without its body, which may echo the request's credentials; the status travels.
+        return type(self), (self.status_code, b"")
+
 
 class ResponseTooLargeError(CadenyaError):
     """The answer's body, decompressed, is larger than the client's `max_response_bytes`; it was not read."""
@@ -79,7 +83,8 @@ class PageLimitError(CadenyaError):
 
 
 class APIConnectionError(CadenyaError, httpx.TransportError):
-    """The request did not get an answer: the connection failed or broke, after every retry.
+    """The request did not get an answer: the connection failed or broke, after every retry, or the transport
+    could not decode the body of the answer it got (then `str()` says so, and nothing is retried).
 
     Also an `httpx.TransportError`, so code written against the plain generated client keeps working.
     """
@@ -87,6 +92,10 @@ class APIConnectionError(CadenyaError, httpx.TransportError):
     def __init__(self, message: str, *, request: httpx.Request | None = None) -> None:
         super().__init__(message)
         self._request = request
+
+    def __reduce__(self) -> tuple[type[APIConnectionError], tuple[str]]:
+        # Pickled without the request, whose headers hold the credential; the message names the call.
+        return type(self), (str(self),)
 
 
 class APITimeoutError(APIConnectionError, httpx.TimeoutException):
@@ -97,15 +106,23 @@ class ResponseValidationError(CadenyaError):
     """A success answer whose body is not JSON, is truncated, or does not fit the operation's schema."""
 
     def __init__(self, operation: str, status_code: int, request_id: str | None, reason: str) -> None:
-        self.operation, self.status_code, self.request_id = operation, status_code, request_id
+        self.operation, self.status_code, self.request_id, self.reason = operation, status_code, request_id, reason
         super().__init__(
             f"{operation}: the {status_code} response body could not be read as the documented model ({reason})"
             f"{_request_id_suffix(request_id)}"
         )
 
+    def __reduce__(self) -> tuple[type[ResponseValidationError], tuple[str, int, str | None, str]]:
+        return type(self), (self.operation, self.status_code, self.request_id, self.reason)
+
 
 class APIStatusError(CadenyaError):
-    """The API answered with an error status. `code` and `message` come from its `Error` body."""
+    """The API answered with an error status. `code` and `message` come from its `Error` body.
+
+    Pickled (to cross a process boundary), it keeps its status, code, message, request id and `Error`; its
+    `response` then holds that `Error` and the request id only, none of the other headers, which may carry
+    cookies.
+    """
 
     def __init__(self, response: Response[Any], *, code: str, message: str, error: Error | None) -> None:
         self.response = response
@@ -113,6 +130,29 @@ class APIStatusError(CadenyaError):
         self.code, self.message, self.error = code, message, error
         self.request_id = request_id_of(response)
         super().__init__(f"{self.status_code} {code}: {message}{_request_id_suffix(self.request_id)}")
+
+    def __reduce__(self) -> tuple[Any, tuple[type[APIStatusError], int, str, str, str | None, Error | None]]:
+        return _unpickled_status_error, (
+            type(self),
+            self.status_code,
+            self.code,
+            self.message,
+            self.request_id,
+            self.error,
+        )
+
+
+def _unpickled_status_error(
+    kind: type[APIStatusError], status_code: int, code: str, message: str, request_id: str | None, error: Error | None
+) -> APIStatusError:
+    headers = {} if request_id is None else {REQUEST_ID_HEADER: request_id}
+    content = b"" if error is None else json.dumps(error.to_dict()).encode()
+    try:
+        status: HTTPStatus | int = HTTPStatus(status_code)
+    except ValueError:  # a status HTTPStatus does not know, kept as the number
+        status = status_code
+    response: Response[Any] = Response(status_code=status, content=content, headers=headers, parsed=error)  # type: ignore[arg-type]
+    return kind(response, code=code, message=message, error=error)
 
 
 class BadRequestError(APIStatusError):

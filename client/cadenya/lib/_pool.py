@@ -5,12 +5,18 @@ copy made before the first call still shares the connections. A client the SDK m
 was closed (after a `with` block) or, for the async one, when the event loop it belongs to is gone (two
 `asyncio.run` calls); a client you set with `set_httpx_client` is yours: using it after closing it is a
 `ConfigurationError`, not a surprise connection.
+
+In a child made by `os.fork()` (gunicorn `--preload`, Celery's prefork pool, multiprocessing's fork start
+method) the clients the SDK made in the parent are forgotten, never used or closed: their connections are the
+parent's, and the child's first call opens its own. A client you set is yours to replace after a fork.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
+import weakref
 from collections.abc import Callable
 
 import httpx
@@ -31,6 +37,20 @@ def _running_loop() -> object | None:
     return loop
 
 
+_pools: weakref.WeakSet[Pool] = weakref.WeakSet()
+"""Every live pool of this process, so that a forked child can forget what it inherited."""
+
+
+def _forget_inherited_clients() -> None:
+    """Run in the child right after `os.fork()`, before any other code of it."""
+    for pool in list(_pools):
+        pool.forget_inherited_clients()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
+    os.register_at_fork(after_in_child=_forget_inherited_clients)
+
+
 class Pool:
     """One sync and one async httpx client, made on demand; shared by reference between client copies."""
 
@@ -41,6 +61,17 @@ class Pool:
         self._async: httpx.AsyncClient | None = None
         self._async_owned = True
         self._async_loop: object | None = None
+        _pools.add(self)
+
+    def forget_inherited_clients(self) -> None:
+        """After a fork: drop the httpx clients the SDK made in the parent, without closing them (closing would
+        end the parent's connections too, an HTTP/2 one with a GOAWAY), and take a new lock, since the parent's
+        may have been held by one of its other threads."""
+        self._lock = threading.Lock()
+        if self._sync_owned:
+            self._sync = None
+        if self._async_owned:
+            self._async, self._async_loop = None, None
 
     def for_another_credential(self) -> Pool:
         """The pool of a copy that sends another token or other cookies: the httpx clients you set are shared

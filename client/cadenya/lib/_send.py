@@ -406,6 +406,16 @@ def _unreadable(call: _Call, response: httpx.Response, error: httpx.DecodingErro
     )
 
 
+def _undecoded(call: _Call) -> APIConnectionError:
+    """A transport that decodes the body itself (a MockTransport's answer) failed to: no answer came through."""
+    _log(call.request, None, call.started, call.retries, "DecodingError")
+    return APIConnectionError(
+        f"{call.request.method} {call.request.url.path}: the transport could not decode the answer's body as its"
+        " Content-Encoding says (DecodingError); nothing was retried",
+        request=call.request,
+    )
+
+
 def _read(call: _Call, response: httpx.Response) -> None:
     """Read the body, decompressed, within max_response_bytes and the deadline; the connection is released."""
     limit, chunks, size = call.client.max_response_bytes, [], 0
@@ -494,6 +504,8 @@ def send(client: Client | AuthenticatedClient, kwargs: dict[str, Any]) -> httpx.
             response = _exchange(call, http)
         except (_DeadlinePassed, _TooManyRedirects) as problem:
             _final(call, problem)
+        except httpx.DecodingError:
+            raise _undecoded(call) from None
         except httpx.TransportError as error:
             if call.expired():
                 call.deadline_passed()
@@ -518,6 +530,8 @@ async def send_async(client: Client | AuthenticatedClient, kwargs: dict[str, Any
             response = await _aexchange(call, http)
         except (_DeadlinePassed, _TooManyRedirects) as problem:
             _final(call, problem)
+        except httpx.DecodingError:
+            raise _undecoded(call) from None
         except httpx.TransportError as error:
             if call.expired():
                 call.deadline_passed()

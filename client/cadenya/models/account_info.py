@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, masked
 
 T = TypeVar("T", bound="AccountInfo")
 # from_dict makes its objects with this: a module global is quicker to reach than object.__new__ looked up each time.
@@ -31,7 +31,7 @@ class AccountInfo:
     """ An API key of the account. A key reaches workspace-scoped resources only in the workspaces it has been
     granted; a key with no workspace is still valid for account-level calls.
      """
-    webhook_events_hmac_secret: str | Unset = UNSET
+    webhook_events_hmac_secret: str | Unset = _attrs_field(default=UNSET, repr=masked)
     """ The secret that signs every webhook event sent to the account's webhook URL, in the
     `wh_<base64>` form of the Standard Webhooks specification. Shown to the account's administrator (the
     system key) only.

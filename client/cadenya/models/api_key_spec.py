@@ -8,7 +8,7 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, masked
 
 T = TypeVar("T", bound="APIKeySpec")
 # from_dict makes its objects with this: a module global is quicker to reach than object.__new__ looked up each time.
@@ -29,7 +29,7 @@ _KNOWN_KEYS = frozenset(
 class APIKeySpec:
     """An API key's configuration."""
 
-    token: str | Unset = UNSET
+    token: str | Unset = _attrs_field(default=UNSET, repr=masked)
     """ The bearer token of the key. Present only in the answers of createApiKey and rotateApiKey (typed
     `APIKeyWithToken`, where it is required); every other read leaves it out.
      """

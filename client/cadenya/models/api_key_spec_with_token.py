@@ -8,7 +8,7 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, masked
 
 T = TypeVar("T", bound="APIKeySpecWithToken")
 # from_dict makes its objects with this: a module global is quicker to reach than object.__new__ looked up each time.
@@ -29,10 +29,8 @@ _KNOWN_KEYS = frozenset(
 class APIKeySpecWithToken:
     """An API key's configuration together with its plaintext token."""
 
-    token: str
-    """ The bearer token of the key. Present only in the answers of createApiKey and rotateApiKey (typed
-    `APIKeyWithToken`, where it is required); every other read leaves it out.
-     """
+    token: str = _attrs_field(repr=masked)
+    """ The bearer token of the key, in plaintext. """
     description: str | Unset = UNSET
     """ What the key is for, in free text. """
     permissions: list[str] | Unset = UNSET

@@ -8,6 +8,8 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import masked
+
 T = TypeVar("T", bound="RevealAPIKeyResponse")
 # from_dict makes its objects with this: a module global is quicker to reach than object.__new__ looked up each time.
 _new = object.__new__
@@ -24,7 +26,7 @@ _KNOWN_KEYS = frozenset(
 class RevealAPIKeyResponse:
     """The plaintext token of a revealable key."""
 
-    token: str
+    token: str = _attrs_field(repr=masked)
     """ The key's current bearer token. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, masked
 
 T = TypeVar("T", bound="ServiceAccountCredentialWithSecret")
 # from_dict makes its objects with this: a module global is quicker to reach than object.__new__ looked up each time.
@@ -42,7 +42,7 @@ class ServiceAccountCredentialWithSecret:
     """ When the credential was created, in UTC. """
     name: str
     """ The name shown in user interfaces. """
-    client_secret: str
+    client_secret: str = _attrs_field(repr=masked)
     """ The client secret. It cannot be read again later. """
     description: str | Unset = UNSET
     """ What the credential is for. """

@@ -30,6 +30,10 @@ class WebhookEvent:
     """Any account event, in the shape every kind shares. `webhooks.verify` returns it for a kind this
     version of the SDK does not know; the typed models above for the kinds it does.
 
+        Example:
+            {'type': 'api_key.created', 'timestamp': '2026-11-20T10:11:12.654321Z', 'data': {'accountId':
+                'acct_01JD7Z3M5W8Q2R4T6Y8U0I2O4P', 'apiKeyId': 'apikey_01JD8Z6X2S8T2V6W0X4Y8Z2A6B'}}
+
     """
 
     type_: WebhookEventType
