@@ -85,7 +85,9 @@ def interleaved(
     """Seconds per call of each contender in each round of `number` calls, the order reversed every round.
 
     By default each contender makes its `number` calls in one block, after a collection, so each starts from
-    the same state; what the collector does during the block, the block pays for, as a caller would. With
+    the same state; what the collector does during the block, the block pays for, as a caller would, and the
+    block ends with a collection of the youngest generation, so that work a contender leaves the collector
+    (such as a decode that paused it) is paid by that contender, not by the next. With
     `call_by_call`, the contenders take turns call by call (the order reversing every turn), each call is timed
     on its own and a round's figure is the median call: for calls long enough that the clock's cost does not
     count (a round trip), noise then reaches every contender alike, and a stalled call does not move the figure.
@@ -111,6 +113,7 @@ def interleaved(
             started = time.perf_counter()
             for _ in range(number):
                 function()
+            gc.collect(0)
             samples[name].append((time.perf_counter() - started) / number)
     return samples
 

@@ -56,3 +56,24 @@ def test_interleaved_rounds_time_every_contender_each_round(call_by_call: bool) 
     )
     assert calls == {"a": 12, "b": 12}
     assert [len(figures) for figures in samples.values()] == [4, 4]
+
+
+def test_a_block_pays_for_the_young_garbage_it_leaves() -> None:
+    """Each block of calls starts after a full collection and ends, inside its timing, with a collection of
+    the youngest generation, so a contender that paused the collector is charged for its deferred work."""
+    import gc
+
+    events: list[str] = []
+
+    def on_collection(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            events.append(f"collect-{info['generation']}")
+
+    gc.callbacks.append(on_collection)
+    gc.disable()  # only the collections interleaved asks for, none the allocations of the test would trigger
+    try:
+        interleaved({"a": lambda: events.append("a"), "b": lambda: events.append("b")}, number=2, rounds=1)
+    finally:
+        gc.enable()
+        gc.callbacks.remove(on_collection)
+    assert events == ["collect-2", "a", "a", "collect-0", "collect-2", "b", "b", "collect-0"]

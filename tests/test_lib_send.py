@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import gc
 import json
 import logging
 import time
@@ -351,3 +352,63 @@ def test_cadenya_log_turns_logging_on(monkeypatch: pytest.MonkeyPatch) -> None:
     client_for(lambda request: ok())
     assert logger.level == logging.DEBUG
     assert len(logger.handlers) == 1
+
+
+def _recording_parser(seen: list[bool], fail: bool = False) -> Any:
+    def parse(*, client: Any, response: httpx.Response) -> object:
+        seen.append(gc.isenabled())
+        if fail:
+            raise ValueError("not the documented model")
+        return json.loads(response.content)
+
+    return parse
+
+
+@pytest.mark.parametrize("fail", [False, True], ids=["decoded", "refused"])
+def test_a_large_body_is_decoded_with_the_collector_paused_and_switched_back_on(fail: bool) -> None:
+    """A body of PAUSE_COLLECTOR_FROM bytes or more is parsed with gc off; gc is on again afterwards, however
+    the parse ended."""
+    seen: list[bool] = []
+    body = json.dumps({"items": ["x" * 100] * (_send.PAUSE_COLLECTOR_FROM // 100)}).encode()
+    client = client_for(lambda request: httpx.Response(200))
+    assert gc.isenabled()
+    try:
+        _send.build_response(client, httpx.Response(200, content=body), "listApiKeys", _recording_parser(seen, fail))
+    except cadenya.ResponseValidationError:
+        assert fail
+    assert seen == [False]
+    assert gc.isenabled()
+
+
+def test_a_small_body_is_decoded_with_the_collector_as_it_was() -> None:
+    """Below PAUSE_COLLECTOR_FROM bytes the collector is not touched."""
+    seen: list[bool] = []
+    client = client_for(lambda request: httpx.Response(200))
+    _send.build_response(client, httpx.Response(200, content=b'{"items": []}'), "listApiKeys", _recording_parser(seen))
+    assert seen == [True]
+
+
+def test_a_collector_switched_off_by_the_application_stays_off() -> None:
+    """A decode never switches on a collector it did not switch off."""
+    seen: list[bool] = []
+    body = b"[" + b"1," * _send.PAUSE_COLLECTOR_FROM + b"1]"
+    client = client_for(lambda request: httpx.Response(200))
+    gc.disable()
+    try:
+        _send.build_response(client, httpx.Response(200, content=body), "listApiKeys", _recording_parser(seen))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    assert seen == [False]
+
+
+def test_a_page_decoded_with_the_collector_paused_equals_one_decoded_without() -> None:
+    """The pause changes when the collector runs, not what a page decodes to."""
+    from cadenya.models import ListAPIKeysResponse
+
+    page = {"items": [KEY] * 200, "nextPageToken": "next"}
+    body = json.dumps(page).encode()
+    assert len(body) >= _send.PAUSE_COLLECTOR_FROM
+    parsed = list_api_keys.sync(client=client_for(lambda request: httpx.Response(200, content=body)))
+    assert parsed == ListAPIKeysResponse.from_dict(page)
+    assert gc.isenabled()

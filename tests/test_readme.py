@@ -41,11 +41,12 @@ BLOCKS = runnable_blocks()
 
 
 def test_the_readme_has_its_runnable_examples() -> None:
-    """The quick start's two blocks, the operation functions' block and the errors block are all found."""
+    """The quick start's two blocks, the operation functions' block and the errors blocks are all found."""
     assert [title.split(" (")[0] for title, _ in BLOCKS] == [
         "Quick start",
         "Quick start",
         "The operation functions beneath",
+        "Errors",
         "Errors",
     ]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import gc
 import json
 import logging
 import math
@@ -552,6 +553,16 @@ async def _sleep_async(seconds: float) -> None:
     await anyio.sleep(seconds)
 
 
+PAUSE_COLLECTOR_FROM = 64 * 1024
+"""Bodies this large are decoded with the cyclic garbage collector paused.
+
+Decoding a page makes thousands of objects, none of them in a reference cycle, and every few hundred the
+collector would walk all the young ones again: more than half of the time of a 1,000-key page. Paused, the
+objects are still freed by reference counting as usual, and the collector's work is postponed, not skipped:
+its next pass, once it is back on, looks at them once. The switch is process-wide, so it is taken only when
+the collector is on, and given back only by the call that took it.
+"""
+
 _STATUSES = {int(status): status for status in HTTPStatus}
 
 
@@ -586,6 +597,9 @@ def build_response(
     status whose body cannot be parsed gives `parsed=None`, as an undocumented status does; so does a body
     that fits none of the shapes of a `oneOf` (a later API may add one): its content is kept.
     """
+    paused = len(response.content) >= PAUSE_COLLECTOR_FROM and gc.isenabled()
+    if paused:
+        gc.disable()
     try:
         parsed: T | None = parse(client=client, response=response)
     except UnexpectedStatus:
@@ -598,6 +612,9 @@ def build_response(
                 operation, response.status_code, response.headers.get(REQUEST_ID_HEADER), _reason(error)
             ) from None
         parsed = None
+    finally:
+        if paused:
+            gc.enable()
     return Response(
         status_code=_status(response.status_code), content=response.content, headers=response.headers, parsed=parsed
     )
