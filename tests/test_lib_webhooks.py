@@ -216,3 +216,89 @@ def test_an_event_of_an_unknown_kind_is_kept() -> None:
     verified = webhooks.verify(body, headers, WH_SECRET)
     assert isinstance(verified, WebhookEvent)
     assert verified.to_dict()["data"] == {"workspaceId": "ws_1"}
+
+
+def _flask_headers(signed: dict[str, str]) -> Any:
+    import flask
+
+    app = flask.Flask("receiver")
+    with app.test_request_context("/hooks", method="POST", headers=signed):
+        return flask.request.headers  # werkzeug.datastructures.EnvironHeaders: not a Mapping
+
+
+def _django_headers(signed: dict[str, str]) -> Any:
+    from django.http.request import HttpHeaders  # type: ignore[import-untyped]
+
+    return HttpHeaders({f"HTTP_{name.upper().replace('-', '_')}": value for name, value in signed.items()})
+
+
+def _starlette_headers(signed: dict[str, str]) -> Any:
+    from starlette.requests import Request
+
+    raw = [(name.encode(), value.encode()) for name, value in signed.items()]
+    return Request({"type": "http", "method": "POST", "path": "/", "headers": raw}).headers
+
+
+def _aiohttp_headers(signed: dict[str, str]) -> Any:
+    from aiohttp.test_utils import make_mocked_request
+
+    return make_mocked_request("POST", "/hooks", headers=signed).headers  # multidict.CIMultiDictProxy
+
+
+HEADER_OBJECTS = [
+    pytest.param(_flask_headers, id="flask-werkzeug"),
+    pytest.param(_django_headers, id="django"),
+    pytest.param(_starlette_headers, id="starlette"),
+    pytest.param(_aiohttp_headers, id="aiohttp"),
+    pytest.param(lambda signed: {name.upper(): value for name, value in signed.items()}, id="dict-upper-case"),
+    pytest.param(lambda signed: {name.title(): value for name, value in signed.items()}, id="dict-title-case"),
+    pytest.param(lambda signed: list(signed.items()), id="list-of-pairs"),
+    pytest.param(lambda signed: [(n.encode(), v.encode()) for n, v in signed.items()], id="asgi-raw-bytes"),
+]
+
+
+@pytest.mark.parametrize("make_headers", HEADER_OBJECTS)
+def test_verify_takes_the_header_objects_of_the_common_frameworks(make_headers: Any) -> None:
+    """The request headers of Flask, Django, Starlette and aiohttp, a dict in any key case and pairs all verify."""
+    signed = webhooks.sign(VECTOR_PAYLOAD, VECTOR_SECRET, message_id=VECTOR_ID, timestamp=VECTOR_TIMESTAMP)
+    headers = make_headers(signed)
+    body = webhooks.verify_signature(VECTOR_PAYLOAD, headers, VECTOR_SECRET, now=VECTOR_TIMESTAMP)
+    assert body == VECTOR_PAYLOAD.encode()
+
+
+@pytest.mark.parametrize("make_headers", HEADER_OBJECTS)
+def test_a_forged_signature_fails_whatever_the_header_object(make_headers: Any) -> None:
+    """A wrong signature in any of those header objects is still refused."""
+    signed = {**VECTOR_HEADERS, "webhook-signature": "v1,AAAA" + VECTOR_SIGNATURE[7:]}
+    with pytest.raises(webhooks.WebhookVerificationError, match="no signature matches"):
+        webhooks.verify_signature(VECTOR_PAYLOAD, make_headers(signed), VECTOR_SECRET, now=VECTOR_TIMESTAMP)
+
+
+class _BrokenHeaders:
+    def items(self) -> list[tuple[str, str]]:
+        raise RuntimeError("broken")
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param(42, id="a-number"),
+        pytest.param("webhook-id: x", id="text"),
+        pytest.param(b"webhook-id: x", id="bytes"),
+        pytest.param(["webhook-id", "webhook-timestamp"], id="names-without-values"),
+        pytest.param([("webhook-id", "a", "b")], id="triples"),
+        pytest.param(_BrokenHeaders(), id="items-raises"),
+        pytest.param(None, id="none"),
+    ],
+)
+def test_anything_else_is_a_verification_error(headers: Any) -> None:
+    """What is neither a mapping, nor has items(), nor is a list of pairs, gets WebhookVerificationError."""
+    with pytest.raises(webhooks.WebhookVerificationError, match="headers must be"):
+        webhooks.verify_signature(VECTOR_PAYLOAD, headers, VECTOR_SECRET, now=VECTOR_TIMESTAMP)
+
+
+def test_a_header_given_twice_with_different_values_is_refused() -> None:
+    """Two webhook-signature headers that disagree are ambiguous: refused, whichever would have matched."""
+    pairs = [*VECTOR_HEADERS.items(), ("Webhook-Signature", "v1,AAAA")]
+    with pytest.raises(webhooks.WebhookVerificationError, match="more than once"):
+        webhooks.verify_signature(VECTOR_PAYLOAD, pairs, VECTOR_SECRET, now=VECTOR_TIMESTAMP)

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from cadenya.sandbox import SandboxServer, Store
+from cadenya.sandbox import SandboxServer, Store, _webhooks
 from cadenya.sandbox._webhooks import MAX_ANSWER_BYTES, WebhookSender
 from tests.helpers import open_database
 
@@ -253,3 +253,133 @@ def test_an_event_not_yet_delivered_survives_kill_9(tmp_path: Path, receivers: C
     finally:
         restarted.stop()
     assert [event["type"] for _, event in receiver.arrivals] == ["api_key.created"]
+
+
+def test_six_hanging_receivers_do_not_delay_a_seventh_accounts_event(
+    receivers: Callable[[Answer], Receiver], senders: Callable[..., WebhookSender]
+) -> None:
+    """Every account with events due has its own delivery in flight: six hanging accounts hold no seventh."""
+    release = threading.Event()
+
+    def hang_unless_prompt(connection: socket.socket, event: dict[str, Any]) -> None:
+        if event["data"]["accountId"] != "acct_prompt":
+            release.wait(timeout=8)
+        no_content(connection, event)
+
+    receiver = receivers(hang_unless_prompt)
+    sender = senders(receiver.url, attempt_deadline=10.0)
+    for index in range(6):
+        record(sender, f"acct_hanging_{index}")
+    for index in range(6):
+        receiver.wait_for(f"acct_hanging_{index}")
+    recorded_at = time.monotonic()
+    record(sender, "acct_prompt")
+    try:
+        assert receiver.wait_for("acct_prompt", timeout=5) - recorded_at < 1.5
+    finally:
+        release.set()
+
+
+def _create_key(server: SandboxServer, account: dict[str, Any], name: str = "k") -> None:
+    headers = {"Authorization": f"Bearer {account['apiKey']}"}
+    assert httpx.post(f"{server.base_url}/v1/api-keys", json={"name": name}, headers=headers).status_code == 201
+
+
+def _wait_for_state(db: Path, account_id: str, states: list[str], timeout: float = 10.0) -> list[Any]:
+    started = time.monotonic()
+    while True:
+        with Store(db) as store:
+            found = _webhooks.deliveries(store, account_id)
+        if [record.state for record in found] == states or time.monotonic() - started > timeout:
+            return found
+        time.sleep(0.05)
+
+
+def test_an_accounts_webhook_url_can_be_set_and_changed_while_the_sandbox_runs(
+    tmp_path: Path, receivers: Callable[[Answer], Receiver]
+) -> None:
+    """A server started without --webhook-url sends an account's events wherever the account's URL says, now."""
+    first, second = receivers(no_content), receivers(no_content)
+    server = SandboxServer(tmp_path / "urls.db").start()
+    try:
+        account = server.new_account()
+        _create_key(server, account, "before any URL")
+        with Store(server.db) as store:
+            _webhooks.set_webhook_url(store, account["accountId"], first.url)
+        _create_key(server, account, "to the first")
+        first.wait_for(account["accountId"])
+        with Store(server.db) as store:
+            _webhooks.set_webhook_url(store, account["accountId"], second.url)
+        _create_key(server, account, "to the second")
+        second.wait_for(account["accountId"])
+    finally:
+        server.stop()
+    assert len(first.arrivals) == 1 and len(second.arrivals) == 1
+    records = _wait_for_state(server.db, account["accountId"], ["delivered", "delivered"])
+    assert [(record.event_type, record.attempts, record.last_status) for record in records] == [
+        ("api_key.created", 1, "204"),
+        ("api_key.created", 1, "204"),
+    ]
+
+
+def test_the_delivery_log_shows_failures_and_a_redelivery_arrives_with_the_same_id(
+    tmp_path: Path, receivers: Callable[[Answer], Receiver]
+) -> None:
+    """An event its receiver refuses is logged failed with its attempts and status; redelivered, it arrives
+    with the same webhook-id and payload, and the log shows it delivered."""
+    refusing = threading.Event()
+    refusing.set()
+
+    def refuse_while_set(connection: socket.socket, event: dict[str, Any]) -> None:
+        if refusing.is_set():
+            connection.sendall(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n")
+        else:
+            no_content(connection, event)
+
+    receiver = receivers(refuse_while_set)
+    db = tmp_path / "redeliver.db"
+    with Store(db) as store:
+        account = store.create_account("Redeliver")
+        _webhooks.set_webhook_url(store, account["accountId"], receiver.url)
+    server = SandboxServer(db).start()
+    try:
+        _create_key(server, account)
+        (failed,) = _wait_for_state(db, account["accountId"], ["failed"], timeout=20)
+        assert (failed.state, failed.attempts, failed.last_status) == ("failed", 6, "500")
+        refusing.clear()
+        with Store(db) as store:
+            _webhooks.redeliver(store, failed.message_id)
+        records = _wait_for_state(db, account["accountId"], ["failed", "delivered"])
+    finally:
+        server.stop()
+    assert [(record.message_id, record.state) for record in records] == [
+        (failed.message_id, "failed"),
+        (failed.message_id, "delivered"),
+    ]
+    assert len({json.dumps(event, sort_keys=True) for _, event in receiver.arrivals}) == 1
+
+
+def test_an_account_without_a_webhook_url_records_no_event(tmp_path: Path) -> None:
+    """With neither an account URL nor --webhook-url, nothing piles up in the outbox."""
+    server = SandboxServer(tmp_path / "nowhere.db").start()
+    try:
+        account = server.new_account()
+        _create_key(server, account)
+    finally:
+        server.stop()
+    with open_database(server.db) as connection:
+        assert connection.execute("SELECT COUNT(*) FROM webhook_outbox").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        pytest.param(lambda store: _webhooks.set_webhook_url(store, "acct_missing", "http://127.0.0.1:1/"), id="url"),
+        pytest.param(lambda store: _webhooks.deliveries(store, "acct_missing"), id="deliveries"),
+        pytest.param(lambda store: _webhooks.redeliver(store, "msg_missing"), id="redeliver"),
+    ],
+)
+def test_an_unknown_account_or_event_is_a_lookup_error(store: Store, call: Callable[[Store], object]) -> None:
+    """The delivery helpers name what they could not find."""
+    with pytest.raises(LookupError, match="_missing"):
+        call(store)

@@ -17,14 +17,21 @@ import hashlib
 import hmac
 import re
 import time
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping
 
 from . import _json
 from ._errors import CadenyaError
 from ._events import AnyWebhookEvent, parse_event
 
-__all__ = ["TOLERANCE_SECONDS", "AnyWebhookEvent", "WebhookVerificationError", "sign", "verify", "verify_signature"]
+__all__ = [
+    "TOLERANCE_SECONDS",
+    "AnyWebhookEvent",
+    "WebhookHeaders",
+    "WebhookVerificationError",
+    "sign",
+    "verify",
+    "verify_signature",
+]
 
 TOLERANCE_SECONDS = 5 * 60
 _PREFIXES = ("whsec_", "wh_")
@@ -75,11 +82,46 @@ def sign(payload: bytes | str, secret: str, *, message_id: str, timestamp: int |
     return {"webhook-id": message_id, "webhook-timestamp": str(when), "webhook-signature": f"v1,{signature}"}
 
 
-def _header(headers: Mapping[Any, Any], name: str) -> str:
-    """A header's value as text; a missing, non-text or unencodable one is a verification failure."""
-    value = next((value for key, value in headers.items() if isinstance(key, str) and key.lower() == name), None)
-    if value is None:
+WebhookHeaders = Mapping[str, str] | Iterable[tuple[str | bytes, str | bytes]]
+"""What `verify` takes as headers: a mapping (dict in any key case, Starlette's, Django's `request.headers`,
+aiohttp's `CIMultiDictProxy`), an object with `items()` (werkzeug's `Headers`, which Flask hands you), or
+pairs of names and values (an ASGI scope's raw `headers`, as bytes or text)."""
+
+
+def _pairs(headers: object) -> list[tuple[object, object]]:
+    """Every (name, value) of `headers`, names and values as given (bytes decoded as Latin-1)."""
+    refused = WebhookVerificationError("headers must be a mapping or a list of (name, value) pairs")
+    if isinstance(headers, str | bytes):
+        raise refused
+    items = getattr(headers, "items", None)
+    try:
+        if callable(items):
+            pairs = list(items())
+        elif isinstance(headers, Iterable):
+            pairs = list(headers)
+        else:
+            raise refused
+    except WebhookVerificationError:
+        raise
+    except Exception:
+        raise refused from None
+    if not all(isinstance(pair, tuple) and len(pair) == 2 for pair in pairs):
+        raise refused
+    return [(_text(name), _text(value)) for name, value in pairs]
+
+
+def _text(value: object) -> object:
+    return value.decode("latin-1") if isinstance(value, bytes) else value
+
+
+def _header(pairs: list[tuple[object, object]], name: str) -> str:
+    """A header's value as text; a missing, repeated, non-text or unencodable one is a verification failure."""
+    values = {value for key, value in pairs if isinstance(key, str) and key.lower() == name}
+    if not values:
         raise WebhookVerificationError(f"missing header {name}")
+    if len(values) > 1:
+        raise WebhookVerificationError(f"header {name} is given more than once, with different values")
+    (value,) = values
     if not isinstance(value, str) or not value.isascii():
         raise WebhookVerificationError(f"header {name} is not ASCII text")
     return value
@@ -87,7 +129,7 @@ def _header(headers: Mapping[Any, Any], name: str) -> str:
 
 def verify(
     payload: bytes | str,
-    headers: Mapping[str, str],
+    headers: WebhookHeaders,
     secret: str,
     *,
     tolerance: int = TOLERANCE_SECONDS,
@@ -108,18 +150,17 @@ def verify(
 
 def verify_signature(
     payload: bytes | str,
-    headers: Mapping[str, str],
+    headers: WebhookHeaders,
     secret: str,
     *,
     tolerance: int = TOLERANCE_SECONDS,
     now: float | None = None,
 ) -> bytes:
     """`verify` without reading the body: check the signature and freshness, return the authentic bytes."""
-    if not isinstance(headers, Mapping):
-        raise WebhookVerificationError("headers must be a mapping")
-    message_id = _header(headers, "webhook-id")
-    timestamp_text = _header(headers, "webhook-timestamp")
-    signatures = _header(headers, "webhook-signature")
+    pairs = _pairs(headers)
+    message_id = _header(pairs, "webhook-id")
+    timestamp_text = _header(pairs, "webhook-timestamp")
+    signatures = _header(pairs, "webhook-signature")
     if not _TIMESTAMP.fullmatch(timestamp_text):
         raise WebhookVerificationError("webhook-timestamp is not a number of seconds")
     timestamp = int(timestamp_text)

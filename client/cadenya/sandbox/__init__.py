@@ -2,6 +2,10 @@
 
     cadenya-sandbox create-account --db PATH --name NAME
     cadenya-sandbox serve --db PATH [--host 127.0.0.1] [--port 8765] [--webhook-url URL] [--faults]
+    cadenya-sandbox webhook-url | deliveries | redeliver | trigger ...   (see --help)
+
+For tests and scripts, `with Sandbox() as sandbox:` starts one and hands out accounts, clients and webhook
+receivers; the pytest plugin gives the same as fixtures (`cadenya_sandbox`, `cadenya_client`, ...).
 
 (`python -m cadenya.sandbox` is the same command.) It needs the `sandbox` extra:
 `pip install 'cadenya[sandbox]'`; the client itself never imports this package.
@@ -41,5 +45,19 @@ if _missing:
 from ._app import create_app  # noqa: E402
 from ._process import SandboxServer, free_port, wait_until_listening  # noqa: E402
 from ._store import Store  # noqa: E402
+from ._testing import Sandbox, SandboxAccount, WebhookReceiver, WebhookTimeout, fault_header  # noqa: E402
+from ._webhooks import DeliveryRecord  # noqa: E402
 
-__all__ = ["SandboxServer", "Store", "create_app", "free_port", "wait_until_listening"]
+__all__ = [
+    "DeliveryRecord",
+    "Sandbox",
+    "SandboxAccount",
+    "SandboxServer",
+    "Store",
+    "WebhookReceiver",
+    "WebhookTimeout",
+    "create_app",
+    "fault_header",
+    "free_port",
+    "wait_until_listening",
+]

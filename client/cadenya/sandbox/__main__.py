@@ -3,20 +3,31 @@
 cadenya-sandbox create-account --db PATH --name NAME
 cadenya-sandbox serve --db PATH [--host 127.0.0.1] [--port 8765] [--webhook-url URL] [--faults]
                       [--session-ttl SECONDS] [--header-timeout SECONDS] [--max-connections N]
+                      [--exit-with-parent]
+cadenya-sandbox webhook-url --db PATH --account ACCOUNT_ID (URL | --clear)
+cadenya-sandbox deliveries --db PATH --account ACCOUNT_ID [--json]
+cadenya-sandbox redeliver --db PATH MESSAGE_ID
+cadenya-sandbox trigger EVENT_TYPE [--base-url URL] [--api-key KEY]
 
-A startup error (port in use, key file missing, database unreadable) is one line on stderr and status 2.
+The database commands work while `serve` runs on the same database: a changed webhook URL applies from the
+next delivery attempt on, and a redelivery is sent within a second. A startup error (port in use, key file
+missing, database unreadable) and a lookup that finds nothing are one line on stderr and status 2.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import json
 import logging
+import os
 import socket
 import sqlite3
 import sys
+import threading
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -108,12 +119,108 @@ def main(argv: list[str] | None = None) -> int:
         "--max-connections", type=positive_count, default=MAX_CONNECTIONS, metavar="N",
         help=f"open connections beyond which requests are answered 503 (default: {MAX_CONNECTIONS})",
     )  # fmt: skip
+    serve.add_argument(
+        "--exit-with-parent", action="store_true",
+        help="stop when standard input closes: the process that started this one holds it open, and dies with it",
+    )  # fmt: skip
+    hook = commands.add_parser("webhook-url", help="set or clear where an account's events are delivered")
+    hook.add_argument("--db", type=database_path, required=True, help="the sandbox's SQLite database file")
+    hook.add_argument("--account", required=True, help="the account id (acct_...)")
+    where = hook.add_mutually_exclusive_group(required=True)
+    where.add_argument("url", nargs="?", type=webhook_url, help="the http(s) URL to deliver to")
+    where.add_argument("--clear", action="store_true", help="deliver to serve's --webhook-url, if any, instead")
+    listed = commands.add_parser("deliveries", help="list an account's events: id, type, attempts, last status")
+    listed.add_argument("--db", type=database_path, required=True, help="the sandbox's SQLite database file")
+    listed.add_argument("--account", required=True, help="the account id (acct_...)")
+    listed.add_argument("--json", action="store_true", help="one JSON object per line")
+    again = commands.add_parser("redeliver", help="send an event again, with its id and payload")
+    again.add_argument("--db", type=database_path, required=True, help="the sandbox's SQLite database file")
+    again.add_argument("message_id", help="the event's id (msg_..., its webhook-id header)")
+    cause = commands.add_parser("trigger", help="make an event happen by doing what causes it, through the API")
+    cause.add_argument("event_type", help="api_key.created, api_key.rotated, api_key.revoked or webhook_secret.rotated")
+    cause.add_argument("--base-url", default="http://127.0.0.1:8765", help="the running sandbox (default: %(default)s)")
+    cause.add_argument("--api-key", default=os.environ.get("CADENYA_API_KEY"),
+                       help="a key of the account, as create-account prints it (default: $CADENYA_API_KEY)")  # fmt: skip
     args = parser.parse_args(argv)
+    runs = {
+        "create-account": run_create_account,
+        "serve": run_server,
+        "webhook-url": run_webhook_url,
+        "deliveries": run_deliveries,
+        "redeliver": run_redeliver,
+        "trigger": run_trigger,
+    }
     try:
-        return run_create_account(args) if args.command == "create-account" else run_server(args)
-    except (StoreUnusable, sqlite3.Error, OSError) as error:
-        print(f"cadenya-sandbox: {startup_error(args.db, error)}", file=sys.stderr)
+        return runs[args.command](args)
+    except LookupError as error:
+        print(f"cadenya-sandbox: {not_found(error)}", file=sys.stderr)
         return 2
+    except (StoreUnusable, sqlite3.Error, OSError) as error:
+        print(f"cadenya-sandbox: {startup_error(getattr(args, 'db', Path('.')), error)}", file=sys.stderr)
+        return 2
+
+
+def not_found(error: LookupError) -> str:
+    from ._webhooks import UnknownAccount
+
+    what = "account" if isinstance(error, UnknownAccount) else "event"
+    return f"no {what} {error.args[0]!r} in this database"
+
+
+def run_webhook_url(args: argparse.Namespace) -> int:
+    from ._webhooks import set_webhook_url
+
+    with Store(args.db) as store:
+        set_webhook_url(store, args.account, None if args.clear else args.url)
+    print(f"{args.account}: events go to {'the --webhook-url of serve, if any' if args.clear else args.url}")
+    return 0
+
+
+def run_deliveries(args: argparse.Namespace) -> int:
+    from ._webhooks import deliveries
+
+    with Store(args.db) as store:
+        records = deliveries(store, args.account)
+    if args.json:
+        for record in records:
+            print(json.dumps(record.__dict__))
+        return 0
+    print(f"{'event id':<32}  {'type':<24}  {'attempts':>8}  {'last status':<16}  state")
+    for record in records:
+        print(f"{record.message_id:<32}  {record.event_type:<24}  {record.attempts:>8}  "
+              f"{record.last_status or '-':<16}  {record.state}")  # fmt: skip
+    return 0
+
+
+def run_redeliver(args: argparse.Namespace) -> int:
+    from ._webhooks import redeliver
+
+    with Store(args.db) as store:
+        redeliver(store, args.message_id)
+    print(f"{args.message_id}: queued again")
+    return 0
+
+
+def run_trigger(args: argparse.Namespace) -> int:
+    import cadenya
+
+    from ._trigger import TRIGGERS, trigger
+
+    if args.event_type not in TRIGGERS:
+        print(f"cadenya-sandbox: no trigger for {args.event_type!r}; the types are: {', '.join(TRIGGERS)}",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    if not args.api_key:
+        print("cadenya-sandbox: trigger needs --api-key (or $CADENYA_API_KEY): a key of the account", file=sys.stderr)
+        return 2
+    try:
+        with cadenya.Cadenya(token=args.api_key, base_url=args.base_url, max_retries=0) as client:
+            done: dict[str, Any] = trigger(client, args.event_type)
+    except cadenya.CadenyaError as error:
+        print(f"cadenya-sandbox: trigger {args.event_type} failed: {error}", file=sys.stderr)
+        return 1
+    print(json.dumps(done))
+    return 0
 
 
 def startup_error(db: Path, error: Exception) -> str:
@@ -160,8 +267,23 @@ def run_server(args: argparse.Namespace) -> int:
         log_level=args.log_level,
     )
     print(f"sandbox listening on http://{args.host}:{args.port} (database {args.db})", flush=True)
-    uvicorn.Server(config).run()
+    server = uvicorn.Server(config)
+    if args.exit_with_parent:
+        threading.Thread(target=_exit_when_stdin_closes, args=(server,), name="parent-watch", daemon=True).start()
+    server.run()
     return 0
+
+
+def _exit_when_stdin_closes(server: Any) -> None:
+    """Shut the server down when standard input reaches its end: the process holding its other end is gone,
+    however it ended (kill -9 included). A server that does not stop within 5 s is ended at once."""
+    with contextlib.suppress(OSError, ValueError):
+        while sys.stdin.buffer.read(65536):
+            pass
+    server.should_exit = True
+    deadline = threading.Timer(5.0, os._exit, args=(0,))
+    deadline.daemon = True
+    deadline.start()
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from itertools import accumulate, repeat
 from pathlib import Path
 from typing import Any
 
+import httpx
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -465,8 +466,8 @@ class Dispatcher:
                         # still holding the old one can verify the event that tells it to change.
                         signing = (current,) if previous == current else (previous, current)
                         for kind, data in call.events:
-                            self.webhooks.record(db, account["id"], kind, {**data, "accountId": account["id"]}, signing)
-                        recorded = True
+                            event = {**data, "accountId": account["id"]}
+                            recorded = self.webhooks.record(db, account["id"], kind, event, signing) or recorded
         except _Rejected as rejected:
             status, content = rejected.status, _render(rejected.payload)
         if self.webhooks is not None and recorded:
@@ -550,6 +551,7 @@ def create_app(
     validate: bool = True,
     spec: Spec | None = None,
     webhook_url: str | None = None,
+    webhook_transport: httpx.AsyncBaseTransport | None = None,
     faults: bool = False,
     body_timeout: float = BODY_TIMEOUT,
     busy_timeout: float = BUSY_TIMEOUT,
@@ -557,7 +559,9 @@ def create_app(
 ) -> Starlette:
     """The sandbox as an ASGI app over the SQLite database at `db_path`.
 
-    `webhook_url` receives signed account events; `faults` turns on the test-only fault switch.
+    `webhook_url` receives the signed events of accounts without a webhook URL of their own, through
+    `webhook_transport` when given (an in-process receiver) or the network; `faults` turns on the test-only
+    fault switch.
     `body_timeout` bounds the time a request body takes to arrive (then 408), `busy_timeout` the time a
     request waits for another one's write lock (then 503), `session_ttl` the seconds a session token is
     accepted after it was issued (then 401).
@@ -569,7 +573,7 @@ def create_app(
     if missing:
         raise RuntimeError(f"operations without a handler, or handlers without an operation: {sorted(missing)}")
     store = Store(Path(db_path), busy_timeout=busy_timeout, session_ttl=session_ttl)
-    sender = WebhookSender(webhook_url, store) if webhook_url else None
+    sender = WebhookSender(webhook_url, store, transport=webhook_transport)
     dispatcher = Dispatcher(spec, store, validate=validate, webhooks=sender, body_timeout=body_timeout)
     by_path: dict[str, dict[str, Operation]] = {}
     for op in spec.operations:
@@ -583,8 +587,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def close_store_on_shutdown(app: Starlette) -> AsyncIterator[None]:
         yield
-        if sender is not None:
-            sender.close()
+        sender.close()
         store.close()
 
     app = Starlette(

@@ -35,21 +35,26 @@ def wait_until_listening(port: int, process: subprocess.Popen[bytes], timeout: f
 
 
 class SandboxServer:
-    """`python -m cadenya.sandbox serve` in a child process, bound to loopback; stops by itself with the test session."""
+    """`python -m cadenya.sandbox serve` in a child process on 127.0.0.1 and a free port.
 
-    def __init__(self, db: Path, *, extra_args: tuple[str, ...] = ()) -> None:
-        self.db = db
+    `with SandboxServer(path) as server:` starts it and stops it at the end; `start()` and `stop()` do the same
+    by hand. The child stops by itself when this process ends, however it ends (kill -9 included): it holds
+    the child's standard input open, and the child exits when that closes. `db` may be a `Path` or a `str`.
+    """
+
+    def __init__(self, db: Path | str, *, extra_args: tuple[str, ...] = ()) -> None:
+        self.db = Path(db)
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.extra_args = extra_args
         self.process: subprocess.Popen[bytes] | None = None
-        self.log = db.with_suffix(".log")
+        self.log = self.db.with_suffix(".log")
 
     def start(self, timeout: float = 15.0) -> SandboxServer:
         command = [sys.executable, "-m", "cadenya.sandbox", "serve", "--db", str(self.db), "--host", "127.0.0.1",
-                   "--port", str(self.port), *self.extra_args]  # fmt: skip
+                   "--port", str(self.port), "--exit-with-parent", *self.extra_args]  # fmt: skip
         with self.log.open("ab") as log:
-            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT)
         try:
             wait_until_listening(self.port, self.process, timeout)
         except RuntimeError as error:
@@ -57,15 +62,25 @@ class SandboxServer:
             raise RuntimeError(f"{error}:\n{self.log.read_text()}") from None
         return self
 
+    def __enter__(self) -> SandboxServer:
+        return self.start() if self.process is None else self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+        process, self.process = self.process, None
+        if process is None:
+            return
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
             try:
-                self.process.wait(timeout=10)
+                process.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.process = None
+                process.kill()
+                process.wait()
+        if process.stdin is not None:
+            process.stdin.close()
 
     def kill(self) -> None:
         """SIGKILL: no shutdown, no flush; what survives is what was durable."""
@@ -73,6 +88,8 @@ class SandboxServer:
             raise RuntimeError("the sandbox is not running")
         os.kill(self.process.pid, signal.SIGKILL)
         self.process.wait()
+        if self.process.stdin is not None:
+            self.process.stdin.close()
         self.process = None
 
     def new_account(self, name: str = "Test account") -> dict[str, str]:

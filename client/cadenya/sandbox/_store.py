@@ -27,7 +27,8 @@ CREATE TABLE IF NOT EXISTS accounts (
     description TEXT,
     domain TEXT,
     webhook_secret BLOB NOT NULL, -- sealed by the Vault
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    webhook_url TEXT -- where this account's events go; the server's --webhook-url when NULL
 );
 CREATE TABLE IF NOT EXISTS session_tokens (
     digest BLOB PRIMARY KEY,
@@ -123,9 +124,23 @@ CREATE TABLE IF NOT EXISTS webhook_outbox (
     secrets BLOB NOT NULL, -- sealed by the Vault
     attempts INTEGER NOT NULL DEFAULT 0,
     next_attempt_at REAL NOT NULL, -- Unix time
-    claimed INTEGER NOT NULL DEFAULT 0
+    claimed INTEGER NOT NULL DEFAULT 0,
+    last_status TEXT -- the answer of the last attempt: an HTTP status, or what failed
 );
 CREATE INDEX IF NOT EXISTS webhook_outbox_by_account ON webhook_outbox(account_id, seq);
+-- Events that left the outbox: delivered, or given up after the last retry.
+CREATE TABLE IF NOT EXISTS webhook_deliveries (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    message_id TEXT NOT NULL,
+    account_id TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    last_status TEXT,
+    state TEXT NOT NULL, -- delivered | failed
+    finished_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS webhook_deliveries_by_account ON webhook_deliveries(account_id, seq);
 """
 
 
@@ -171,8 +186,10 @@ class Store:
     The database, its `-wal` and `-shm` files and the key file beside it are readable by their owner only.
     """
 
-    def __init__(self, path: Path, *, busy_timeout: float = BUSY_TIMEOUT, session_ttl: float = SESSION_TTL) -> None:
-        self.path = path
+    def __init__(
+        self, path: Path | str, *, busy_timeout: float = BUSY_TIMEOUT, session_ttl: float = SESSION_TTL
+    ) -> None:
+        self.path = path = Path(path)
         self.busy_timeout = busy_timeout
         self.session_ttl = session_ttl
         self._local = threading.local()
@@ -196,6 +213,7 @@ class Store:
                 " keeps encrypted cannot be read (restore the file, or use a new database)"
             )
         self.vault = _secrets.Vault(key_file)
+        _add_columns(connection)
         connection.executescript(SCHEMA)
         _add_session_issue_times(connection)
         self._check_key_opens_the_database()
@@ -339,6 +357,17 @@ def _holds_accounts(connection: sqlite3.Connection) -> bool:
     if connection.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'accounts'").fetchone() is None:
         return False
     return connection.execute("SELECT 1 FROM accounts LIMIT 1").fetchone() is not None
+
+
+def _add_columns(connection: sqlite3.Connection) -> None:
+    """Columns added to tables a database written by an earlier version already has."""
+    for table, column, declaration in (
+        ("accounts", "webhook_url", "TEXT"),
+        ("webhook_outbox", "last_status", "TEXT"),
+    ):
+        columns = {row["name"] for row in connection.execute(f"PRAGMA table_info({table})")}
+        if columns and column not in columns:
+            connection.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
 
 
 def _add_session_issue_times(connection: sqlite3.Connection) -> None:
