@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8765
 
-.PHONY: generate check lint spec-lint typecheck test pytest matrix release-check breaking surface contract sandbox demo bench bench-smoke
+.PHONY: generate check lint spec-lint typecheck test pytest matrix release-check example-tests breaking surface contract sandbox demo bench bench-smoke
 
 # A fresh machine needs only python3 and make: the venv is rebuilt whenever pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -42,6 +42,9 @@ matrix: $(VENV)/.installed
 
 release-check: $(VENV)/.installed
 	$(BIN)/python -m scripts.release
+
+example-tests: $(VENV)/.installed
+	$(BIN)/python -m scripts.example_tests
 
 contract: $(VENV)/.installed
 	$(BIN)/python -m scripts.contract

@@ -38,7 +38,7 @@ from cadenya.lib import _json
 from cadenya.sandbox import SandboxServer, free_port, wait_until_listening
 
 ROOT = Path(__file__).resolve().parent.parent
-SECTIONS = ("decode", "memory", "encode", "calls", "async", "import", "generate")
+SECTIONS = ("decode", "memory", "encode", "calls", "async", "import", "generate", "testing")
 
 
 def pydantic_models(workdir: Path) -> ModuleType:
@@ -339,6 +339,79 @@ def servers(rows: list[Row], workdir: Path, sections: set[str], smoke: bool) -> 
         server.stop()
 
 
+def testing(rows: list[Row], workdir: Path, smoke: bool) -> None:
+    """The sandbox as a test fixture: starting it, a fresh account, and one test's fixture work (an account, a
+    client, one call, closing), in both modes, each against the hand-rolled subprocess fixture the plugin
+    replaces (`serve` in a Popen with a wait loop; `create-account` run as a command, its JSON parsed)."""
+    from cadenya import Cadenya
+    from cadenya.sandbox import Sandbox
+
+    rounds = 2 if smoke else 7
+    sandbox_cli = [sys.executable, "-m", "cadenya.sandbox"]
+    databases = (workdir / f"testing-{index}.db" for index in range(10_000))
+
+    def hand_rolled_start() -> None:
+        port, db = free_port(), next(databases)
+        server = subprocess.Popen([*sandbox_cli, "serve", "--db", str(db), "--port", str(port)],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        try:
+            wait_until_listening(port, server)
+        finally:
+            server.terminate()
+            server.wait()
+
+    def start(in_process: bool) -> Callable[[], object]:
+        def run() -> None:
+            with Sandbox(next(databases), in_process=in_process):
+                pass
+
+        return run
+
+    starts = interleaved(
+        {"http": start(False), "in-process": start(True), "hand-rolled": hand_rolled_start}, number=1, rounds=rounds
+    )
+    for mode in ("http", "in-process"):
+        rows.append(
+            Row(f"sandbox start ({mode})", starts[mode], "hand-rolled Popen + wait", starts["hand-rolled"], "ms")
+        )
+
+    def fixture_times(in_process: bool) -> dict[str, list[float]]:
+        with Sandbox(next(databases), in_process=in_process) as sandbox:
+            db, base_url = sandbox.db, sandbox.base_url
+
+            def hand_rolled_account() -> dict[str, str]:
+                created = subprocess.run([*sandbox_cli, "create-account", "--db", str(db), "--name", "bench"],
+                                         capture_output=True, text=True, check=True)  # fmt: skip
+                account: dict[str, str] = json.loads(created.stdout)
+                return account
+
+            def hand_rolled_test() -> None:
+                account = hand_rolled_account()
+                with Cadenya(token=account["apiKey"], base_url=base_url) as client:
+                    client.account.get()
+
+            def plugin_test() -> None:
+                account = sandbox.new_account()
+                with sandbox.client(account) as client:
+                    client.account.get()
+
+            contenders: dict[str, Callable[[], object]] = {
+                "account": sandbox.new_account,
+                "hand-rolled account": hand_rolled_account,
+                "test": plugin_test,
+            }
+            if not in_process:
+                contenders["hand-rolled test"] = hand_rolled_test
+            return interleaved(contenders, number=2 if smoke else 5, rounds=rounds)
+
+    http, in_process = fixture_times(False), fixture_times(True)
+    for mode, times in (("http", http), ("in-process", in_process)):
+        rows.append(Row(f"a fresh account ({mode})", times["account"], "create-account command",
+                        times["hand-rolled account"], "ms"))  # fmt: skip
+        rows.append(Row(f"one test's fixtures + a call ({mode})", times["test"], "hand-rolled, over http",
+                        http["hand-rolled test"], "ms"))  # fmt: skip
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--smoke", action="store_true", help="few iterations, no verdicts: check that it runs")
@@ -357,6 +430,9 @@ def main() -> int:
         import_time(rows, args.smoke)
     if "generate" in sections:
         generation_time(rows, args.smoke)
+    if "testing" in sections:
+        with tempfile.TemporaryDirectory(prefix="cadenya-bench-testing-") as temporary:
+            testing(rows, Path(temporary), args.smoke)
     print()
     print(table(rows, verdicts=not args.smoke))
     if args.smoke:

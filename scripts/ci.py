@@ -77,6 +77,21 @@ def plain(target: str) -> Outcome:
     return Outcome(target, passed=int(status == 0), failed=int(status != 0), seconds=time.monotonic() - started)
 
 
+def counted(target: str) -> Outcome:
+    """A suite whose output ends in pytest footers: their counts, or one failure if it failed without any."""
+    started = time.monotonic()
+    status, output = run(target)
+    outcome = Outcome(target, seconds=time.monotonic() - started)
+    counts = pytest_counts(output)
+    if counts is not None:
+        outcome.passed, outcome.failed, skipped = counts
+        if skipped:
+            outcome.skipped.append(f"{skipped} test(s) skipped, reasons above")
+    if status != 0 and outcome.failed == 0:
+        outcome.failed = 1
+    return outcome
+
+
 def contract() -> Outcome:
     started = time.monotonic()
     status, output = run("contract")
@@ -133,6 +148,7 @@ def matrix() -> list[Outcome]:
 
 PLAIN_BEFORE = ("lint", "spec-lint", "typecheck", "check", "breaking")
 PLAIN_AFTER = ("release-check", "bench-smoke")
+COUNTED_AFTER = ("example-tests",)
 
 
 def main() -> int:
@@ -140,6 +156,7 @@ def main() -> int:
     outcomes.extend(matrix())
     outcomes.append(contract())
     outcomes.extend(plain(target) for target in PLAIN_AFTER)
+    outcomes.extend(counted(target) for target in COUNTED_AFTER)
 
     print("\nsummary")
     for outcome in outcomes:

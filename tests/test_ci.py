@@ -120,8 +120,26 @@ def test_the_last_line_is_the_plain_sum(monkeypatch: pytest.MonkeyPatch, capsys:
         ci, "matrix", lambda: [ci.Outcome("matrix a", passed=100), ci.Outcome("matrix b", passed=90, failed=2)]
     )
     monkeypatch.setattr(ci, "contract", lambda: ci.Outcome("contract", passed=50))
+    monkeypatch.setattr(ci, "counted", lambda target: ci.Outcome(target, passed=12))
     status = ci.main()
     last = capsys.readouterr().out.rstrip("\n").splitlines()[-1]
     suites_passed = len(ci.PLAIN_BEFORE) + len(ci.PLAIN_AFTER) - 1
-    assert last == f"{240 + suites_passed} passed, 3 failed"
+    assert last == f"{240 + 12 * len(ci.COUNTED_AFTER) + suites_passed} passed, 3 failed"
     assert status == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "output", "expected"),
+    [
+        pytest.param(0, "===== 6 passed in 2.1s =====\n===== 6 passed in 0.9s =====\n", (12, 0), id="two-runs"),
+        pytest.param(1, "===== 5 passed, 1 failed in 2.1s =====\n", (5, 1), id="one-failed"),
+        pytest.param(1, "example tests failed: pip install ...\n", (0, 1), id="failed-before-pytest"),
+    ],
+)
+def test_a_counted_suite_adds_its_pytest_counts(
+    monkeypatch: pytest.MonkeyPatch, status: int, output: str, expected: tuple[int, int]
+) -> None:
+    """The example suite's pytest footers are its counts; failing before any pytest ran is one failure."""
+    monkeypatch.setattr(ci, "run", lambda target, *extra: (status, output))
+    outcome = ci.counted("example-tests")
+    assert (outcome.passed, outcome.failed) == expected

@@ -14,7 +14,7 @@ from tests.sandbox_support import ROOT, SandboxServer
 
 # The sections whose Python blocks are whole programs (each starts with its imports); the other blocks
 # are fragments that show one call.
-RUNNABLE_SECTIONS = ("Quick start", "The operation functions beneath", "Errors")
+RUNNABLE_SECTIONS = ("Quick start", "The operation functions beneath", "Errors", "Testing your integration")
 
 
 def runnable_blocks() -> list[tuple[str, str]]:
@@ -48,6 +48,7 @@ def test_the_readme_has_its_runnable_examples() -> None:
         "The operation functions beneath",
         "Errors",
         "Errors",
+        "Testing your integration",
     ]
 
 
@@ -79,3 +80,24 @@ def test_the_readme_examples_type_check_strictly(tmp_path: Path) -> None:
         cwd=tmp_path, capture_output=True, text=True, check=False, timeout=300,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def pytest_blocks() -> list[tuple[str, str]]:
+    """(file name, code) of each README block that is a pytest file: it starts with `# test_<name>.py`."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"^```python\n# (test_\w+\.py)\n(.*?)^```$", text, flags=re.MULTILINE | re.DOTALL)
+    return [(name, code) for name, code in blocks]
+
+
+@pytest.mark.parametrize("mode", ["http", "in-process"])
+def test_the_readmes_test_file_passes_with_the_plugins_fixtures(tmp_path: Path, mode: str) -> None:
+    """The README's pytest example, saved under its name in an empty directory, passes in either mode."""
+    ((name, code),) = pytest_blocks()
+    (tmp_path / name).write_text(code, encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "error", f"--cadenya-sandbox={mode}",
+         name],
+        cwd=tmp_path, capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+    tests = code.count("\ndef test_")
+    assert result.returncode == 0 and f"{tests} passed" in result.stdout, result.stdout + result.stderr

@@ -193,3 +193,15 @@ def test_trigger_without_a_key_or_with_an_unknown_type_is_status_2() -> None:
     assert env_free.returncode == 2 and "--api-key" in env_free.stderr
     unknown = _cli("trigger", "invoice.paid", "--api-key", "cad_key_x")
     assert unknown.returncode == 2 and "api_key.created" in unknown.stderr
+
+
+def test_another_process_writing_the_database_of_an_in_process_sandbox_breaks_nothing() -> None:
+    """Accounts made by the create-account command beside an in-process sandbox: its own calls still answer
+    200 (opening a Store in the process once dropped the app's SQLite locks: a 500 "disk I/O error")."""
+    with Sandbox(in_process=True) as sandbox:
+        for _ in range(3):
+            created = _cli("create-account", "--db", str(sandbox.db), "--name", "beside")
+            assert created.returncode == 0, created.stderr
+            account = sandbox.new_account()
+            with sandbox.client(account, max_retries=0) as client:
+                assert client.account.get().metadata.id == account.id  # type: ignore[union-attr]

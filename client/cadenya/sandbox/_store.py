@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import threading
@@ -195,8 +196,12 @@ class Store:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
-        # SQLite creates the -wal and -shm files with the database file's permissions.
-        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        # SQLite creates the -wal and -shm files with the database file's permissions. The file is opened here
+        # only to create it: closing a descriptor of a database file that another connection of this process
+        # has open would drop that connection's POSIX locks (and with them, another process's writes are no
+        # longer kept out: "disk I/O error").
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
         for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
             _secrets.owner_only(file)
         try:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import http.server
 import itertools
+import ssl
 import tempfile
 import threading
 import time
@@ -209,6 +210,14 @@ class Sandbox:
         self._blocking_portal: anyio.from_thread.BlockingPortal | None = None
         self._receivers = _InProcessReceivers()
         self._store: Store | None = None
+        self._tls: ssl.SSLContext | None = None
+
+    def _tls_context(self) -> ssl.SSLContext:
+        # Made once and shared: every httpx client otherwise loads the CA store again (about 25 ms), which
+        # would be most of a test's fixture time. The sandbox speaks plain HTTP; nothing is verified with it.
+        if self._tls is None:
+            self._tls = ssl.create_default_context()
+        return self._tls
 
     # --- lifetime ---------------------------------------------------------------------------------------
 
@@ -263,6 +272,7 @@ class Sandbox:
 
     def authenticated_client(self, account: SandboxAccount, **options: Any) -> cadenya.AuthenticatedClient:
         """An `AuthenticatedClient` acting as the account's system key; `options` as the client takes them."""
+        options.setdefault("verify_ssl", self._tls_context())
         client = cadenya.AuthenticatedClient(base_url=self.base_url, token=account.api_key, **options)
         if self.in_process:
             if self._blocking_portal is None or self._app is None:
@@ -276,7 +286,9 @@ class Sandbox:
             # No kept-alive connection outlives a call: an async client may then be left to an event loop
             # that has ended without leaving a socket behind.
             no_keepalive = httpx.Limits(max_keepalive_connections=0)
-            client.set_async_httpx_client(httpx.AsyncClient(base_url=self.base_url, limits=no_keepalive))
+            client.set_async_httpx_client(
+                httpx.AsyncClient(base_url=self.base_url, limits=no_keepalive, verify=self._tls_context())
+            )
         return client
 
     def client(self, account: SandboxAccount, **options: Any) -> cadenya.Cadenya:
