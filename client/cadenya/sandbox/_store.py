@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import sqlite3
 import threading
@@ -202,6 +203,8 @@ class Store:
         # longer kept out: "disk I/O error").
         with contextlib.suppress(FileExistsError):
             os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
+        if path.is_dir():
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
         for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
             _secrets.owner_only(file)
         try:
