@@ -1,13 +1,42 @@
 from __future__ import annotations
 
+import os
+import re
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.helpers import load_spec
 from tests.sandbox_support import Caller, SandboxServer, assert_no_spec_violations
+
+_DATABASE_FILE = re.compile(r"\.db( \(deleted\))?$")
+
+
+def _open_databases() -> set[str]:
+    """The SQLite databases this process has a descriptor open on (none known where there is no /proc)."""
+    fds = Path("/proc/self/fd")
+    names = set()
+    for fd in fds.iterdir() if fds.is_dir() else ():
+        try:
+            name = os.readlink(fd)
+        except OSError:
+            continue  # the descriptor of the listing itself, closed meanwhile
+        if _DATABASE_FILE.search(name):
+            names.add(name)
+    return names
+
+
+@pytest.fixture(autouse=True)
+def no_database_left_open() -> Iterator[None]:
+    """Each test closes every database it opens. One left to the garbage collector is a ResourceWarning on
+    Python 3.13, raised in whichever later test the collection happens to run in."""
+    before = _open_databases()
+    yield
+    left = _open_databases() - before
+    assert not left, f"the test left these databases open: {sorted(left)}"
 
 
 @pytest.fixture(scope="session")

@@ -37,7 +37,7 @@ from cadenya.models import Account, APIKey, APIKeyWithToken, CreateAPIKeyRequest
 from cadenya.sandbox import Store, _app, create_app, free_port
 from cadenya.sandbox import __main__ as sandbox_cli
 from cadenya.sandbox._spec import Spec
-from cadenya.sandbox._store import StoreUnusable
+from cadenya.sandbox._store import StoreClosed, StoreUnusable
 from tests.helpers import load_spec, open_database
 from tests.sandbox_support import ROOT, Caller, SandboxServer
 from tests.test_e2e_error_codes import stalled_exchange
@@ -385,6 +385,7 @@ def new_app() -> Iterator[AppFactory]:
 
     yield make
     for app in apps:
+        app.state.webhooks.close()
         app.state.store.close()
 
 
@@ -682,8 +683,9 @@ def test_a_refusal_names_the_limit_without_repeating_the_value(sandbox: SandboxS
     assert "x" * 50 not in response.text
 
 
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to list open files")
 def test_closing_a_store_closes_the_connection_of_every_thread(tmp_path: Path) -> None:
-    """`Store.close` ends every thread's connection (no ResourceWarning later); the store reopens on next use."""
+    """`Store.close` ends every thread's connection: none is left for the garbage collector (a ResourceWarning)."""
     store = Store(tmp_path / "close.db")
     connections: list[sqlite3.Connection] = []
 
@@ -702,8 +704,59 @@ def test_closing_a_store_closes_the_connection_of_every_thread(tmp_path: Path) -
     for connection in connections:
         with pytest.raises(sqlite3.ProgrammingError, match="closed"):
             connection.execute("SELECT 1")
-    with store as reopened, reopened.transaction(write=False) as connection:
-        assert connection.execute("SELECT count(*) FROM accounts").fetchone()[0] == 0
+    assert _open_files_of(tmp_path / "close.db") == []
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to list open files")
+@pytest.mark.parametrize(
+    "where",
+    [pytest.param("same thread", id="same-thread"), pytest.param("new thread", id="new-thread")],
+)
+def test_a_closed_store_refuses_use_and_opens_nothing(tmp_path: Path, where: str) -> None:
+    """Closing is final: a late user (a thread that outlived the app) gets StoreClosed, and no file is opened again."""
+    db = tmp_path / "closed.db"
+    store = Store(db)
+    store.close()
+    failures: list[BaseException] = []
+
+    def use() -> None:
+        try:
+            with store.transaction(write=False):
+                pass
+        except BaseException as error:
+            failures.append(error)
+
+    if where == "new thread":
+        thread = threading.Thread(target=use)
+        thread.start()
+        thread.join()
+    else:
+        use()
+    assert [type(error) for error in failures] == [StoreClosed]
+    assert "closed" in str(failures[0])
+    assert _open_files_of(db) == []
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to list open files")
+def test_a_connection_opened_while_the_store_closes_is_closed_too(tmp_path: Path) -> None:
+    """Threads opening their first connection while another thread closes the store: none stays open."""
+    db = tmp_path / "race.db"
+
+    def use(store: Store, start: threading.Barrier) -> None:
+        start.wait()
+        with contextlib.suppress(StoreClosed, sqlite3.ProgrammingError), store.transaction(write=False):
+            pass
+
+    for _ in range(20):
+        store, start = Store(db), threading.Barrier(9)
+        threads = [threading.Thread(target=use, args=(store, start)) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        start.wait()
+        store.close()
+        for thread in threads:
+            thread.join()
+        assert _open_files_of(db) == []
 
 
 def _get_account_as(app: Starlette, token: str) -> httpx.Response:

@@ -3,6 +3,8 @@ webhook commands (cadenya/sandbox/_testing.py, _process.py, __main__.py)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -45,6 +47,29 @@ def test_a_sandbox_starts_hands_out_accounts_and_stops_on_exit(in_process: bool)
 
 
 @pytest.mark.parametrize("in_process", MODES)
+def test_a_sandbox_leaves_no_database_file_open_in_this_process(tmp_path: Path, in_process: bool) -> None:
+    """After the `with` block, with calls, events and their delivery done, nothing of it is open: no
+    connection is left for the garbage collector to find (a ResourceWarning on Python 3.13)."""
+    db = tmp_path / "kept.db"
+    with Sandbox(db, in_process=in_process) as sandbox:
+        account = sandbox.new_account()
+        with sandbox.webhooks(account) as hooks, sandbox.client(account, max_retries=0) as client:
+            client.api_keys.create(name="evented")
+            hooks.wait_for("api_key.created", timeout=10)
+
+        async def from_a_loop() -> int:
+            async with sandbox.async_client(account, max_retries=0) as async_client:
+                return len([key async for key in async_client.api_keys.list()])
+
+        assert asyncio.run(from_a_loop()) == 2
+    open_files = []
+    for fd in Path("/proc/self/fd").iterdir():
+        with contextlib.suppress(OSError):
+            open_files.append(os.readlink(fd))
+    assert [name for name in open_files if name.startswith(str(db))] == []
+
+
+@pytest.mark.parametrize("in_process", MODES)
 @pytest.mark.parametrize("event_type", sorted(TRIGGERS))
 def test_a_trigger_makes_a_real_event_of_that_type(in_process: bool, event_type: str) -> None:
     """Each trigger does what causes its event, and the event arrives, verified, at the account's receiver."""
@@ -82,7 +107,12 @@ def test_paths_may_be_given_as_text(tmp_path: Path) -> None:
     text = str(tmp_path / "text.db")
     with Store(text) as store:
         assert store.path == Path(text)
-    assert create_app(text).state.store.path == Path(text)
+    app = create_app(text)
+    try:
+        assert app.state.store.path == Path(text)
+    finally:
+        app.state.webhooks.close()
+        app.state.store.close()
     with SandboxServer(text) as server:
         assert server.db == Path(text)
         account = server.new_account()

@@ -170,6 +170,10 @@ class Busy(Exception):
     """The database stayed locked by another writer for longer than the busy timeout."""
 
 
+class StoreClosed(RuntimeError):
+    """The store was closed: it opens no connection any more, so none can be left open behind it."""
+
+
 def active_api_key(db: sqlite3.Connection, token: str) -> sqlite3.Row | None:
     """The API key `token` authenticates as: known by its SHA-256 digest and not revoked; else None."""
     if not _secrets.has_valid_checksum(token, _secrets.API_KEY_PREFIX):
@@ -197,6 +201,7 @@ class Store:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
+        self._closed = False
         # SQLite creates the -wal and -shm files with the database file's permissions. The file is opened here
         # only to create it: closing a descriptor of a database file that another connection of this process
         # has open would drop that connection's POSIX locks (and with them, another process's writes are no
@@ -248,26 +253,34 @@ class Store:
 
     def _connection(self) -> sqlite3.Connection:
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
-        if connection is None:
+        if connection is None or self._closed:
+            connection = self._open_connection()
+        return connection
+
+    def _open_connection(self) -> sqlite3.Connection:
+        # Opened and registered under the lock close() takes: every connection is either closed by close(),
+        # or never opened. None is left for the garbage collector.
+        with self._connections_lock:
+            if self._closed:
+                raise StoreClosed(f"the sandbox store of {str(self.path)!r} is closed")
             # Each thread uses only its own connection; check_same_thread=False lets close() end them all.
             connection = sqlite3.connect(
                 self.path, isolation_level=None, check_same_thread=False, timeout=self.busy_timeout
             )
-            connection.row_factory = sqlite3.Row
-            connection.execute("PRAGMA journal_mode=WAL")
-            # FULL: an acknowledged write is on disk before the response leaves, whatever happens next.
-            connection.execute("PRAGMA synchronous=FULL")
-            connection.execute("PRAGMA foreign_keys=ON")
-            self._local.connection = connection
-            with self._connections_lock:
-                self._connections.append(connection)
+            self._connections.append(connection)
+        connection.row_factory = sqlite3.Row
+        connection.execute("PRAGMA journal_mode=WAL")
+        # FULL: an acknowledged write is on disk before the response leaves, whatever happens next.
+        connection.execute("PRAGMA synchronous=FULL")
+        connection.execute("PRAGMA foreign_keys=ON")
+        self._local.connection = connection
         return connection
 
     def close(self) -> None:
-        """Close every thread's connection; the store opens new ones if it is used again."""
+        """Close every thread's connection. Closing is final: the store raises `StoreClosed` if used again."""
         with self._connections_lock:
+            self._closed = True
             connections, self._connections = self._connections, []
-            self._local = threading.local()
         for connection in connections:
             connection.close()
 

@@ -31,7 +31,7 @@ import httpx
 from cadenya import webhooks
 
 from . import _secrets
-from ._store import Busy, Store, now
+from ._store import Busy, Store, StoreClosed, now
 
 logger = logging.getLogger("cadenya.sandbox.webhooks")
 
@@ -247,6 +247,8 @@ class WebhookSender:
                 except (Busy, sqlite3.Error) as error:
                     logger.warning("webhook outbox unavailable: %s", error)
                     await asyncio.sleep(IDLE_POLL)
+        except StoreClosed:
+            return  # the store closed before this sender: what is left in the outbox waits for the next one
         finally:
             for task in in_flight:
                 task.cancel()
@@ -258,6 +260,8 @@ class WebhookSender:
             try:
                 await asyncio.to_thread(self._settle, delivery, outcome)
                 break
+            except StoreClosed:
+                return  # unsettled: the event stays claimed in the outbox, and the next sender delivers it again
             except (Busy, sqlite3.Error) as error:
                 logger.warning("webhook outbox unavailable: %s", error)
                 await asyncio.sleep(IDLE_POLL)
