@@ -1,32 +1,21 @@
 from __future__ import annotations
 
-import os
 import re
 import socket
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.helpers import load_spec
+from tests.helpers import load_spec, open_files
 from tests.sandbox_support import Caller, SandboxServer, assert_no_spec_violations
 
 _DATABASE_FILE = re.compile(r"\.db( \(deleted\))?$")
 
 
 def _open_databases() -> set[str]:
-    """The SQLite databases this process has a descriptor open on (none known where there is no /proc)."""
-    fds = Path("/proc/self/fd")
-    names = set()
-    for fd in fds.iterdir() if fds.is_dir() else ():
-        try:
-            name = os.readlink(fd)
-        except OSError:
-            continue  # the descriptor of the listing itself, closed meanwhile
-        if _DATABASE_FILE.search(name):
-            names.add(name)
-    return names
+    """The SQLite databases this process has a descriptor open on."""
+    return {name for name in open_files() if _DATABASE_FILE.search(name)}
 
 
 @pytest.fixture(autouse=True)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
+import os
 import re
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -75,6 +77,22 @@ def with_parsed_datetimes(value: Any) -> Any:
     if isinstance(value, str) and len(value) >= 20 and value[4] == "-" and value[10] == "T":
         return datetime.fromisoformat(value)
     return value
+
+
+def open_files() -> list[str]:
+    """What this process's file descriptors are open on (Linux: /proc/self/fd); none known without /proc."""
+    fds = Path("/proc/self/fd")
+    names = []
+    for fd in fds.iterdir() if fds.is_dir() else ():
+        with contextlib.suppress(OSError):  # the descriptor of the listing itself, closed meanwhile
+            names.append(os.readlink(fd))
+    return names
+
+
+def close_app(app: Any) -> None:
+    """Close what a `create_app` app holds, as its lifespan does on shutdown: its webhook sender, then its store."""
+    app.state.webhooks.close()
+    app.state.store.close()
 
 
 @contextmanager

@@ -21,6 +21,7 @@ from packaging.version import Version
 from cadenya.sandbox import Store, create_app
 from scripts import dependencies
 from scripts import sandbox as make_sandbox
+from tests.helpers import close_app
 from tests.sandbox_support import ROOT
 
 # A finder that makes the sandbox's and the speed-ups' dependencies unimportable, as in a bare install.
@@ -152,7 +153,7 @@ def _rotate_the_system_key(db: Path, token: str) -> None:
     try:
         asyncio.run(rotate())
     finally:
-        app.state.store.close()
+        close_app(app)
 
 
 def _replace_the_database(db: Path, _token: str) -> None:

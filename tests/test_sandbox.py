@@ -11,7 +11,6 @@ import functools
 import hashlib
 import json
 import logging
-import os
 import socket
 import sqlite3
 import stat
@@ -38,7 +37,7 @@ from cadenya.sandbox import Store, _app, create_app, free_port
 from cadenya.sandbox import __main__ as sandbox_cli
 from cadenya.sandbox._spec import Spec
 from cadenya.sandbox._store import StoreClosed, StoreUnusable
-from tests.helpers import load_spec, open_database
+from tests.helpers import close_app, load_spec, open_database, open_files
 from tests.sandbox_support import ROOT, Caller, SandboxServer
 from tests.test_e2e_error_codes import stalled_exchange
 
@@ -385,8 +384,7 @@ def new_app() -> Iterator[AppFactory]:
 
     yield make
     for app in apps:
-        app.state.webhooks.close()
-        app.state.store.close()
+        close_app(app)
 
 
 @contextmanager
@@ -810,12 +808,7 @@ def test_a_missing_key_file_beside_a_database_with_data_is_refused(tmp_path: Pat
 
 def _open_files_of(path: Path) -> list[str]:
     """The descriptors of this process open on `path` (Linux: /proc/self/fd)."""
-    found = []
-    for fd in os.listdir("/proc/self/fd"):
-        with contextlib.suppress(OSError):
-            if os.readlink(f"/proc/self/fd/{fd}") == str(path):
-                found.append(fd)
-    return found
+    return [name for name in open_files() if name == str(path)]
 
 
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to list open files")

@@ -4,7 +4,6 @@ webhook commands (cadenya/sandbox/_testing.py, _process.py, __main__.py)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 import signal
@@ -20,6 +19,7 @@ import pytest
 import cadenya
 from cadenya.sandbox import Sandbox, SandboxServer, Store, WebhookTimeout, create_app
 from cadenya.sandbox._trigger import TRIGGERS
+from tests.helpers import close_app, open_files
 from tests.sandbox_support import ROOT
 
 MODES = [pytest.param(False, id="http"), pytest.param(True, id="in-process")]
@@ -62,11 +62,7 @@ def test_a_sandbox_leaves_no_database_file_open_in_this_process(tmp_path: Path, 
                 return len([key async for key in async_client.api_keys.list()])
 
         assert asyncio.run(from_a_loop()) == 2
-    open_files = []
-    for fd in Path("/proc/self/fd").iterdir():
-        with contextlib.suppress(OSError):
-            open_files.append(os.readlink(fd))
-    assert [name for name in open_files if name.startswith(str(db))] == []
+    assert [name for name in open_files() if name.startswith(str(db))] == []
 
 
 @pytest.mark.parametrize("in_process", MODES)
@@ -111,8 +107,7 @@ def test_paths_may_be_given_as_text(tmp_path: Path) -> None:
     try:
         assert app.state.store.path == Path(text)
     finally:
-        app.state.webhooks.close()
-        app.state.store.close()
+        close_app(app)
     with SandboxServer(text) as server:
         assert server.db == Path(text)
         account = server.new_account()
