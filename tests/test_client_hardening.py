@@ -121,7 +121,7 @@ SET_BY_THE_CLIENT = {
     "base_url": "base_url",
     "cookies": "cookies",
     "timeout": "timeout",
-    "verify": "verify_ssl",
+    "verify": "verify",
     "follow_redirects": "follow_redirects",
 }
 
@@ -385,19 +385,34 @@ def test_a_malformed_base_url_from_the_environment_says_where_it_came_from(monke
 
 
 @pytest.mark.parametrize("client_class", [httpx.Client, httpx.AsyncClient], ids=["sync", "async"])
-def test_an_httpx_client_without_a_base_url_is_refused(client_class: type[Any]) -> None:
-    """set_httpx_client(httpx.Client()) is refused when set, not after retries of a failing request."""
+def test_an_httpx_client_whose_base_url_is_not_http_is_refused(client_class: type[Any]) -> None:
+    """set_httpx_client with a client whose base_url is not an http(s) URL is refused when set."""
     client = AuthenticatedClient(base_url=BASE_URL, token=TOKEN)
     setter = client.set_httpx_client if client_class is httpx.Client else client.set_async_httpx_client
-    bare = client_class()
+    odd = client_class(base_url="ftp://files.example")
     try:
         with pytest.raises(cadenya.ConfigurationError, match="base_url"):
-            setter(bare)
+            setter(odd)
     finally:
-        if isinstance(bare, httpx.Client):
-            bare.close()
+        if isinstance(odd, httpx.Client):
+            odd.close()
         else:
-            asyncio.run(bare.aclose())
+            asyncio.run(odd.aclose())
+
+
+@pytest.mark.parametrize("style", ["sync", "async"])
+def test_an_httpx_client_without_a_base_url_sends_to_the_clients_own(style: str) -> None:
+    """An http_client made without base_url sends every request to the client's base_url."""
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=KEY)
+
+    http: Any = (httpx.Client if style == "sync" else httpx.AsyncClient)(transport=httpx.MockTransport(answer))
+    client = AuthenticatedClient(base_url=BASE_URL + "/prefix", token=TOKEN, http_client=http)
+    get_key(style, client)
+    assert str(seen[0].url) == f"{BASE_URL}/prefix/v1/api-keys/{KEY_ID}"
 
 
 def test_a_header_value_with_a_line_break_is_refused() -> None:

@@ -129,10 +129,7 @@ class LaterAPI(httpx.BaseTransport, httpx.AsyncBaseTransport):
 
 
 def _client(base_url: str, token: str, transport: LaterAPI) -> AuthenticatedClient:
-    client = AuthenticatedClient(base_url=base_url, token=token)
-    client.set_httpx_client(httpx.Client(base_url=base_url, transport=transport))
-    client.set_async_httpx_client(httpx.AsyncClient(base_url=base_url, transport=transport))
-    return client
+    return AuthenticatedClient(base_url=base_url, token=token, httpx_args={"transport": transport})
 
 
 def call(

@@ -9,7 +9,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -236,11 +236,12 @@ def test_the_caller_can_choose_the_idempotency_key(style: str) -> None:
 def test_a_post_without_a_key_is_never_retried() -> None:
     """The retry rule refuses a POST that has no Idempotency-Key."""
     client = client_for(lambda request: ok())
+    plan = _send.RequestPlan(client, cast("httpx.Client", client.get_httpx_client()))
     request = httpx.Request("POST", f"{BASE_URL}/v1/api-keys")
-    assert _send._Call(client, request).retry_delay(httpx.Response(503)) is None
-    assert _send._Call(client, request).retry_delay(None) is None
+    assert _send._Call(client, request, plan).retry_delay(httpx.Response(503)) is None
+    assert _send._Call(client, request, plan).retry_delay(None) is None
     keyed = httpx.Request("POST", f"{BASE_URL}/v1/api-keys", headers={"Idempotency-Key": "k"})
-    assert _send._Call(client, keyed).retry_delay(httpx.Response(503)) is not None
+    assert _send._Call(client, keyed, plan).retry_delay(httpx.Response(503)) is not None
 
 
 @pytest.mark.parametrize("retries_done", [0, 1, 2, 3, 4, 10])

@@ -4,7 +4,7 @@ own `build_request` makes, and still so after the client or its httpx client cha
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -67,7 +67,9 @@ def expected(client: AuthenticatedClient, http: httpx.Client, kwargs: dict[str, 
     """The request httpx itself builds from the same arguments and the same merged headers."""
     rest = {key: value for key, value in kwargs.items() if key not in ("method", "url", "headers")}
     headers = _send._merged_headers(client.default_headers(), kwargs.get("headers"))
-    return http.build_request(kwargs["method"].upper(), kwargs["url"], headers=headers, timeout=client.timeout, **rest)
+    return http.build_request(
+        kwargs["method"].upper(), kwargs["url"], headers=headers, timeout=cast(httpx.Timeout, client.timeout), **rest
+    )
 
 
 def same(request: httpx.Request, reference: httpx.Request) -> None:

@@ -10,14 +10,16 @@ import functools
 import math
 import os
 from collections.abc import Mapping
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any, cast
 
 from ._errors import ConfigurationError
+from ._http import HTTPLibrary, Timeout, check_http2, default_library, library_of
+
+if TYPE_CHECKING:
+    import httpx
 
 DEFAULT_BASE_URL = "https://api.cadenya.com"
-DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
+DEFAULT_TIMEOUT: httpx.Timeout = default_library().Timeout(60.0, connect=5.0)
 """60 s to read a response, 5 s to connect: finite, so a stalled server cannot hang the caller."""
 DEFAULT_MAX_RETRIES = 2
 DEFAULT_DEADLINE = 120.0
@@ -51,9 +53,10 @@ def check_base_url(_: object, __: object, value: object) -> None:
     """An http(s) URL with a host (an attrs validator)."""
     if not isinstance(value, str):
         raise ConfigurationError(f"base_url must be a string, not {type(value).__name__}")
+    library = default_library()
     try:
-        url = httpx.URL(value)
-    except (httpx.InvalidURL, ValueError, TypeError):
+        url = library.URL(value)
+    except (library.InvalidURL, ValueError, TypeError):
         raise ConfigurationError("base_url is not a URL") from None
     if url.scheme not in ("http", "https") or not url.host:
         raise ConfigurationError(
@@ -98,22 +101,27 @@ def _is_seconds(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and value > 0
 
 
-def timeout_option(value: httpx.Timeout | float | None) -> httpx.Timeout:
-    """The `timeout` option (an attrs converter): seconds, an httpx.Timeout, or None for the finite default.
+def timeout_option(value: Timeout | float | None) -> httpx.Timeout:
+    """The `timeout` option (an attrs converter): seconds, a Timeout of httpx or httpx2, or None for the finite
+    default. The value kept is a Timeout of the default library.
 
-    Every limit must be a positive, finite number of seconds; inside an httpx.Timeout, None means that
-    phase has no limit of its own (the call's deadline still bounds it).
+    Every limit must be a positive, finite number of seconds; inside a Timeout, None means that phase has
+    no limit of its own (the call's deadline still bounds it).
     """
     if value is None:
         return DEFAULT_TIMEOUT
-    if isinstance(value, httpx.Timeout):
-        if all(limit is None or _is_seconds(limit) for limit in value.as_dict().values()):
-            return value
-    elif _is_seconds(value):
-        return httpx.Timeout(value)
-    raise ConfigurationError(
-        "timeout must be a positive, finite number of seconds, an httpx.Timeout of such numbers, or None"
-    )
+    library = default_library()
+    if _is_seconds(value):
+        return library.Timeout(cast(float, value))
+    if not isinstance(value, int | float | str | bytes | bool):
+        try:
+            limits = library_of(value).timeout(value)
+        except ConfigurationError:
+            pass
+        else:
+            if all(limit is None or _is_seconds(limit) for limit in limits.as_dict().values()):
+                return library.timeout(limits)
+    raise ConfigurationError("timeout must be a positive, finite number of seconds, a Timeout of such numbers, or None")
 
 
 def check_max_retries(_: object, __: object, value: object) -> None:
@@ -136,22 +144,24 @@ def check_max_response_bytes(_: object, __: object, value: object) -> None:
         raise ConfigurationError("max_response_bytes must be a positive integer")
 
 
-# The arguments the SDK passes to httpx.Client / httpx.AsyncClient itself, and the option that sets each.
+# The arguments the SDK passes to the Client / AsyncClient it makes itself, and the option that sets each.
 HTTPX_ARGUMENTS_OF_THE_SDK = {
     "base_url": "base_url",
     "cookies": "cookies",
     "timeout": "timeout",
-    "verify": "verify_ssl",
+    "verify": "verify",
     "follow_redirects": "follow_redirects",
 }
-
-
-@functools.cache
-def _httpx_parameters() -> frozenset[str]:
-    import inspect
-
-    sync, asynchronous = (inspect.signature(kind).parameters for kind in (httpx.Client, httpx.AsyncClient))
-    return frozenset(sync) & frozenset(asynchronous)
+# Arguments that have an option of the client but that the SDK does not read itself: httpx_args may still
+# carry them, as long as the option is not given too.
+HTTPX_ARGUMENTS_WITH_AN_OPTION = {
+    "cert": "cert",
+    "proxy": "proxy",
+    "proxies": "proxy",
+    "limits": "limits",
+    "http2": "http2",
+    "trust_env": "trust_env",
+}
 
 
 def check_httpx_args(_: object, __: object, value: object) -> None:
@@ -168,14 +178,16 @@ def check_httpx_args(_: object, __: object, value: object) -> None:
             raise ConfigurationError(
                 f"httpx_args[{name!r}] is set by the client itself: pass {option}= to the client instead"
             )
-        if name not in _httpx_parameters():
+        if name not in default_library().client_parameters:
             raise ConfigurationError(f"httpx_args[{name!r}] is not an argument of httpx.Client and httpx.AsyncClient")
 
 
-def check_httpx_client(client: httpx.Client | httpx.AsyncClient) -> None:
-    """An httpx client the SDK can send with: it must know the API's base URL."""
-    if not client.base_url.host or client.base_url.scheme not in ("http", "https"):
-        raise ConfigurationError("the httpx client has no http(s) base_url: create it with base_url=...")
+def check_http_client(library: HTTPLibrary, client: object) -> None:
+    """A client you give: its base URL, if it has one, must be an http(s) URL with a host (without one, the
+    SDK's base_url is sent to)."""
+    base_url: httpx.URL = getattr(client, "base_url", None) or library.URL("")
+    if str(base_url) and (not base_url.host or base_url.scheme not in ("http", "https")):
+        raise ConfigurationError("the http client's base_url is not an http(s) URL with a host")
 
 
 @functools.cache
@@ -209,3 +221,27 @@ def default_headers(
     if token is not None:
         merged[auth_header_name] = f"{prefix} {token}" if prefix else token
     return merged
+
+
+def verify_option(verify: object, verify_ssl: object) -> Any:
+    """`verify`, or `verify_ssl` (the generated client's name for it) when that is the one given."""
+    if verify_ssl is None or verify_ssl is verify:
+        return verify
+    if verify is not True:
+        raise ConfigurationError("verify= and verify_ssl= are one option: pass one of them")
+    return verify_ssl
+
+
+def check_http2_option(_: object, __: object, value: object) -> None:
+    """`http2` (an attrs validator): a bool, and with True the h2 package installed."""
+    if not isinstance(value, bool):
+        raise ConfigurationError("http2 must be True or False")
+    check_http2(value)
+
+
+def check_options_and_httpx_args(httpx_args: Mapping[str, Any], given: Mapping[str, bool]) -> None:
+    """Refuse an argument given both in httpx_args and as the client's option (`given[option]`: whether it
+    was set to other than its default)."""
+    for name, option in HTTPX_ARGUMENTS_WITH_AN_OPTION.items():
+        if name in httpx_args and given.get(option):
+            raise ConfigurationError(f"{option}= and httpx_args[{name!r}] say the same thing: pass one of them")

@@ -5,12 +5,19 @@ from __future__ import annotations
 import json
 from collections.abc import Collection
 from http import HTTPStatus
-from typing import Any, TypeVar
-
-import httpx
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from ..models.error import Error
 from ..types import Response
+from ._http import HTTPRequest, HTTPResponse, default_library
+
+if TYPE_CHECKING:
+    import httpx
+    from httpx import TimeoutException as _TimeoutException
+    from httpx import TransportError as _TransportError
+else:
+    _TransportError = default_library().TransportError
+    _TimeoutException = default_library().TimeoutException
 
 T = TypeVar("T")
 
@@ -82,24 +89,24 @@ class PageLimitError(CadenyaError):
         return type(self), (self.max_pages,)
 
 
-class APIConnectionError(CadenyaError, httpx.TransportError):
+class APIConnectionError(CadenyaError, _TransportError):
     """The request did not get an answer: the connection failed or broke, after every retry, or the transport
     could not decode the body of the answer it got (then `str()` says so, and nothing is retried).
 
-    Also an `httpx.TransportError`, so code written against the plain generated client keeps working.
+    Also a `TransportError` of the default HTTP library (httpx's, or httpx2's where httpx2 is the one), so
+    code written against the plain generated client keeps working.
     """
 
-    def __init__(self, message: str, *, request: httpx.Request | None = None) -> None:
-        super().__init__(message)
-        self._request = request
+    def __init__(self, message: str, *, request: HTTPRequest | None = None) -> None:
+        super().__init__(message, request=cast("httpx.Request | None", request))
 
     def __reduce__(self) -> tuple[type[APIConnectionError], tuple[str]]:
         # Pickled without the request, whose headers hold the credential; the message names the call.
         return type(self), (str(self),)
 
 
-class APITimeoutError(APIConnectionError, httpx.TimeoutException):
-    """The request timed out, after every retry. Also an `httpx.TimeoutException`."""
+class APITimeoutError(APIConnectionError, _TimeoutException):
+    """The request timed out, after every retry. Also a `TimeoutException` of the default HTTP library."""
 
 
 class ResponseValidationError(CadenyaError):
@@ -202,7 +209,7 @@ def _request_id_suffix(request_id: str | None) -> str:
     return f" (request id {request_id})" if request_id else ""
 
 
-def request_id_of(response: Response[Any] | httpx.Response) -> str | None:
+def request_id_of(response: Response[Any] | HTTPResponse) -> str | None:
     """The `X-Request-Id` the API gave this response, if any."""
     return response.headers.get(REQUEST_ID_HEADER)
 

@@ -1,10 +1,11 @@
-"""The httpx clients behind a `Client`/`AuthenticatedClient` and every copy of it (`with_options`, ...).
+"""The HTTP clients (httpx or httpx2) behind a `Client`/`AuthenticatedClient` and every copy of it (`with_options`, ...).
 
 The SDK makes its httpx clients when first needed and shares them between a client and its copies, so a
 copy made before the first call still shares the connections. A client the SDK made is made again when it
 was closed (after a `with` block) or, for the async one, when the event loop it belongs to is gone (two
-`asyncio.run` calls); a client you set with `set_httpx_client` is yours: using it after closing it is a
-`ConfigurationError`, not a surprise connection.
+`asyncio.run` calls). A client you give (`http_client=`, `set_httpx_client`) is yours: the SDK never closes
+it, and using it after you closed it is a `ConfigurationError`, not a surprise connection. The clients the
+SDK makes beside one you gave (the async one, next to your sync one) are of your client's library.
 
 In a child made by `os.fork()` (gunicorn `--preload`, Celery's prefork pool, multiprocessing's fork start
 method) the clients the SDK made in the parent are forgotten, never used or closed: their connections are the
@@ -18,11 +19,14 @@ import sys
 import threading
 import weakref
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import httpx
-
-from ._config import check_httpx_client
+from ._config import check_http_client
 from ._errors import ConfigurationError
+from ._http import AsyncHTTPClient, HTTPClient, HTTPLibrary, default_library, library_of
+
+if TYPE_CHECKING:
+    import httpx
 
 
 def _running_loop() -> object | None:
@@ -52,7 +56,7 @@ if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
 
 
 class Pool:
-    """One sync and one async httpx client, made on demand; shared by reference between client copies."""
+    """One sync and one async client, made on demand; shared by reference between client copies."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -83,13 +87,38 @@ class Pool:
             pool._async, pool._async_owned = self._async, False
         return pool
 
-    def set_sync(self, client: httpx.Client) -> None:
-        check_httpx_client(client)
+    def library(self) -> HTTPLibrary:
+        """The library of the clients the SDK makes: that of a client you gave, else the default."""
+        for given, owned in ((self._sync, self._sync_owned), (self._async, self._async_owned)):
+            if given is not None and not owned:
+                return library_of(given)
+        return default_library()
+
+    def set_sync(self, client: HTTPClient) -> None:
+        library = library_of(client)
+        if not isinstance(client, library.Client):
+            raise ConfigurationError(f"expected a {library.name}.Client, not {type(client).__qualname__}")
+        check_http_client(library, client)
         self._sync, self._sync_owned = client, False
 
-    def set_async(self, client: httpx.AsyncClient) -> None:
-        check_httpx_client(client)
+    def set_async(self, client: AsyncHTTPClient) -> None:
+        library = library_of(client)
+        if not isinstance(client, library.AsyncClient):
+            raise ConfigurationError(f"expected a {library.name}.AsyncClient, not {type(client).__qualname__}")
+        check_http_client(library, client)
         self._async, self._async_owned = client, False
+
+    def close_sync(self) -> None:
+        """Close the sync client if the SDK made it (a later call makes a new one); one you gave stays open."""
+        client = self._sync
+        if client is not None and self._sync_owned:
+            client.close()
+
+    async def close_async(self) -> None:
+        """`close_sync`, for the async client."""
+        client = self._async
+        if client is not None and self._async_owned:
+            await client.aclose()
 
     def sync(self, make: Callable[[], httpx.Client]) -> httpx.Client:
         client = self._sync
@@ -98,7 +127,7 @@ class Pool:
         with self._lock:
             if self._sync is None or self._sync.is_closed:
                 if self._sync is not None and not self._sync_owned:
-                    raise ConfigurationError("the httpx.Client given to set_httpx_client is closed")
+                    raise ConfigurationError("the Client you gave the SDK (http_client=) is closed")
                 self._sync = make()
             return self._sync
 
@@ -110,7 +139,7 @@ class Pool:
             current = self._async
             if current is not None and not self._async_owned:
                 if current.is_closed:
-                    raise ConfigurationError("the httpx.AsyncClient given to set_async_httpx_client is closed")
+                    raise ConfigurationError("the AsyncClient you gave the SDK (http_client=) is closed")
                 return current
             if current is None or current.is_closed or self._async_loop is not loop:
                 # A client of a finished event loop cannot be closed from this one; its sockets died with it.

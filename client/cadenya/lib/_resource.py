@@ -8,20 +8,22 @@ attribute lookups, and both layers behave the same way: retries, timeouts, idemp
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator, Mapping
 from typing import Any, Generic, Self, TypeVar
-
-import httpx
 
 from ..client import AuthenticatedClient
 from ..types import UNSET, Unset
 from ._config import DEFAULT_MAX_PAGES
+from ._errors import ConfigurationError
+from ._http import AsyncHTTPClient, CertTypes, HTTPClient, Limits, is_async_client
+from ._http import Timeout as HTTPTimeout
 from ._pagination import next_token
 
 T = TypeVar("T")
 ItemT = TypeVar("ItemT")
 
-Timeout = httpx.Timeout | float | None
+Timeout = HTTPTimeout | float | None
 
 
 def with_extras(
@@ -51,6 +53,7 @@ class _ClientHolder:
 
     _resources: tuple[str, ...] = ()
     """The names of the resources (generated), each made on first use and kept in the instance's __dict__."""
+    _asynchronous = False
 
     def __init__(
         self,
@@ -63,12 +66,21 @@ class _ClientHolder:
         max_response_bytes: int | Unset = UNSET,
         max_pages: int | Unset = UNSET,
         headers: Mapping[str, str] | None = None,
+        http_client: HTTPClient | AsyncHTTPClient | None = None,
+        proxy: str | None = None,
+        verify: str | bool | ssl.SSLContext | Unset = UNSET,
+        cert: CertTypes | None = None,
+        limits: Limits | None = None,
+        http2: bool | Unset = UNSET,
+        trust_env: bool | Unset = UNSET,
+        httpx_args: Mapping[str, Any] | None = None,
         client: AuthenticatedClient | None = None,
     ) -> None:
         """Build the `AuthenticatedClient` beneath from these options (the same as its own), or wrap `client`.
 
         An option left out takes the `AuthenticatedClient` default: `token` from $CADENYA_API_KEY, `base_url`
         from $CADENYA_BASE_URL. `deadline=None` means no deadline, so `UNSET`, not `None`, marks "left out".
+        `http_client` is a Client (for `Cadenya`) or an AsyncClient (for `AsyncCadenya`) of httpx or httpx2.
         """
         options: dict[str, Any] = {
             "token": token,
@@ -78,12 +90,33 @@ class _ClientHolder:
             "deadline": deadline,
             "max_response_bytes": max_response_bytes,
             "max_pages": max_pages,
+            "verify": verify,
+            "http2": http2,
+            "trust_env": trust_env,
         }
         given = {name: value for name, value in options.items() if not isinstance(value, Unset)}
-        if client is None:
-            client = AuthenticatedClient(**given, headers=dict(headers or {}))
-        elif given or headers:
-            raise TypeError(f"pass client=, or {', '.join(sorted(given) or ['headers'])} to build one, not both")
+        given.update(
+            (name, value)
+            for name, value in (
+                ("http_client", http_client),
+                ("proxy", proxy),
+                ("cert", cert),
+                ("limits", limits),
+                ("httpx_args", httpx_args),
+                ("headers", headers),
+            )
+            if value is not None
+        )
+        if client is not None:
+            if given:
+                raise TypeError(f"pass client=, or {', '.join(sorted(given))} to build one, not both")
+        else:
+            if http_client is not None and is_async_client(http_client) is not self._asynchronous:
+                wanted = "an AsyncClient" if self._asynchronous else "a Client"
+                raise ConfigurationError(f"{type(self).__name__}(http_client=...) takes {wanted} of httpx or httpx2")
+            given["headers"] = dict(headers or {})
+            given["httpx_args"] = dict(httpx_args or {})
+            client = AuthenticatedClient(**given)
         self._client = client
 
     @property
@@ -129,9 +162,11 @@ class _ClientHolder:
 class SyncClientBase(_ClientHolder):
     """`Cadenya`'s base: the resources of the API over one `AuthenticatedClient` and its connection pool."""
 
+    _asynchronous = False
+
     def close(self) -> None:
-        """Close the connection pool."""
-        self._client.get_httpx_client().close()
+        """Close the connections the SDK opened; an http_client you gave stays open, yours to close."""
+        self._client.__exit__(None, None, None)
 
     def __enter__(self) -> Self:
         self._client.__enter__()
@@ -144,9 +179,11 @@ class SyncClientBase(_ClientHolder):
 class AsyncClientBase(_ClientHolder):
     """`AsyncCadenya`'s base: as `SyncClientBase`, for asyncio (any anyio backend)."""
 
+    _asynchronous = True
+
     async def close(self) -> None:
-        """Close the connection pool."""
-        await self._client.get_async_httpx_client().aclose()
+        """Close the connections the SDK opened; an http_client you gave stays open, yours to close."""
+        await self._client.__aexit__(None, None, None)
 
     async def __aenter__(self) -> Self:
         await self._client.__aenter__()

@@ -21,9 +21,7 @@ import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any, NoReturn, Protocol, TypeVar
-
-import httpx
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol, TypeVar, cast
 
 from ..types import Response, UnmatchedVariant
 from ._config import DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
@@ -35,9 +33,12 @@ from ._errors import (
     ResponseValidationError,
     UnexpectedStatus,
 )
+from ._http import HTTPLibrary, HTTPResponse, library_of
 from ._path import check_no_dot_segments
 
 if TYPE_CHECKING:
+    import httpx
+
     from ..client import AuthenticatedClient, Client
 
 __all__ = ["DEFAULT_BASE_URL", "DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT", "build_response", "send", "send_async"]
@@ -57,8 +58,6 @@ RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 # PATCH is retried because every PATCH of this API sets fields to given values: repeating it is harmless.
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "PATCH"})
 IDEMPOTENCY_HEADER = "Idempotency-Key"
-# Failures of this side, not of the network: retrying cannot change them.
-LOCAL_ERRORS = (httpx.LocalProtocolError, httpx.UnsupportedProtocol)
 
 logger = logging.getLogger("cadenya")
 
@@ -86,49 +85,28 @@ def _merged_headers(defaults: dict[str, str], extra: Mapping[str, str] | None) -
 
 
 class RequestPlan:
-    """What every request of one client through one httpx client shares, worked out once: the merged
-    headers, the absolute URL every path is appended to, the timeout.
+    """What every request of one client through one HTTP client shares, worked out once: its library, the
+    client's headers and timeout in that library's terms, and where the paths go.
 
-    httpx's `build_request` merges the client's headers and re-parses the base URL at every call (most
-    of its cost); a plan does it once and is checked against its sources at every call, so a changed
-    timeout, base URL or header of the httpx client gives a new plan, as `build_request` would.
+    A plan is checked against its sources at every call, so a changed timeout, header or HTTP client of
+    the client gives a new plan. The request itself is always made by the HTTP client's `build_request`,
+    so its own headers, cookies, query parameters and base URL apply as they would to any request of it.
     """
 
-    __slots__ = (
-        "base_url",
-        "defaults",
-        "headers",
-        "http",
-        "http_headers",
-        "idempotency_key_set",
-        "longest_timeout",
-        "prefix",
-        "timeout",
-        "timeout_extension",
-    )
+    __slots__ = ("defaults", "http", "idempotency_key_set", "library", "longest_timeout", "prefix", "timeout")
 
     def __init__(self, client: Client | AuthenticatedClient, http: httpx.Client | httpx.AsyncClient) -> None:
-        self.http, self.timeout, self.defaults = http, client.timeout, client.default_headers()
-        self.http_headers = http.headers.raw
-        self.headers = httpx.Headers(http.headers)
-        self.headers.update(self.defaults)
+        self.http, self.defaults = http, client.default_headers()
+        self.library = library_of(http)
+        self.timeout = client.timeout
         self.idempotency_key_set = any(name.lower() == "idempotency-key" for name in self.defaults)
-        self.base_url = base_url = http.base_url
-        # httpx keeps a base URL's path ending in "/" (its text omits a path of just "/"); a base URL
-        # with a query or fragment is left to httpx's own merge.
-        self.prefix = None if base_url.query or base_url.fragment else str(base_url).removesuffix("/") + "/"
-        self.timeout_extension = self.timeout.as_dict()
-        limits = [limit for limit in self.timeout_extension.values() if limit is not None]
-        self.longest_timeout = max(limits) if len(limits) == len(self.timeout_extension) else None
+        # An HTTP client of yours without a base URL sends to the client's own.
+        self.prefix = "" if str(http.base_url) else client.base_url.removesuffix("/")
+        limits = [limit for limit in self.timeout.as_dict().values() if limit is not None]
+        self.longest_timeout = max(limits) if len(limits) == 4 else None
 
     def current(self, client: Client | AuthenticatedClient, http: httpx.Client | httpx.AsyncClient) -> bool:
-        return (
-            self.http is http
-            and self.timeout is client.timeout
-            and self.base_url is http.base_url
-            and self.defaults is client.default_headers()
-            and self.http_headers == http.headers.raw
-        )
+        return self.http is http and self.timeout is client.timeout and self.defaults is client.default_headers()
 
 
 def _plan(client: Client | AuthenticatedClient, http: httpx.Client | httpx.AsyncClient) -> RequestPlan:
@@ -144,10 +122,6 @@ def _idempotency_key() -> str:
     return f"idem_{uuid.uuid4().hex}"
 
 
-# What generated operations put in a request's kwargs; any other key is left to httpx's build_request.
-_PLANNED_ARGUMENTS = frozenset({"method", "url", "headers", "params", "content", "data", "files", "json"})
-
-
 def _prepare(
     client: Client | AuthenticatedClient, http: httpx.Client | httpx.AsyncClient, kwargs: dict[str, Any]
 ) -> tuple[httpx.Request, RequestPlan]:
@@ -155,9 +129,6 @@ def _prepare(
 
     The key is the caller's (`idempotency_key=` of the operation, or a header of the client in any case)
     or generated here, once per logical call, so every retry of the call carries the same key.
-
-    The request is the one `http.build_request` would make, built from the client's plan: the base URL
-    and the path joined as text and parsed once, the headers copied from the merged ones.
     """
     plan = _plan(client, http)
     method = str(kwargs["method"]).upper()
@@ -169,39 +140,13 @@ def _prepare(
             extra = {**extra, IDEMPOTENCY_HEADER: _idempotency_key()}
     path: str = kwargs["url"]
     check_no_dot_segments(path)
-    if (
-        plan.prefix is None
-        or not kwargs.keys() <= _PLANNED_ARGUMENTS
-        or http.cookies
-        or http.params
-        or path[:1] != "/"
-        or path[:2] == "//"
-        or "?" in path
-        or "#" in path
-    ):
-        rest = {key: value for key, value in kwargs.items() if key not in ("method", "url", "headers")}
-        merged = _merged_headers(plan.defaults, extra)
-        return http.build_request(method, path, headers=merged, timeout=plan.timeout, **rest), plan
-    url = plan.prefix + path.lstrip("/")
-    params = kwargs.get("params")
-    if params:
-        query = httpx.QueryParams(params)
-        if query:
-            url = f"{url}?{query}"
-    if extra:
-        headers = httpx.Headers(plan.headers)
-        headers.update(extra)
-    else:
-        headers = plan.headers
-    request = httpx.Request(
+    rest = {key: value for key, value in kwargs.items() if key not in ("method", "url", "headers")}
+    request = http.build_request(
         method,
-        httpx.URL(url),
-        headers=headers,
-        content=kwargs.get("content"),
-        data=kwargs.get("data"),
-        files=kwargs.get("files"),
-        json=kwargs.get("json"),
-        extensions={"timeout": dict(plan.timeout_extension)},
+        plan.prefix + path if plan.prefix else path,
+        headers=_merged_headers(plan.defaults, extra),
+        timeout=plan.library.timeout(plan.timeout),
+        **rest,
     )
     return request, plan
 
@@ -250,13 +195,12 @@ class _TooManyRedirects(Exception):
 class _Call:
     """One logical call: its request, its attempts so far, and when its deadline passes."""
 
-    __slots__ = ("client", "deadline", "longest_timeout", "request", "retries", "started")
+    __slots__ = ("client", "deadline", "library", "longest_timeout", "request", "retries", "started")
 
-    def __init__(
-        self, client: Client | AuthenticatedClient, request: httpx.Request, longest_timeout: float | None = None
-    ) -> None:
+    def __init__(self, client: Client | AuthenticatedClient, request: httpx.Request, plan: RequestPlan) -> None:
         self.client, self.request, self.retries = client, request, 0
-        self.longest_timeout = longest_timeout
+        self.library: HTTPLibrary = plan.library
+        self.longest_timeout = plan.longest_timeout
         self.started = time.monotonic()
         self.deadline = None if client.deadline is None else self.started + client.deadline
 
@@ -314,13 +258,12 @@ class _Call:
 
     def after_failure(self, error: httpx.TransportError) -> float:
         """Seconds to wait before retrying a request that got no answer; raises the typed error when final."""
-        delay = None if isinstance(error, LOCAL_ERRORS) else self.retry_delay(None)
+        local = isinstance(error, self.library.local_errors)
+        delay = None if local else self.retry_delay(None)
         if delay is None:
             _log(self.request, None, self.started, self.retries, type(error).__name__)
             # A local error's message may quote a header (the token): it is not chained.
-            raise _connection_error(self.request, error, self.retries) from (
-                None if isinstance(error, LOCAL_ERRORS) else error
-            )
+            raise _connection_error(self.library, self.request, error, self.retries) from (None if local else error)
         logger.debug(
             "%s %s: %s, retry %d in %.2f s",
             self.request.method, self.request.url.path, type(error).__name__, self.retries + 1, delay,
@@ -358,14 +301,17 @@ def _log(
         )  # fmt: skip
 
 
-def _connection_error(request: httpx.Request, error: httpx.TransportError, retries: int) -> APIConnectionError:
-    """The typed error, whose message names what failed but never repeats httpx's (it may quote a header)."""
-    if isinstance(error, LOCAL_ERRORS):
+def _connection_error(
+    library: HTTPLibrary, request: httpx.Request, error: httpx.TransportError, retries: int
+) -> APIConnectionError:
+    """The typed error, whose message names what failed but never repeats the library's (it may quote a header)."""
+    if isinstance(error, library.local_errors):
         message = f"{request.method} {request.url.path} could not be sent ({type(error).__name__}); nothing was retried"
         return APIConnectionError(message, request=request)
-    what = "timed out" if isinstance(error, httpx.TimeoutException) else f"failed ({type(error).__name__})"
+    timed_out = isinstance(error, library.TimeoutException)
+    what = "timed out" if timed_out else f"failed ({type(error).__name__})"
     message = f"{request.method} {request.url.path} {what} after {retries} retries"
-    kind = APITimeoutError if isinstance(error, httpx.TimeoutException) else APIConnectionError
+    kind = APITimeoutError if timed_out else APIConnectionError
     return kind(message, request=request)
 
 
@@ -417,7 +363,25 @@ def _undecoded(call: _Call) -> APIConnectionError:
     )
 
 
-def _read(call: _Call, response: httpx.Response) -> None:
+def _as_read(call: _Call, response: httpx.Response, body: bytes) -> httpx.Response:
+    """The answer with its body read: a response of the same library, status, headers, request and extensions
+    whose content is `body`, decoded, so it no longer claims a Content-Encoding, and its length is that of
+    `body`. (The streamed response is closed; it cannot be given its content through the public API.)"""
+    skipped = (b"content-encoding", b"content-length")
+    read = call.library.Response(
+        response.status_code,
+        headers=[(name, value) for name, value in response.headers.raw if name.lower() not in skipped],
+        content=body,
+        request=response.request,
+        extensions=response.extensions,
+        history=response.history,
+    )
+    with contextlib.suppress(RuntimeError):  # a transport's answer that was never streamed has no elapsed time
+        read.elapsed = response.elapsed
+    return read
+
+
+def _read(call: _Call, response: httpx.Response) -> httpx.Response:
     """Read the body, decompressed, within max_response_bytes and the deadline; the connection is released."""
     limit, chunks, size = call.client.max_response_bytes, [], 0
     try:
@@ -428,15 +392,14 @@ def _read(call: _Call, response: httpx.Response) -> None:
             if call.deadline is not None and time.monotonic() > call.deadline:
                 raise _DeadlinePassed
             chunks.append(chunk)
-    except httpx.DecodingError as error:
+    except call.library.DecodingError as error:
         raise _unreadable(call, response, error) from None
     finally:
         response.close()
-    # What httpx's own read() does: the body, kept for .content and .json().
-    response._content = b"".join(chunks)
+    return _as_read(call, response, b"".join(chunks))
 
 
-async def _aread(call: _Call, response: httpx.Response) -> None:
+async def _aread(call: _Call, response: httpx.Response) -> httpx.Response:
     """`_read`, for the async loop."""
     limit, chunks, size = call.client.max_response_bytes, [], 0
     try:
@@ -447,11 +410,11 @@ async def _aread(call: _Call, response: httpx.Response) -> None:
             if call.deadline is not None and time.monotonic() > call.deadline:
                 raise _DeadlinePassed
             chunks.append(chunk)
-    except httpx.DecodingError as error:
+    except call.library.DecodingError as error:
         raise _unreadable(call, response, error) from None
     finally:
         await response.aclose()
-    response._content = b"".join(chunks)
+    return _as_read(call, response, b"".join(chunks))
 
 
 def _exchange(call: _Call, http: httpx.Client) -> httpx.Response:
@@ -465,8 +428,7 @@ def _exchange(call: _Call, http: httpx.Client) -> httpx.Response:
     except BaseException:
         response.close()
         raise
-    _read(call, response)
-    return response
+    return _read(call, response)
 
 
 async def _aexchange(call: _Call, http: httpx.AsyncClient) -> httpx.Response:
@@ -480,8 +442,7 @@ async def _aexchange(call: _Call, http: httpx.AsyncClient) -> httpx.Response:
     except BaseException:
         await response.aclose()
         raise
-    await _aread(call, response)
-    return response
+    return await _aread(call, response)
 
 
 def _final(call: _Call, problem: Exception) -> NoReturn:
@@ -496,18 +457,18 @@ def _final(call: _Call, problem: Exception) -> NoReturn:
 
 def send(client: Client | AuthenticatedClient, kwargs: dict[str, Any]) -> httpx.Response:
     """Send one logical request, retrying what may be retried; the same Idempotency-Key on every attempt."""
-    http = client.get_httpx_client()
+    http = cast("httpx.Client", client.get_httpx_client())
     request, plan = _prepare(client, http, kwargs)
-    call = _Call(client, request, plan.longest_timeout)
+    call = _Call(client, request, plan)
     while True:
         try:
             call.start_attempt()
             response = _exchange(call, http)
         except (_DeadlinePassed, _TooManyRedirects) as problem:
             _final(call, problem)
-        except httpx.DecodingError:
+        except plan.library.DecodingError:
             raise _undecoded(call) from None
-        except httpx.TransportError as error:
+        except plan.library.TransportError as error:
             if call.expired():
                 call.deadline_passed()
             delay = call.after_failure(error)
@@ -522,18 +483,18 @@ def send(client: Client | AuthenticatedClient, kwargs: dict[str, Any]) -> httpx.
 
 async def send_async(client: Client | AuthenticatedClient, kwargs: dict[str, Any]) -> httpx.Response:
     """`send`, for the asyncio call styles (any anyio backend)."""
-    http = client.get_async_httpx_client()
+    http = cast("httpx.AsyncClient", client.get_async_httpx_client())
     request, plan = _prepare(client, http, kwargs)
-    call = _Call(client, request, plan.longest_timeout)
+    call = _Call(client, request, plan)
     while True:
         try:
             call.start_attempt()
             response = await _aexchange(call, http)
         except (_DeadlinePassed, _TooManyRedirects) as problem:
             _final(call, problem)
-        except httpx.DecodingError:
+        except plan.library.DecodingError:
             raise _undecoded(call) from None
-        except httpx.TransportError as error:
+        except plan.library.TransportError as error:
             if call.expired():
                 call.deadline_passed()
             delay = call.after_failure(error)
@@ -585,11 +546,11 @@ def _reason(error: BaseException) -> str:
 class Parser(Protocol[T_co]):
     """An operation module's `_parse_response`."""
 
-    def __call__(self, *, client: Client | AuthenticatedClient, response: httpx.Response) -> T_co | None: ...
+    def __call__(self, *, client: Client | AuthenticatedClient, response: HTTPResponse) -> T_co | None: ...
 
 
 def build_response(
-    client: Client | AuthenticatedClient, response: httpx.Response, operation: str, parse: Parser[T]
+    client: Client | AuthenticatedClient, response: HTTPResponse, operation: str, parse: Parser[T]
 ) -> Response[T]:
     """The generated `Response`, with unreadable bodies turned into typed errors instead of leaking out.
 

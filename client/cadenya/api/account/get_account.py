@@ -2,12 +2,11 @@
 # generator-config.yaml or templates/, then run `make generate`.
 from typing import Any
 
-import httpx
-
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...lib import _json
 from ...lib._errors import parsed_answer
+from ...lib._http import HTTPResponse
 from ...lib._send import build_response, send, send_async
 from ...models.account import Account
 from ...models.error import Error
@@ -36,7 +35,7 @@ def _get_kwargs() -> dict[str, Any]:
 
 
 def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
+    *, client: AuthenticatedClient | Client, response: HTTPResponse
 ) -> Account | SessionAccount | Error | None:
     if response.status_code == 200:
 
@@ -85,7 +84,7 @@ def _parse_response(
 
 
 def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
+    *, client: AuthenticatedClient | Client, response: HTTPResponse
 ) -> Response[Account | SessionAccount | Error]:
     return build_response(client, response, "get_account", _parse_response)
 

@@ -2,12 +2,11 @@
 # generator-config.yaml or templates/, then run `make generate`.
 from typing import Any
 
-import httpx
-
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...lib import _json
 from ...lib._errors import parsed_answer
+from ...lib._http import HTTPResponse
 from ...lib._send import build_response, send, send_async
 from ...models.account import Account
 from ...models.error import Error
@@ -50,7 +49,7 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Account | Error | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: HTTPResponse) -> Account | Error | None:
     if response.status_code == 200:
         response_200 = Account.from_dict(_json.loads(response.content))
 
@@ -107,7 +106,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Account | Error]:
+def _build_response(*, client: AuthenticatedClient | Client, response: HTTPResponse) -> Response[Account | Error]:
     return build_response(client, response, "update_account", _parse_response)
 
 

@@ -2,12 +2,11 @@
 # generator-config.yaml or templates/, then run `make generate`.
 from typing import Any
 
-import httpx
-
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...lib import _json
 from ...lib._errors import parsed_answer
+from ...lib._http import HTTPResponse
 from ...lib._path import path_segment
 from ...lib._send import build_response, send, send_async
 from ...models.api_key import APIKey
@@ -56,7 +55,7 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> APIKey | Error | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: HTTPResponse) -> APIKey | Error | None:
     if response.status_code == 200:
         response_200 = APIKey.from_dict(_json.loads(response.content))
 
@@ -123,7 +122,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[APIKey | Error]:
+def _build_response(*, client: AuthenticatedClient | Client, response: HTTPResponse) -> Response[APIKey | Error]:
     return build_response(client, response, "update_api_key", _parse_response)
 
 

@@ -2,12 +2,11 @@
 # generator-config.yaml or templates/, then run `make generate`.
 from typing import Any
 
-import httpx
-
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...lib import _json
 from ...lib._errors import parsed_answer
+from ...lib._http import HTTPResponse
 from ...lib._path import path_segment
 from ...lib._send import build_response, send, send_async
 from ...models.create_service_account_request import CreateServiceAccountRequest
@@ -59,7 +58,7 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | ServiceAccount | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: HTTPResponse) -> Error | ServiceAccount | None:
     if response.status_code == 201:
         response_201 = ServiceAccount.from_dict(_json.loads(response.content))
 
@@ -127,7 +126,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
 
 def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
+    *, client: AuthenticatedClient | Client, response: HTTPResponse
 ) -> Response[Error | ServiceAccount]:
     return build_response(client, response, "create_service_account", _parse_response)
 

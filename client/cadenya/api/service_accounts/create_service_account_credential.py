@@ -2,12 +2,11 @@
 # generator-config.yaml or templates/, then run `make generate`.
 from typing import Any
 
-import httpx
-
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...lib import _json
 from ...lib._errors import parsed_answer
+from ...lib._http import HTTPResponse
 from ...lib._path import path_segment
 from ...lib._send import build_response, send, send_async
 from ...models.create_service_account_credential_request import CreateServiceAccountCredentialRequest
@@ -62,7 +61,7 @@ def _get_kwargs(
 
 
 def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
+    *, client: AuthenticatedClient | Client, response: HTTPResponse
 ) -> Error | ServiceAccountCredentialWithSecret | None:
     if response.status_code == 201:
         response_201 = ServiceAccountCredentialWithSecret.from_dict(_json.loads(response.content))
@@ -131,7 +130,7 @@ def _parse_response(
 
 
 def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
+    *, client: AuthenticatedClient | Client, response: HTTPResponse
 ) -> Response[Error | ServiceAccountCredentialWithSecret]:
     return build_response(client, response, "create_service_account_credential", _parse_response)
 

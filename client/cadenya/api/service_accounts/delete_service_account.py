@@ -2,12 +2,11 @@
 # generator-config.yaml or templates/, then run `make generate`.
 from typing import Any
 
-import httpx
-
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...lib import _json
 from ...lib._errors import parsed_answer
+from ...lib._http import HTTPResponse
 from ...lib._path import path_segment
 from ...lib._send import build_response, send, send_async
 from ...models.error import Error
@@ -42,7 +41,7 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> None | Error | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: HTTPResponse) -> None | Error | None:
     if response.status_code == 204:
         return None
     if response.status_code == 401:
@@ -76,7 +75,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[None | Error]:
+def _build_response(*, client: AuthenticatedClient | Client, response: HTTPResponse) -> Response[None | Error]:
     return build_response(client, response, "delete_service_account", _parse_response)
 
 

@@ -2,12 +2,11 @@
 # generator-config.yaml or templates/, then run `make generate`.
 from typing import Any
 
-import httpx
-
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...lib import _json
 from ...lib._errors import parsed_answer
+from ...lib._http import HTTPResponse
 from ...lib._path import path_segment
 from ...lib._send import build_response, send, send_async
 from ...models.error import Error
@@ -60,7 +59,7 @@ def _get_kwargs(
 
 
 def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
+    *, client: AuthenticatedClient | Client, response: HTTPResponse
 ) -> Error | ServiceAccountCredential | None:
     if response.status_code == 200:
         response_200 = ServiceAccountCredential.from_dict(_json.loads(response.content))
@@ -124,7 +123,7 @@ def _parse_response(
 
 
 def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
+    *, client: AuthenticatedClient | Client, response: HTTPResponse
 ) -> Response[Error | ServiceAccountCredential]:
     return build_response(client, response, "update_service_account_credential", _parse_response)
 

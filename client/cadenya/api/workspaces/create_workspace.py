@@ -2,12 +2,11 @@
 # generator-config.yaml or templates/, then run `make generate`.
 from typing import Any
 
-import httpx
-
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...lib import _json
 from ...lib._errors import parsed_answer
+from ...lib._http import HTTPResponse
 from ...lib._send import build_response, send, send_async
 from ...models.create_workspace_request import CreateWorkspaceRequest
 from ...models.error import Error
@@ -53,7 +52,7 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | Workspace | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: HTTPResponse) -> Error | Workspace | None:
     if response.status_code == 201:
         response_201 = Workspace.from_dict(_json.loads(response.content))
 
@@ -110,7 +109,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Error | Workspace]:
+def _build_response(*, client: AuthenticatedClient | Client, response: HTTPResponse) -> Response[Error | Workspace]:
     return build_response(client, response, "create_workspace", _parse_response)
 
 

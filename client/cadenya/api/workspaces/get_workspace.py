@@ -2,12 +2,11 @@
 # generator-config.yaml or templates/, then run `make generate`.
 from typing import Any
 
-import httpx
-
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...lib import _json
 from ...lib._errors import parsed_answer
+from ...lib._http import HTTPResponse
 from ...lib._path import path_segment
 from ...lib._send import build_response, send, send_async
 from ...models.error import Error
@@ -41,7 +40,7 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | Workspace | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: HTTPResponse) -> Error | Workspace | None:
     if response.status_code == 200:
         response_200 = Workspace.from_dict(_json.loads(response.content))
 
@@ -78,7 +77,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Error | Workspace]:
+def _build_response(*, client: AuthenticatedClient | Client, response: HTTPResponse) -> Response[Error | Workspace]:
     return build_response(client, response, "get_workspace", _parse_response)
 
 
