@@ -57,10 +57,11 @@ def _template_files() -> list[Path]:
     return [p for p in TEMPLATES.rglob("*") if p.is_file()] if TEMPLATES.is_dir() else []
 
 
-def _run_generator(output: Path) -> None:
+def _run_generator(output: Path, spec: Path = SPEC) -> None:
+    # openapi-python-client's command line, with the template filters of scripts/deprecations.py.
     command = [
-        sys.executable, "-m", "openapi_python_client", "generate",
-        "--path", str(SPEC),
+        sys.executable, "-m", "scripts.generator", "generate",
+        "--path", str(spec),
         "--config", str(CONFIG),
         "--meta", "none",
         "--output-path", str(output),
@@ -70,7 +71,7 @@ def _run_generator(output: Path) -> None:
         command += ["--custom-template-path", str(TEMPLATES)]
     # The post hooks call `ruff`: make it the one pinned in this interpreter's environment.
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-    result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env, check=False)
     output_text = result.stdout + result.stderr
     # The generator exits 0 on warnings and when ruff is missing; both would give a different client.
     if result.returncode != 0 or "Warning(s)" in output_text or "Error(s)" in output_text or not output.is_dir():
@@ -95,12 +96,12 @@ def _stamp(package_dir: Path) -> None:
     (package_dir / "py.typed").write_text("", encoding="utf-8")
 
 
-def _stats(package_dir: Path) -> str:
+def _stats(package_dir: Path, spec: Path = SPEC) -> str:
     endpoints = sorted(p for p in (package_dir / "api").glob("*/*.py") if p.name != "__init__.py")
     lines = [
         "# Written by scripts/generate.py: what produced the code beside it. Do not edit.",
         f"configured_endpoints: {len(endpoints)}",
-        f"openapi_spec_sha256: {_sha256_of_files([SPEC], ROOT)}",
+        f"openapi_spec_sha256: {_sha256_of_files([spec], spec.parent)}",
         f"generator_config_sha256: {_sha256_of_files([CONFIG], ROOT)}",
         f"templates_sha256: {_sha256_of_files(_template_files(), ROOT)}",
         f"generator: openapi-python-client {metadata.version('openapi-python-client')}",
@@ -109,15 +110,18 @@ def _stats(package_dir: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-def generate(destination: Path) -> None:
-    """Write the whole generated tree (cadenya/ and .stats.yml) into an empty `destination`."""
+def generate(destination: Path, spec: Path = SPEC) -> None:
+    """Write the whole generated tree (cadenya/ and .stats.yml) into an empty `destination`.
+
+    `spec` is openapi.yaml unless a test generates another document with this project's config and templates.
+    """
     package_dir = destination / PACKAGE
-    _run_generator(package_dir)
-    resources.write(package_dir, spec_path=SPEC, config_path=CONFIG, templates=TEMPLATES)
+    _run_generator(package_dir, spec)
+    resources.write(package_dir, spec_path=spec, config_path=CONFIG, templates=TEMPLATES)
     _format(package_dir)
     _stamp(package_dir)
-    shutil.copyfile(SPEC, package_dir / SPEC.name)
-    (destination / STATS).write_text(_stats(package_dir), encoding="utf-8")
+    shutil.copyfile(spec, package_dir / SPEC.name)
+    (destination / STATS).write_text(_stats(package_dir, spec), encoding="utf-8")
 
 
 def _is_generated(relative: Path) -> bool:
