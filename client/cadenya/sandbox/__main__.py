@@ -29,7 +29,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import httpx
+from cadenya.lib._http import default_library
 
 from ._server import HEADER_TIMEOUT, MAX_CONNECTIONS
 from ._store import SESSION_TTL, Store, StoreUnusable
@@ -44,10 +44,12 @@ def database_path(text: str) -> Path:
 
 
 def webhook_url(text: str) -> str:
-    """The `--webhook-url` argument: an http or https URL with a host, as httpx (which delivers) parses it."""
+    """The `--webhook-url` argument: an http or https URL with a host, as the HTTP library (which delivers)
+    parses it."""
+    library = default_library()
     try:
-        url: httpx.URL | None = httpx.URL(text)
-    except httpx.InvalidURL:
+        url: Any = library.URL(text)
+    except library.InvalidURL:
         url = None
     if url is None or url.scheme not in ("http", "https") or not url.host or (url.port or 0) > 65535:
         raise argparse.ArgumentTypeError(f"{text!r} is not a valid http:// or https:// URL with a host")

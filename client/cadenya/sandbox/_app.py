@@ -16,9 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import accumulate, repeat
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -32,6 +31,9 @@ from ._routing import RawPathRoute
 from ._spec import Operation, ParameterError, Spec, describe, describe_safely, first_error
 from ._store import BUSY_TIMEOUT, SESSION_TTL, Busy, Store, active_api_key, active_session, now, timestamp
 from ._webhooks import WebhookSender
+
+if TYPE_CHECKING:
+    import httpx
 
 logger = logging.getLogger("cadenya.sandbox")
 

@@ -22,13 +22,13 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio.from_thread
-import httpx
 
 import cadenya
 from cadenya import webhooks as _signatures
+from cadenya.lib._http import default_library
 from cadenya.lib.webhooks import AnyWebhookEvent
 
 from ._process import SandboxServer
@@ -151,43 +151,55 @@ class _ReceiverServer:
         self.thread.join(timeout=5)
 
 
-class _InProcessReceivers(httpx.AsyncBaseTransport):
+if TYPE_CHECKING:
+    import httpx
+    from httpx import AsyncBaseTransport as _AsyncBaseTransport
+    from httpx import BaseTransport as _BaseTransport
+else:
+    _AsyncBaseTransport = default_library().AsyncBaseTransport
+    _BaseTransport = default_library().BaseTransport
+
+
+class _InProcessReceivers(_AsyncBaseTransport):
     """The in-process sandbox's way out for webhooks: to a receiver of this process by its URL, or the network."""
 
     def __init__(self) -> None:
         self.receivers: dict[str, WebhookReceiver] = {}
-        self._network = httpx.AsyncHTTPTransport()
+        self._library = default_library()
+        self._network = self._library.AsyncHTTPTransport()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if request.url.host != IN_PROCESS_WEBHOOKS:
             return await self._network.handle_async_request(request)
         receiver = self.receivers.get(request.url.path)
         if receiver is None:
-            return httpx.Response(404, stream=httpx.ByteStream(b""))
+            return self._library.Response(404, stream=self._library.ByteStream(b""))
         body = await request.aread()
         status = await anyio.to_thread.run_sync(receiver.accept, body, request.headers)
-        return httpx.Response(status, stream=httpx.ByteStream(b""))
+        return self._library.Response(status, stream=self._library.ByteStream(b""))
 
     async def aclose(self) -> None:
         await self._network.aclose()
 
 
-class _PortalTransport(httpx.BaseTransport):
-    """A sync transport into the app through httpx's ASGI transport, run on one event loop in its own thread."""
+class _PortalTransport(_BaseTransport):
+    """A sync transport into the app through the HTTP library's ASGI transport, run on one event loop in its own
+    thread."""
 
     def __init__(self, app: Any, portal: anyio.from_thread.BlockingPortal) -> None:
-        self._asgi, self._portal = httpx.ASGITransport(app=app, raise_app_exceptions=False), portal
+        self._library = default_library()
+        self._asgi, self._portal = self._library.ASGITransport(app=app, raise_app_exceptions=False), portal
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         content = request.read()
 
         async def exchange() -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-            forwarded = httpx.Request(request.method, request.url, headers=request.headers, content=content)
+            forwarded = self._library.Request(request.method, request.url, headers=request.headers, content=content)
             response = await self._asgi.handle_async_request(forwarded)
             return response.status_code, response.headers.raw, await response.aread()
 
         status, headers, body = self._portal.call(exchange)
-        return httpx.Response(status, headers=headers, content=body, request=request)
+        return self._library.Response(status, headers=headers, content=body, request=request)
 
 
 class Sandbox:
@@ -272,22 +284,24 @@ class Sandbox:
 
     def authenticated_client(self, account: SandboxAccount, **options: Any) -> cadenya.AuthenticatedClient:
         """An `AuthenticatedClient` acting as the account's system key; `options` as the client takes them."""
-        options.setdefault("verify_ssl", self._tls_context())
+        if "verify_ssl" not in options:
+            options.setdefault("verify", self._tls_context())
         client = cadenya.AuthenticatedClient(base_url=self.base_url, token=account.api_key, **options)
+        library = default_library()
         if self.in_process:
             if self._blocking_portal is None or self._app is None:
                 raise RuntimeError("the sandbox is not running: use it as `with Sandbox() as sandbox:`")
             transport = _PortalTransport(self._app, self._blocking_portal)
-            client.set_httpx_client(httpx.Client(base_url=self.base_url, transport=transport))
+            client.set_httpx_client(library.Client(base_url=self.base_url, transport=transport))
             client.set_async_httpx_client(
-                httpx.AsyncClient(base_url=self.base_url, transport=httpx.ASGITransport(app=self._app))
+                library.AsyncClient(base_url=self.base_url, transport=library.ASGITransport(app=self._app))
             )
         else:
             # No kept-alive connection outlives a call: an async client may then be left to an event loop
             # that has ended without leaving a socket behind.
-            no_keepalive = httpx.Limits(max_keepalive_connections=0)
+            no_keepalive = library.Limits(max_keepalive_connections=0)
             client.set_async_httpx_client(
-                httpx.AsyncClient(base_url=self.base_url, limits=no_keepalive, verify=self._tls_context())
+                library.AsyncClient(base_url=self.base_url, limits=no_keepalive, verify=self._tls_context())
             )
         return client
 

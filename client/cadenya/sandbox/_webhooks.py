@@ -24,11 +24,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from cadenya import webhooks
+from cadenya.lib._http import default_library
+
+if TYPE_CHECKING:
+    import httpx
 
 from . import _secrets
 from ._store import Busy, Store, StoreClosed, now
@@ -224,7 +226,8 @@ class WebhookSender:
             runner.run(self._serve())
 
     async def _serve(self) -> None:
-        async with httpx.AsyncClient(timeout=self.attempt_deadline, transport=self.transport) as client:
+        library = default_library()
+        async with library.AsyncClient(timeout=self.attempt_deadline, transport=self.transport) as client:
             dispatcher = asyncio.create_task(self._dispatch(client))
             await self._stop.wait()
             dispatcher.cancel()
