@@ -12,7 +12,6 @@ import attrs
 import httpx
 import pytest
 
-import cadenya.models
 from cadenya.models import (
     Account,
     AccountResourceMetadata,
@@ -27,9 +26,9 @@ from cadenya.models import (
 from cadenya.types import UNSET
 from tests.helpers import (
     client_for,
-    decoded_examples,
     load_spec,
     model_objects,
+    one_of_each_model,
     operation_module,
     operations,
     with_parsed_datetimes,
@@ -146,18 +145,6 @@ def test_decoded_and_constructed_models_print_alike() -> None:
     assert "additional_properties={}" in repr(built)
 
 
-def _one_of_each_model() -> list[Any]:
-    """For every model class, an object of it decoded from the spec's examples."""
-
-    found: dict[str, tuple[str, Any]] = {}
-    for where, decoded in decoded_examples():
-        for inner in model_objects(decoded):
-            found.setdefault(type(inner).__name__, (where, inner))
-    classes = [name for name in cadenya.models.__all__ if attrs.has(getattr(cadenya.models, name))]
-    assert sorted(found) == sorted(classes), "a model class no example of the spec decodes to"
-    return [pytest.param(found[name][1], id=f"{name}-from-{found[name][0]}") for name in sorted(classes)]
-
-
 COPIES = [
     pytest.param(copy.copy, id="copy"),
     pytest.param(copy.deepcopy, id="deepcopy"),
@@ -166,7 +153,7 @@ COPIES = [
 
 
 @pytest.mark.parametrize("duplicate", COPIES)
-@pytest.mark.parametrize("model", _one_of_each_model())
+@pytest.mark.parametrize("model", [pytest.param(model, id=name) for name, model in one_of_each_model()])
 def test_every_model_copies_and_pickles_to_an_equal_object(model: Any, duplicate: Any) -> None:
     """copy, deepcopy and pickle give an equal object with the same to_dict(); a field left out stays UNSET."""
     copied = duplicate(model)
@@ -194,3 +181,4 @@ def test_a_map_field_set_after_decoding_still_becomes_its_model() -> None:
     decoded.labels = {"team": "b"}  # type: ignore[assignment]
     assert isinstance(decoded.labels, Labels)
     assert decoded.labels.additional_properties == {"team": "b"}
+

@@ -8,6 +8,8 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import json_text, with_nulls
+
 T = TypeVar("T", bound="SessionAccount")
 # from_dict makes its objects with this: a module global is quicker to reach than object.__new__ looked up each time.
 _new = object.__new__
@@ -64,6 +66,32 @@ class SessionAccount:
         )
 
         return field_dict
+
+    def to_json(self, *, indent: int | None = 2, exclude_unset: bool = True) -> str:
+        """This object as JSON text.
+
+        With `exclude_unset=True` (the default) it is `json.dumps(self.to_dict())`: what the API is sent, or
+        sent back, with the fields left out absent. With `exclude_unset=False` every declared field appears, one
+        left out as null, in nested objects too. Keys keep the order of `to_dict()`, date-times are ISO 8601
+        text, and text is not escaped to ASCII. `indent=None` gives one line.
+
+        The JSON carries secret fields as they are; repr() masks them.
+        """
+        return json_text(self.to_dict() if exclude_unset else self._to_dict_with_nulls(), indent)
+
+    def _to_dict_with_nulls(self) -> dict[str, Any]:
+        """`to_dict()` with every declared field, one left out as None; nested objects likewise."""
+        return with_nulls(
+            self.to_dict(),
+            (
+                ("id", self.id),
+                ("name", self.name),
+                ("email", self.email),
+                ("plan", self.plan),
+                ("ownerUserId", self.owner_user_id),
+            ),
+            self.additional_properties,
+        )
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
