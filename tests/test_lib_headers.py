@@ -11,7 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cadenya.lib._headers import retry_after_seconds
+from cadenya.api.api_keys import get_api_key, revoke_api_key
+from cadenya.lib._headers import attach_request_id, retry_after_seconds
+from cadenya.models import APIKey, APIKeySpec
+from tests.helpers import client_for
+
+KEY = {"metadata": {"id": "apikey_1", "accountId": "acct_1", "name": "n", "profileId": "prof_1"}, "spec": {}}
 
 
 def test_retry_after_in_seconds_is_read() -> None:
@@ -72,3 +77,23 @@ def test_any_header_text_gives_none_or_a_positive_finite_wait(
     }
     seconds = retry_after_seconds(headers)
     assert seconds is None or (math.isfinite(seconds) and seconds > 0)
+
+
+def test_the_request_id_header_lands_on_the_model() -> None:
+    """attach_request_id sets _request_id from the X-Request-Id header, whatever its case."""
+    spec = APIKeySpec()
+    attach_request_id(spec, httpx.Headers({"X-REQUEST-ID": "req_1"}))
+    assert spec._request_id == "req_1"
+
+
+def test_an_answer_without_the_header_leaves_none() -> None:
+    """A call whose answer carries no X-Request-Id returns a model with _request_id None."""
+    result = get_api_key.sync("apikey_1", client=client_for(lambda request: httpx.Response(200, json=KEY)))
+    assert isinstance(result, APIKey)
+    assert result._request_id is None
+
+
+def test_a_call_answered_without_a_body_is_unaffected() -> None:
+    """A 204 (parsed as None) with a request id still returns None."""
+    answer = httpx.Response(204, headers={"X-Request-Id": "req_1"})
+    assert revoke_api_key.sync("apikey_1", client=client_for(lambda request: answer)) is None

@@ -182,3 +182,34 @@ def test_a_map_field_set_after_decoding_still_becomes_its_model() -> None:
     assert isinstance(decoded.labels, Labels)
     assert decoded.labels.additional_properties == {"team": "b"}
 
+
+def test_a_model_built_or_decoded_by_hand_has_no_request_id() -> None:
+    """Only a call sets _request_id: an object from the constructor or from_dict has None."""
+    assert APIKeySpec(system=True)._request_id is None
+    assert APIKey.from_dict(KEY_DOCUMENT)._request_id is None
+
+
+def test_the_request_id_is_not_part_of_the_data() -> None:
+    """_request_id stays out of to_dict(), to_json(), equality and repr()."""
+    traced, plain = APIKey.from_dict(KEY_DOCUMENT), APIKey.from_dict(KEY_DOCUMENT)
+    traced._request_id = "req_traced"
+    assert traced == plain
+    assert traced.to_dict() == KEY_DOCUMENT
+    assert "req_traced" not in traced.to_json(exclude_unset=False)
+    assert "req_traced" not in repr(traced)
+
+
+@pytest.mark.parametrize("duplicate", COPIES)
+def test_the_request_id_survives_copy_and_pickle(duplicate: Any) -> None:
+    """copy, deepcopy and pickle keep the request id of the answer the object came from."""
+    traced = APIKey.from_dict(KEY_DOCUMENT)
+    traced._request_id = "req_traced"
+    assert duplicate(traced)._request_id == "req_traced"
+
+
+def test_a_map_model_keeps_its_request_id_through_its_own_setattr() -> None:
+    """A model with a map field (whose class converts plain dicts on every set) takes a request id too."""
+    metadata = AccountResourceMetadata.from_dict(METADATA)
+    metadata._request_id = "req_map"
+    assert copy.copy(metadata)._request_id == "req_map"
+    assert metadata == AccountResourceMetadata.from_dict(METADATA)

@@ -11,11 +11,10 @@ import httpx
 
 from ..models.error import Error
 from ..types import Response
+from ._headers import REQUEST_ID_HEADER as REQUEST_ID_HEADER  # the send path reads it from here too
 from ._headers import retry_after_seconds
 
 T = TypeVar("T")
-
-REQUEST_ID_HEADER = "x-request-id"
 
 
 class CadenyaError(Exception):

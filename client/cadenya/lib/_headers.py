@@ -7,8 +7,21 @@ import email.utils
 import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
-__all__ = ["retry_after_seconds"]
+__all__ = ["REQUEST_ID_HEADER", "attach_request_id", "retry_after_seconds"]
+
+REQUEST_ID_HEADER = "x-request-id"
+
+
+def attach_request_id(parsed: object, headers: Mapping[str, str]) -> None:
+    """Give the model a call parsed (a success model or an `Error`) the request id of its answer, as
+    `_request_id`. Anything else (None, a 204's answer) and an answer without the header are left as they are.
+    """
+    request_id = headers.get(REQUEST_ID_HEADER)
+    if request_id is not None and hasattr(parsed, "_request_id"):
+        model: Any = parsed
+        model._request_id = request_id
 
 
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:

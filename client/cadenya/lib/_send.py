@@ -31,7 +31,7 @@ from ._errors import (
     ResponseValidationError,
     UnexpectedStatus,
 )
-from ._headers import retry_after_seconds
+from ._headers import attach_request_id, retry_after_seconds
 from ._path import check_no_dot_segments
 
 if TYPE_CHECKING:
@@ -585,6 +585,7 @@ def build_response(
     finally:
         if paused:
             gc.enable()
+    attach_request_id(parsed, response.headers)
     return Response(
         status_code=_status(response.status_code), content=response.content, headers=response.headers, parsed=parsed
     )

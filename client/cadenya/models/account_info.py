@@ -37,6 +37,13 @@ class AccountInfo:
     system key) only.
      """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, eq=False, repr=False)
+    """The `X-Request-Id` of the answer this object was read from: quote it when reporting a problem.
+
+    Set on what a call returns (each page of a list has its own); None on an object built or decoded by
+    hand, and on the objects nested in it. Not part of `to_dict()`, `to_json()` or equality; copies and
+    pickles keep it.
+    """
 
     def to_dict(self) -> dict[str, Any]:
         global_api_key: dict[str, Any] | Unset = UNSET
@@ -93,6 +100,7 @@ class AccountInfo:
         account_info = _new(cls)
         account_info.global_api_key = global_api_key
         account_info.webhook_events_hmac_secret = webhook_events_hmac_secret
+        account_info._request_id = None
 
         # Usually every key is known: then the test (one call, or a length when every field is required) is all it costs.
         account_info.additional_properties = (

@@ -52,6 +52,13 @@ class AccountResourceMetadata:
     digits, `-`, `_` and `.`, starting and ending with a letter or digit; a value is at most 256 characters.
      """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, eq=False, repr=False)
+    """The `X-Request-Id` of the answer this object was read from: quote it when reporting a problem.
+
+    Set on what a call returns (each page of a list has its own); None on an object built or decoded by
+    hand, and on the objects nested in it. Not part of `to_dict()`, `to_json()` or equality; copies and
+    pickles keep it.
+    """
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id
@@ -139,6 +146,7 @@ class AccountResourceMetadata:
         _set_profile_id(account_resource_metadata, profile_id)
         _set_external_id(account_resource_metadata, external_id)
         _set_labels(account_resource_metadata, labels)
+        _set__request_id(account_resource_metadata, None)
 
         # Usually every key is known: then the test (one call, or a length when every field is required) is all it costs.
         _set_additional_properties(
@@ -176,6 +184,7 @@ class AccountResourceMetadata:
     _set_external_id,
     _set_labels,
     _set_additional_properties,
+    _set__request_id,
 ) = (
     AccountResourceMetadata.__dict__[name].__set__
     for name in (
@@ -186,6 +195,7 @@ class AccountResourceMetadata:
         "external_id",
         "labels",
         "additional_properties",
+        "_request_id",
     )
 )
 

@@ -38,6 +38,13 @@ class AccountSpec:
     workspaces: list[Workspace] | Unset = UNSET
     """ The account's workspaces that the calling key reaches (all of them for the system key). """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, eq=False, repr=False)
+    """The `X-Request-Id` of the answer this object was read from: quote it when reporting a problem.
+
+    Set on what a call returns (each page of a list has its own); None on an object built or decoded by
+    hand, and on the objects nested in it. Not part of `to_dict()`, `to_json()` or equality; copies and
+    pickles keep it.
+    """
 
     def to_dict(self) -> dict[str, Any]:
         billing_email = self.billing_email
@@ -113,6 +120,7 @@ class AccountSpec:
         account_spec.description = description
         account_spec.domain = domain
         account_spec.workspaces = workspaces
+        account_spec._request_id = None
 
         # Usually every key is known: then the test (one call, or a length when every field is required) is all it costs.
         account_spec.additional_properties = (

@@ -38,6 +38,13 @@ class APIKey:
     info: APIKeyInfo | Unset = UNSET
     """ What the server knows about an API key. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, eq=False, repr=False)
+    """The `X-Request-Id` of the answer this object was read from: quote it when reporting a problem.
+
+    Set on what a call returns (each page of a list has its own); None on an object built or decoded by
+    hand, and on the objects nested in it. Not part of `to_dict()`, `to_json()` or equality; copies and
+    pickles keep it.
+    """
 
     def to_dict(self) -> dict[str, Any]:
         metadata = self.metadata.to_dict()
@@ -103,6 +110,7 @@ class APIKey:
         api_key.metadata = metadata
         api_key.spec = spec
         api_key.info = info
+        api_key._request_id = None
 
         # Usually every key is known: then the test (one call, or a length when every field is required) is all it costs.
         api_key.additional_properties = (

@@ -36,6 +36,13 @@ class APIKeyCreatedEvent:
     data: APIKeyEventData
     """ What an API key event is about. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, eq=False, repr=False)
+    """The `X-Request-Id` of the answer this object was read from: quote it when reporting a problem.
+
+    Set on what a call returns (each page of a list has its own); None on an object built or decoded by
+    hand, and on the objects nested in it. Not part of `to_dict()`, `to_json()` or equality; copies and
+    pickles keep it.
+    """
 
     def to_dict(self) -> dict[str, Any]:
         type_ = self.type_
@@ -97,6 +104,7 @@ class APIKeyCreatedEvent:
         api_key_created_event.type_ = type_
         api_key_created_event.timestamp = timestamp
         api_key_created_event.data = data
+        api_key_created_event._request_id = None
 
         # Usually every key is known: then the test (one call, or a length when every field is required) is all it costs.
         api_key_created_event.additional_properties = (

@@ -32,6 +32,13 @@ class APIKeyEventData:
     api_key_id: str
     """ The key (`apikey_...`). """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, eq=False, repr=False)
+    """The `X-Request-Id` of the answer this object was read from: quote it when reporting a problem.
+
+    Set on what a call returns (each page of a list has its own); None on an object built or decoded by
+    hand, and on the objects nested in it. Not part of `to_dict()`, `to_json()` or equality; copies and
+    pickles keep it.
+    """
 
     def to_dict(self) -> dict[str, Any]:
         account_id = self.account_id
@@ -84,6 +91,7 @@ class APIKeyEventData:
         api_key_event_data = _new(cls)
         api_key_event_data.account_id = account_id
         api_key_event_data.api_key_id = api_key_id
+        api_key_event_data._request_id = None
 
         # Usually every key is known: then the test (one call, or a length when every field is required) is all it costs.
         api_key_event_data.additional_properties = (

@@ -52,6 +52,13 @@ class APIKeyInfo:
     revoked_at: datetime.datetime | Unset = UNSET
     """ When the key was revoked; absent while it is active. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, eq=False, repr=False)
+    """The `X-Request-Id` of the answer this object was read from: quote it when reporting a problem.
+
+    Set on what a call returns (each page of a list has its own); None on an object built or decoded by
+    hand, and on the objects nested in it. Not part of `to_dict()`, `to_json()` or equality; copies and
+    pickles keep it.
+    """
 
     def to_dict(self) -> dict[str, Any]:
         created_by: dict[str, Any] | Unset = UNSET
@@ -171,6 +178,7 @@ class APIKeyInfo:
         api_key_info.created_at = created_at
         api_key_info.last_used_at = last_used_at
         api_key_info.revoked_at = revoked_at
+        api_key_info._request_id = None
 
         # Usually every key is known: then the test (one call, or a length when every field is required) is all it costs.
         api_key_info.additional_properties = (

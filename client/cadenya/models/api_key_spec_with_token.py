@@ -41,6 +41,13 @@ class APIKeySpecWithToken:
     """ True for keys the system manages, such as the global key provisioned with the account. They can be rotated
     but not revoked. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, eq=False, repr=False)
+    """The `X-Request-Id` of the answer this object was read from: quote it when reporting a problem.
+
+    Set on what a call returns (each page of a list has its own); None on an object built or decoded by
+    hand, and on the objects nested in it. Not part of `to_dict()`, `to_json()` or equality; copies and
+    pickles keep it.
+    """
 
     def to_dict(self) -> dict[str, Any]:
         token = self.token
@@ -112,6 +119,7 @@ class APIKeySpecWithToken:
         api_key_spec_with_token.description = description
         api_key_spec_with_token.permissions = permissions
         api_key_spec_with_token.system = system
+        api_key_spec_with_token._request_id = None
 
         # Usually every key is known: then the test (one call, or a length when every field is required) is all it costs.
         api_key_spec_with_token.additional_properties = (

@@ -32,6 +32,13 @@ class BareMetadata:
     name: str | Unset = UNSET
     """ The referenced resource's name, filled in by the server on reads; absent for resources without a name. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, eq=False, repr=False)
+    """The `X-Request-Id` of the answer this object was read from: quote it when reporting a problem.
+
+    Set on what a call returns (each page of a list has its own); None on an object built or decoded by
+    hand, and on the objects nested in it. Not part of `to_dict()`, `to_json()` or equality; copies and
+    pickles keep it.
+    """
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id
@@ -83,6 +90,7 @@ class BareMetadata:
         bare_metadata = _new(cls)
         bare_metadata.id = id
         bare_metadata.name = name
+        bare_metadata._request_id = None
 
         # Usually every key is known: then the test (one call, or a length when every field is required) is all it costs.
         bare_metadata.additional_properties = (

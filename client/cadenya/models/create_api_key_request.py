@@ -58,6 +58,13 @@ class CreateAPIKeyRequest:
     """ Keep the token, encrypted, so that revealApiKey can return it later. Off unless set; a key that is
     not revealable shows its token only once.
      """
+    _request_id: str | None = _attrs_field(init=False, default=None, eq=False, repr=False)
+    """The `X-Request-Id` of the answer this object was read from: quote it when reporting a problem.
+
+    Set on what a call returns (each page of a list has its own); None on an object built or decoded by
+    hand, and on the objects nested in it. Not part of `to_dict()`, `to_json()` or equality; copies and
+    pickles keep it.
+    """
 
     def to_dict(self) -> dict[str, Any]:
         name = self.name
@@ -160,6 +167,7 @@ class CreateAPIKeyRequest:
         _set_external_id(create_api_key_request, external_id)
         _set_workspace_ids(create_api_key_request, workspace_ids)
         _set_revealable(create_api_key_request, revealable)
+        _set__request_id(create_api_key_request, None)
 
         return create_api_key_request
 
@@ -174,6 +182,7 @@ class CreateAPIKeyRequest:
     _set_external_id,
     _set_workspace_ids,
     _set_revealable,
+    _set__request_id,
 ) = (
     CreateAPIKeyRequest.__dict__[name].__set__
     for name in (
@@ -184,6 +193,7 @@ class CreateAPIKeyRequest:
         "external_id",
         "workspace_ids",
         "revealable",
+        "_request_id",
     )
 )
 

@@ -42,6 +42,13 @@ class CreateWorkspaceRequest:
     `{"environment": "production", "team": "platform"}`. At most 64 labels; a key is 1 to 63 letters,
     digits, `-`, `_` and `.`, starting and ending with a letter or digit; a value is at most 256 characters.
      """
+    _request_id: str | None = _attrs_field(init=False, default=None, eq=False, repr=False)
+    """The `X-Request-Id` of the answer this object was read from: quote it when reporting a problem.
+
+    Set on what a call returns (each page of a list has its own); None on an object built or decoded by
+    hand, and on the objects nested in it. Not part of `to_dict()`, `to_json()` or equality; copies and
+    pickles keep it.
+    """
 
     def to_dict(self) -> dict[str, Any]:
         name = self.name
@@ -108,6 +115,7 @@ class CreateWorkspaceRequest:
         _set_name(create_workspace_request, name)
         _set_description(create_workspace_request, description)
         _set_labels(create_workspace_request, labels)
+        _set__request_id(create_workspace_request, None)
 
         return create_workspace_request
 
@@ -118,12 +126,14 @@ class CreateWorkspaceRequest:
     _set_name,
     _set_description,
     _set_labels,
+    _set__request_id,
 ) = (
     CreateWorkspaceRequest.__dict__[name].__set__
     for name in (
         "name",
         "description",
         "labels",
+        "_request_id",
     )
 )
 

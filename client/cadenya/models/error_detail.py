@@ -32,6 +32,13 @@ class ErrorDetail:
     reason: str | Unset = UNSET
     """ What is wrong there. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, eq=False, repr=False)
+    """The `X-Request-Id` of the answer this object was read from: quote it when reporting a problem.
+
+    Set on what a call returns (each page of a list has its own); None on an object built or decoded by
+    hand, and on the objects nested in it. Not part of `to_dict()`, `to_json()` or equality; copies and
+    pickles keep it.
+    """
 
     def to_dict(self) -> dict[str, Any]:
         field = self.field
@@ -83,6 +90,7 @@ class ErrorDetail:
         error_detail = _new(cls)
         error_detail.field = field
         error_detail.reason = reason
+        error_detail._request_id = None
 
         # Usually every key is known: then the test (one call, or a length when every field is required) is all it costs.
         error_detail.additional_properties = (

@@ -31,6 +31,13 @@ class ListWorkspacesResponse:
     next_page_token: str | Unset = UNSET
     """ The token of the next page; absent on the last page. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, eq=False, repr=False)
+    """The `X-Request-Id` of the answer this object was read from: quote it when reporting a problem.
+
+    Set on what a call returns (each page of a list has its own); None on an object built or decoded by
+    hand, and on the objects nested in it. Not part of `to_dict()`, `to_json()` or equality; copies and
+    pickles keep it.
+    """
 
     def to_dict(self) -> dict[str, Any]:
         items = []
@@ -87,6 +94,7 @@ class ListWorkspacesResponse:
         list_workspaces_response = _new(cls)
         list_workspaces_response.items = items
         list_workspaces_response.next_page_token = next_page_token
+        list_workspaces_response._request_id = None
 
         # Usually every key is known: then the test (one call, or a length when every field is required) is all it costs.
         list_workspaces_response.additional_properties = (

@@ -24,6 +24,13 @@ class Permissions:
     """
 
     additional_properties: dict[str, PermissionsAdditionalProperty] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, eq=False, repr=False)
+    """The `X-Request-Id` of the answer this object was read from: quote it when reporting a problem.
+
+    Set on what a call returns (each page of a list has its own); None on an object built or decoded by
+    hand, and on the objects nested in it. Not part of `to_dict()`, `to_json()` or equality; copies and
+    pickles keep it.
+    """
 
     def to_dict(self) -> dict[str, Any]:
 
@@ -59,6 +66,7 @@ class Permissions:
         # converters turn plain dicts into the models decoded here anyway, so setting its slots directly
         # is the same object at a third of the cost of a keyword call; this runs once per object decoded.
         permissions = _new(cls)
+        permissions._request_id = None
 
         additional_properties = {}
         for prop_name, prop_dict in src_dict.items():

@@ -35,6 +35,13 @@ class Profile:
     spec: ProfileSpec
     """ What a profile is. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, eq=False, repr=False)
+    """The `X-Request-Id` of the answer this object was read from: quote it when reporting a problem.
+
+    Set on what a call returns (each page of a list has its own); None on an object built or decoded by
+    hand, and on the objects nested in it. Not part of `to_dict()`, `to_json()` or equality; copies and
+    pickles keep it.
+    """
 
     def to_dict(self) -> dict[str, Any]:
         metadata = self.metadata.to_dict()
@@ -87,6 +94,7 @@ class Profile:
         profile = _new(cls)
         profile.metadata = metadata
         profile.spec = spec
+        profile._request_id = None
 
         # Usually every key is known: then the test (one call, or a length when every field is required) is all it costs.
         profile.additional_properties = (

@@ -51,6 +51,13 @@ class ServiceAccountCredential:
     the permission is granted.
      """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, eq=False, repr=False)
+    """The `X-Request-Id` of the answer this object was read from: quote it when reporting a problem.
+
+    Set on what a call returns (each page of a list has its own); None on an object built or decoded by
+    hand, and on the objects nested in it. Not part of `to_dict()`, `to_json()` or equality; copies and
+    pickles keep it.
+    """
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id
@@ -151,6 +158,7 @@ class ServiceAccountCredential:
         service_account_credential.description = description
         service_account_credential.last_used_at = last_used_at
         service_account_credential.permissions = permissions
+        service_account_credential._request_id = None
 
         # Usually every key is known: then the test (one call, or a length when every field is required) is all it costs.
         service_account_credential.additional_properties = (

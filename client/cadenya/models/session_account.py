@@ -41,6 +41,13 @@ class SessionAccount:
     owner_user_id: str
     """ The id of the user who owns the account. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, eq=False, repr=False)
+    """The `X-Request-Id` of the answer this object was read from: quote it when reporting a problem.
+
+    Set on what a call returns (each page of a list has its own); None on an object built or decoded by
+    hand, and on the objects nested in it. Not part of `to_dict()`, `to_json()` or equality; copies and
+    pickles keep it.
+    """
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id
@@ -114,6 +121,7 @@ class SessionAccount:
         session_account.email = email
         session_account.plan = plan
         session_account.owner_user_id = owner_user_id
+        session_account._request_id = None
 
         # Usually every key is known: then the test (one call, or a length when every field is required) is all it costs.
         session_account.additional_properties = (

@@ -48,6 +48,13 @@ class UpdateAccountRequest:
     `{"environment": "production", "team": "platform"}`. At most 64 labels; a key is 1 to 63 letters,
     digits, `-`, `_` and `.`, starting and ending with a letter or digit; a value is at most 256 characters.
      """
+    _request_id: str | None = _attrs_field(init=False, default=None, eq=False, repr=False)
+    """The `X-Request-Id` of the answer this object was read from: quote it when reporting a problem.
+
+    Set on what a call returns (each page of a list has its own); None on an object built or decoded by
+    hand, and on the objects nested in it. Not part of `to_dict()`, `to_json()` or equality; copies and
+    pickles keep it.
+    """
 
     def to_dict(self) -> dict[str, Any]:
         name = self.name
@@ -128,6 +135,7 @@ class UpdateAccountRequest:
         _set_description(update_account_request, description)
         _set_domain(update_account_request, domain)
         _set_labels(update_account_request, labels)
+        _set__request_id(update_account_request, None)
 
         return update_account_request
 
@@ -140,6 +148,7 @@ class UpdateAccountRequest:
     _set_description,
     _set_domain,
     _set_labels,
+    _set__request_id,
 ) = (
     UpdateAccountRequest.__dict__[name].__set__
     for name in (
@@ -148,6 +157,7 @@ class UpdateAccountRequest:
         "description",
         "domain",
         "labels",
+        "_request_id",
     )
 )
 

@@ -42,6 +42,13 @@ class UpdateAPIKeyRequest:
     `{"environment": "production", "team": "platform"}`. At most 64 labels; a key is 1 to 63 letters,
     digits, `-`, `_` and `.`, starting and ending with a letter or digit; a value is at most 256 characters.
      """
+    _request_id: str | None = _attrs_field(init=False, default=None, eq=False, repr=False)
+    """The `X-Request-Id` of the answer this object was read from: quote it when reporting a problem.
+
+    Set on what a call returns (each page of a list has its own); None on an object built or decoded by
+    hand, and on the objects nested in it. Not part of `to_dict()`, `to_json()` or equality; copies and
+    pickles keep it.
+    """
 
     def to_dict(self) -> dict[str, Any]:
         name = self.name
@@ -106,6 +113,7 @@ class UpdateAPIKeyRequest:
         _set_name(update_api_key_request, name)
         _set_description(update_api_key_request, description)
         _set_labels(update_api_key_request, labels)
+        _set__request_id(update_api_key_request, None)
 
         return update_api_key_request
 
@@ -116,12 +124,14 @@ class UpdateAPIKeyRequest:
     _set_name,
     _set_description,
     _set_labels,
+    _set__request_id,
 ) = (
     UpdateAPIKeyRequest.__dict__[name].__set__
     for name in (
         "name",
         "description",
         "labels",
+        "_request_id",
     )
 )
 

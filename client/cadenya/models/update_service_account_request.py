@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset, json_text, with_nulls
 
@@ -30,6 +31,13 @@ class UpdateServiceAccountRequest:
     """ New name. """
     description: str | Unset = UNSET
     """ New description. """
+    _request_id: str | None = _attrs_field(init=False, default=None, eq=False, repr=False)
+    """The `X-Request-Id` of the answer this object was read from: quote it when reporting a problem.
+
+    Set on what a call returns (each page of a list has its own); None on an object built or decoded by
+    hand, and on the objects nested in it. Not part of `to_dict()`, `to_json()` or equality; copies and
+    pickles keep it.
+    """
 
     def to_dict(self) -> dict[str, Any]:
         name = self.name
@@ -81,5 +89,6 @@ class UpdateServiceAccountRequest:
         update_service_account_request = _new(cls)
         update_service_account_request.name = name
         update_service_account_request.description = description
+        update_service_account_request._request_id = None
 
         return update_service_account_request

@@ -46,6 +46,13 @@ class UpdateWorkspaceRequest:
      """
     status: WorkspaceStatus | Unset = UNSET
     """ Where a workspace is in its life. An archived workspace rejects every request scoped to it. """
+    _request_id: str | None = _attrs_field(init=False, default=None, eq=False, repr=False)
+    """The `X-Request-Id` of the answer this object was read from: quote it when reporting a problem.
+
+    Set on what a call returns (each page of a list has its own); None on an object built or decoded by
+    hand, and on the objects nested in it. Not part of `to_dict()`, `to_json()` or equality; copies and
+    pickles keep it.
+    """
 
     def to_dict(self) -> dict[str, Any]:
         name = self.name
@@ -123,6 +130,7 @@ class UpdateWorkspaceRequest:
         _set_description(update_workspace_request, description)
         _set_labels(update_workspace_request, labels)
         _set_status(update_workspace_request, status)
+        _set__request_id(update_workspace_request, None)
 
         return update_workspace_request
 
@@ -134,6 +142,7 @@ class UpdateWorkspaceRequest:
     _set_description,
     _set_labels,
     _set_status,
+    _set__request_id,
 ) = (
     UpdateWorkspaceRequest.__dict__[name].__set__
     for name in (
@@ -141,6 +150,7 @@ class UpdateWorkspaceRequest:
         "description",
         "labels",
         "status",
+        "_request_id",
     )
 )
 

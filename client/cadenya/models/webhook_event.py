@@ -44,6 +44,13 @@ class WebhookEvent:
     data: WebhookEventData
     """ What the event is about; its fields depend on `type`. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, eq=False, repr=False)
+    """The `X-Request-Id` of the answer this object was read from: quote it when reporting a problem.
+
+    Set on what a call returns (each page of a list has its own); None on an object built or decoded by
+    hand, and on the objects nested in it. Not part of `to_dict()`, `to_json()` or equality; copies and
+    pickles keep it.
+    """
 
     def to_dict(self) -> dict[str, Any]:
         type_: str = self.type_
@@ -103,6 +110,7 @@ class WebhookEvent:
         webhook_event.type_ = type_
         webhook_event.timestamp = timestamp
         webhook_event.data = data
+        webhook_event._request_id = None
 
         # Usually every key is known: then the test (one call, or a length when every field is required) is all it costs.
         webhook_event.additional_properties = (

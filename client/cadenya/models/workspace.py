@@ -36,6 +36,13 @@ class Workspace:
     status: WorkspaceStatus | Unset = UNSET
     """ Where a workspace is in its life. An archived workspace rejects every request scoped to it. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, eq=False, repr=False)
+    """The `X-Request-Id` of the answer this object was read from: quote it when reporting a problem.
+
+    Set on what a call returns (each page of a list has its own); None on an object built or decoded by
+    hand, and on the objects nested in it. Not part of `to_dict()`, `to_json()` or equality; copies and
+    pickles keep it.
+    """
 
     def to_dict(self) -> dict[str, Any]:
         metadata = self.metadata.to_dict()
@@ -101,6 +108,7 @@ class Workspace:
         workspace.metadata = metadata
         workspace.spec = spec
         workspace.status = status
+        workspace._request_id = None
 
         # Usually every key is known: then the test (one call, or a length when every field is required) is all it costs.
         workspace.additional_properties = (

@@ -29,6 +29,13 @@ class WorkspaceSpec:
     description: str | Unset = UNSET
     """ What the workspace is for, in free text. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, eq=False, repr=False)
+    """The `X-Request-Id` of the answer this object was read from: quote it when reporting a problem.
+
+    Set on what a call returns (each page of a list has its own); None on an object built or decoded by
+    hand, and on the objects nested in it. Not part of `to_dict()`, `to_json()` or equality; copies and
+    pickles keep it.
+    """
 
     def to_dict(self) -> dict[str, Any]:
         description = self.description
@@ -70,6 +77,7 @@ class WorkspaceSpec:
         # is the same object at a third of the cost of a keyword call; this runs once per object decoded.
         workspace_spec = _new(cls)
         workspace_spec.description = description
+        workspace_spec._request_id = None
 
         # Usually every key is known: then the test (one call, or a length when every field is required) is all it costs.
         workspace_spec.additional_properties = (
