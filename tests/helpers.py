@@ -156,6 +156,21 @@ def decoded_examples() -> list[tuple[str, Any]]:
     return decoded
 
 
+def one_of_each_model() -> list[tuple[str, Any]]:
+    """For every model class, an object of it decoded from the spec's examples: (an id naming both, the object)."""
+    import attrs
+
+    import cadenya.models
+
+    found: dict[str, tuple[str, Any]] = {}
+    for where, decoded in decoded_examples():
+        for inner in model_objects(decoded):
+            found.setdefault(type(inner).__name__, (where, inner))
+    classes = [name for name in cadenya.models.__all__ if attrs.has(getattr(cadenya.models, name))]
+    assert sorted(found) == sorted(classes), "a model class no example of the spec decodes to"
+    return [(f"{name}-from-{found[name][0]}", found[name][1]) for name in sorted(classes)]
+
+
 def model_objects(value: Any) -> Iterator[Any]:
     """`value` and every model object inside it (fields, lists, additional properties), depth first."""
     import attrs

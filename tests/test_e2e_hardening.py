@@ -165,6 +165,26 @@ def test_a_transient_failure_then_success(
     assert isinstance(response.parsed, Account)
 
 
+@pytest.mark.parametrize(
+    ("fault", "low", "high"),
+    [
+        pytest.param("status=429; retry-after=3", 3.0, 3.0, id="seconds"),
+        pytest.param("status=429; retry-after=3; retry-after-ms=1500", 1.5, 1.5, id="ms-wins"),
+        pytest.param("status=429; retry-after-date=30", 27.0, 30.0, id="http-date"),
+    ],
+)
+def test_a_429_from_the_sandbox_says_how_long_to_wait(
+    fault: str, low: float, high: float, server: SandboxServer, tenant: dict[str, str]
+) -> None:
+    """With retries off, the sandbox's 429 raises RateLimitError whose retry_after is the wait it asked for."""
+    api = cadenya.Cadenya(base_url=server.base_url, token=tenant["apiKey"], max_retries=0)
+    with api, pytest.raises(cadenya.RateLimitError) as raised:
+        api.account.get(extra_headers={"X-Sandbox-Fault": f"{fault}; id={uuid.uuid4().hex}"})
+    retry_after = raised.value.retry_after
+    assert retry_after is not None
+    assert low <= retry_after <= high
+
+
 @pytest.mark.parametrize("style", STYLES)
 def test_a_failure_that_lasts_is_raised_after_the_retries(
     style: str, server: SandboxServer, tenant: dict[str, str]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import email.utils
 import json
 import pickle
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -192,3 +194,43 @@ def test_every_public_exception_pickles_with_what_it_says_and_no_secret(error: B
         assert copy.response.request_id == "req_7"
         with pytest.raises(type(error)):
             cadenya.unwrap(copy.response)
+
+
+def _rate_limited(headers: dict[str, str]) -> cadenya.RateLimitError:
+    """The RateLimitError a resource call raises for a 429 with these headers (nothing retried)."""
+    answer = httpx.Response(429, json={"code": "rate_limited", "message": "slow down"}, headers=headers)
+    resource_client = cadenya.Cadenya(client=client_for(lambda request: answer, max_retries=0))
+    with pytest.raises(cadenya.RateLimitError) as raised:
+        resource_client.api_keys.get(KEY_ID)
+    return raised.value
+
+
+def test_a_rate_limit_error_has_the_retry_after_of_its_answer() -> None:
+    """A 429 with `Retry-After: 3` raises a RateLimitError whose retry_after is 3.0 seconds."""
+    assert _rate_limited({"Retry-After": "3"}).retry_after == 3.0
+
+
+def test_a_rate_limit_error_prefers_retry_after_ms() -> None:
+    """With `retry-after-ms` as well, retry_after is the finer of the two: 250 ms is 0.25 s."""
+    assert _rate_limited({"Retry-After": "3", "retry-after-ms": "250"}).retry_after == 0.25
+
+
+def test_a_rate_limit_error_reads_an_http_date() -> None:
+    """`Retry-After` as an HTTP-date a minute ahead gives about 60 seconds."""
+    when = email.utils.formatdate(time.time() + 60, usegmt=True)
+    retry_after = _rate_limited({"Retry-After": when}).retry_after
+    assert retry_after is not None
+    assert 58 <= retry_after <= 60
+
+
+def test_a_rate_limit_error_without_a_usable_wait_has_none() -> None:
+    """A `Retry-After` that is not a wait (garbage) gives retry_after None."""
+    assert _rate_limited({"Retry-After": "whenever"}).retry_after is None
+
+
+def test_a_rate_limit_error_pickles_with_its_retry_after() -> None:
+    """retry_after survives pickling, though the headers it was read from stay behind."""
+    error = _rate_limited({"Retry-After": "3"})
+    copy = pickle.loads(pickle.dumps(error))  # noqa: S301
+    assert copy.retry_after == 3.0
+    assert "retry-after" not in copy.response.headers

@@ -12,7 +12,6 @@ import attrs
 import httpx
 import pytest
 
-import cadenya.models
 from cadenya.models import (
     Account,
     AccountResourceMetadata,
@@ -27,9 +26,9 @@ from cadenya.models import (
 from cadenya.types import UNSET
 from tests.helpers import (
     client_for,
-    decoded_examples,
     load_spec,
     model_objects,
+    one_of_each_model,
     operation_module,
     operations,
     with_parsed_datetimes,
@@ -146,18 +145,6 @@ def test_decoded_and_constructed_models_print_alike() -> None:
     assert "additional_properties={}" in repr(built)
 
 
-def _one_of_each_model() -> list[Any]:
-    """For every model class, an object of it decoded from the spec's examples."""
-
-    found: dict[str, tuple[str, Any]] = {}
-    for where, decoded in decoded_examples():
-        for inner in model_objects(decoded):
-            found.setdefault(type(inner).__name__, (where, inner))
-    classes = [name for name in cadenya.models.__all__ if attrs.has(getattr(cadenya.models, name))]
-    assert sorted(found) == sorted(classes), "a model class no example of the spec decodes to"
-    return [pytest.param(found[name][1], id=f"{name}-from-{found[name][0]}") for name in sorted(classes)]
-
-
 COPIES = [
     pytest.param(copy.copy, id="copy"),
     pytest.param(copy.deepcopy, id="deepcopy"),
@@ -166,7 +153,7 @@ COPIES = [
 
 
 @pytest.mark.parametrize("duplicate", COPIES)
-@pytest.mark.parametrize("model", _one_of_each_model())
+@pytest.mark.parametrize("model", [pytest.param(model, id=name) for name, model in one_of_each_model()])
 def test_every_model_copies_and_pickles_to_an_equal_object(model: Any, duplicate: Any) -> None:
     """copy, deepcopy and pickle give an equal object with the same to_dict(); a field left out stays UNSET."""
     copied = duplicate(model)
@@ -194,3 +181,35 @@ def test_a_map_field_set_after_decoding_still_becomes_its_model() -> None:
     decoded.labels = {"team": "b"}  # type: ignore[assignment]
     assert isinstance(decoded.labels, Labels)
     assert decoded.labels.additional_properties == {"team": "b"}
+
+
+def test_a_model_built_or_decoded_by_hand_has_no_request_id() -> None:
+    """Only a call sets _request_id: an object from the constructor or from_dict has None."""
+    assert APIKeySpec(system=True)._request_id is None
+    assert APIKey.from_dict(KEY_DOCUMENT)._request_id is None
+
+
+def test_the_request_id_is_not_part_of_the_data() -> None:
+    """_request_id stays out of to_dict(), to_json(), equality and repr()."""
+    traced, plain = APIKey.from_dict(KEY_DOCUMENT), APIKey.from_dict(KEY_DOCUMENT)
+    traced._request_id = "req_traced"
+    assert traced == plain
+    assert traced.to_dict() == KEY_DOCUMENT
+    assert "req_traced" not in traced.to_json(exclude_unset=False)
+    assert "req_traced" not in repr(traced)
+
+
+@pytest.mark.parametrize("duplicate", COPIES)
+def test_the_request_id_survives_copy_and_pickle(duplicate: Any) -> None:
+    """copy, deepcopy and pickle keep the request id of the answer the object came from."""
+    traced = APIKey.from_dict(KEY_DOCUMENT)
+    traced._request_id = "req_traced"
+    assert duplicate(traced)._request_id == "req_traced"
+
+
+def test_a_map_model_keeps_its_request_id_through_its_own_setattr() -> None:
+    """A model with a map field (whose class converts plain dicts on every set) takes a request id too."""
+    metadata = AccountResourceMetadata.from_dict(METADATA)
+    metadata._request_id = "req_map"
+    assert copy.copy(metadata)._request_id == "req_map"
+    assert metadata == AccountResourceMetadata.from_dict(METADATA)

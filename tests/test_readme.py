@@ -14,7 +14,15 @@ from tests.sandbox_support import ROOT, SandboxServer
 
 # The sections whose Python blocks are whole programs (each starts with its imports); the other blocks
 # are fragments that show one call.
-RUNNABLE_SECTIONS = ("Quick start", "The operation functions beneath", "Errors", "Testing your integration")
+RUNNABLE_SECTIONS = (
+    "Quick start",
+    "The operation functions beneath",
+    "Request ids",
+    "Models as JSON",
+    "Errors",
+    "Rate limits",
+    "Testing your integration",
+)
 
 
 def runnable_blocks() -> list[tuple[str, str]]:
@@ -41,13 +49,16 @@ BLOCKS = runnable_blocks()
 
 
 def test_the_readme_has_its_runnable_examples() -> None:
-    """The quick start's two blocks, the operation functions' block and the errors blocks are all found."""
+    """Every whole-program block of the runnable sections is found, in README order."""
     assert [title.split(" (")[0] for title, _ in BLOCKS] == [
         "Quick start",
         "Quick start",
         "The operation functions beneath",
+        "Request ids",
+        "Models as JSON",
         "Errors",
         "Errors",
+        "Rate limits",
         "Testing your integration",
     ]
 

@@ -2,10 +2,11 @@
 # generator-config.yaml or templates/, then run `make generate`.
 """Contains some shared types for properties"""
 
+import json
 import re
 from collections.abc import Mapping, MutableMapping
 from http import HTTPStatus
-from typing import IO, BinaryIO, Generic, Literal, NewType, TypeVar
+from typing import IO, Any, BinaryIO, Generic, Literal, NewType, TypeVar
 
 from attrs import define, field
 
@@ -57,6 +58,36 @@ def masked(value: object) -> str:
     if prefix is None or len(value) - prefix.end() < 16:
         return "'***'"
     return f"'{prefix.group()}***'"
+
+
+def json_text(value: dict[str, Any], indent: int | None) -> str:
+    """A model's dict as JSON text, as `to_json()` gives it: key order kept, non-ASCII text as it is."""
+    return json.dumps(value, indent=indent, ensure_ascii=False)
+
+
+def with_nulls(
+    encoded: dict[str, Any], declared: tuple[tuple[str, object], ...], additional: Mapping[str, object]
+) -> dict[str, Any]:
+    """`encoded` (a model's `to_dict()`) with every declared field, a field left out as None.
+
+    `declared` pairs each field's JSON key with its value on the object, in the order `to_dict()` puts
+    them; the additional properties come first, as there. Nested objects get their left-out fields too.
+    """
+    keys = {key for key, _ in declared}
+    full = {key: _nulls_in(additional.get(key), value) for key, value in encoded.items() if key not in keys}
+    for key, value in declared:
+        full[key] = None if value is UNSET else _nulls_in(value, encoded[key])
+    return full
+
+
+def _nulls_in(value: object, encoded: Any) -> Any:
+    """`encoded`, the JSON form of `value`, with the left-out fields of every object in it as None."""
+    nulls = getattr(value, "_to_dict_with_nulls", None)
+    if nulls is not None:
+        return nulls()
+    if isinstance(value, list) and isinstance(encoded, list):
+        return [_nulls_in(item, item_encoded) for item, item_encoded in zip(value, encoded)]
+    return encoded
 
 
 # The types that `httpx.Client(files=)` can accept, copied from that library.

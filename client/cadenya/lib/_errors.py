@@ -18,10 +18,10 @@ if TYPE_CHECKING:
 else:
     _TransportError = default_library().TransportError
     _TimeoutException = default_library().TimeoutException
+from ._headers import REQUEST_ID_HEADER as REQUEST_ID_HEADER  # the send path reads it from here too
+from ._headers import retry_after_seconds
 
 T = TypeVar("T")
-
-REQUEST_ID_HEADER = "x-request-id"
 
 
 class CadenyaError(Exception):
@@ -138,7 +138,7 @@ class APIStatusError(CadenyaError):
         self.request_id = request_id_of(response)
         super().__init__(f"{self.status_code} {code}: {message}{_request_id_suffix(self.request_id)}")
 
-    def __reduce__(self) -> tuple[Any, tuple[type[APIStatusError], int, str, str, str | None, Error | None]]:
+    def __reduce__(self) -> tuple[Any, ...]:
         return _unpickled_status_error, (
             type(self),
             self.status_code,
@@ -187,7 +187,25 @@ class UnprocessableEntityError(APIStatusError):
 
 
 class RateLimitError(APIStatusError):
-    """429: too many requests; retried automatically up to `max_retries`."""
+    """429: too many requests; retried automatically up to `max_retries`.
+
+    `retry_after` is the wait the API asked for, in seconds, read when the answer arrived.
+    """
+
+    def __init__(self, response: Response[Any], *, code: str, message: str, error: Error | None) -> None:
+        super().__init__(response, code=code, message=message, error=error)
+        self._retry_after = retry_after_seconds(response.headers)
+
+    @property
+    def retry_after(self) -> float | None:
+        """Seconds to wait before sending the request again, as the answer asked: `retry-after-ms`, else
+        `Retry-After` (seconds, or an HTTP-date counted from when the answer arrived). None when neither
+        gives a positive, finite wait."""
+        return self._retry_after
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The wait travels as state: the unpickled response keeps the request id alone of its headers.
+        return (*super().__reduce__(), {"_retry_after": self._retry_after})
 
 
 class InternalServerError(APIStatusError):

@@ -203,12 +203,14 @@ class SyncPage(Generic[ItemT]):
 
     `items` is this page alone, `next_page_token` the token of the next one (None on the last page),
     `get_next_page()` fetches it. `for item in page` yields every item from this page to the end.
+    `_request_id` is the `X-Request-Id` of the answer that brought this page.
     """
 
     def __init__(self, answer: Any, fetch: Callable[[str], Any], *, max_pages: int = DEFAULT_MAX_PAGES) -> None:
         self._answer, self._fetch, self._max_pages = answer, fetch, max_pages
         self.items: list[ItemT] = answer.items
         self.next_page_token: str | None = _next_token(answer)
+        self._request_id: str | None = getattr(answer, "_request_id", None)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(items={len(self.items)}, next_page_token={self.next_page_token!r})"
@@ -247,6 +249,7 @@ class AsyncPage(Generic[ItemT]):
         self._answer, self._fetch, self._max_pages = answer, fetch, max_pages
         self.items: list[ItemT] = answer.items
         self.next_page_token: str | None = _next_token(answer)
+        self._request_id: str | None = getattr(answer, "_request_id", None)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(items={len(self.items)}, next_page_token={self.next_page_token!r})"

@@ -9,17 +9,14 @@ parse the answer. The two loops mirror each other; what they decide is decided o
 from __future__ import annotations
 
 import contextlib
-import email.utils
 import gc
 import json
 import logging
-import math
 import os
 import random
 import sys
 import time
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, NoReturn, Protocol, TypeVar, cast
 
@@ -33,6 +30,7 @@ from ._errors import (
     ResponseValidationError,
     UnexpectedStatus,
 )
+from ._headers import attach_request_id, retry_after_seconds
 from ._http import HTTPLibrary, HTTPResponse, library_of
 from ._path import check_no_dot_segments
 
@@ -151,33 +149,6 @@ def _prepare(
     return request, plan
 
 
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    """The wait the server asked for, in seconds: retry-after-ms, then Retry-After as seconds or HTTP-date.
-
-    Only a positive, finite wait counts: zero, a negative number, a date in the past, `nan`, `inf` or garbage
-    count as not given, so the normal backoff applies instead of retrying at once.
-    """
-    milliseconds = headers.get("retry-after-ms")
-    if milliseconds is not None:
-        with contextlib.suppress(ValueError):
-            seconds = float(milliseconds) / 1000
-            if math.isfinite(seconds) and seconds > 0:
-                return seconds
-    value = headers.get("retry-after")
-    if value is None:
-        return None
-    with contextlib.suppress(ValueError):
-        seconds = float(value)
-        return seconds if math.isfinite(seconds) and seconds > 0 else None
-    with contextlib.suppress(TypeError, ValueError, IndexError, OverflowError):
-        when = email.utils.parsedate_to_datetime(value)
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - datetime.now(UTC)).total_seconds()
-        return seconds if seconds > 0 else None
-    return None
-
-
 def _backoff(retries_done: int) -> float:
     """Exponential backoff from INITIAL_RETRY_DELAY, capped at MAX_RETRY_DELAY, with up to 25% jitter."""
     delay = min(INITIAL_RETRY_DELAY * 2.0**retries_done, MAX_RETRY_DELAY)
@@ -249,7 +220,7 @@ class _Call:
             should_retry = response.headers.get("x-should-retry")
             if should_retry == "false" or (should_retry != "true" and response.status_code not in RETRYABLE_STATUSES):
                 return None
-            asked = _retry_after(response.headers)
+            asked = retry_after_seconds(response.headers)
             delay = _backoff(self.retries) if asked is None else (asked if asked <= MAX_RETRY_AFTER else None)
         remaining = self.remaining()
         if delay is not None and remaining is not None and delay >= remaining:
@@ -576,6 +547,7 @@ def build_response(
     finally:
         if paused:
             gc.enable()
+    attach_request_id(parsed, response.headers)
     return Response(
         status_code=_status(response.status_code), content=response.content, headers=response.headers, parsed=parsed
     )

@@ -8,7 +8,7 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, masked
+from ..types import UNSET, Unset, json_text, masked, with_nulls
 
 T = TypeVar("T", bound="APIKeySpec")
 # from_dict makes its objects with this: a module global is quicker to reach than object.__new__ looked up each time.
@@ -43,6 +43,13 @@ class APIKeySpec:
     """ True for keys the system manages, such as the global key provisioned with the account. They can be rotated
     but not revoked. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, eq=False, repr=False)
+    """The `X-Request-Id` of the answer this object was read from: quote it when reporting a problem.
+
+    Set on what a call returns (each page of a list has its own); None on an object built or decoded by
+    hand, and on the objects nested in it. Not part of `to_dict()`, `to_json()` or equality; copies and
+    pickles keep it.
+    """
 
     def to_dict(self) -> dict[str, Any]:
         token = self.token
@@ -69,6 +76,31 @@ class APIKeySpec:
 
         return field_dict
 
+    def to_json(self, *, indent: int | None = 2, exclude_unset: bool = True) -> str:
+        """This object as JSON text.
+
+        With `exclude_unset=True` (the default) it is `json.dumps(self.to_dict())`: what the API is sent, or
+        sent back, with the fields left out absent. With `exclude_unset=False` every declared field appears, one
+        left out as null, in nested objects too. Keys keep the order of `to_dict()`, date-times are ISO 8601
+        text, and text is not escaped to ASCII. `indent=None` gives one line.
+
+        The JSON carries secret fields as they are; repr() masks them.
+        """
+        return json_text(self.to_dict() if exclude_unset else self._to_dict_with_nulls(), indent)
+
+    def _to_dict_with_nulls(self) -> dict[str, Any]:
+        """`to_dict()` with every declared field, one left out as None; nested objects likewise."""
+        return with_nulls(
+            self.to_dict(),
+            (
+                ("token", self.token),
+                ("description", self.description),
+                ("permissions", self.permissions),
+                ("system", self.system),
+            ),
+            self.additional_properties,
+        )
+
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         token = src_dict.get("token", UNSET)
@@ -87,6 +119,7 @@ class APIKeySpec:
         api_key_spec.description = description
         api_key_spec.permissions = permissions
         api_key_spec.system = system
+        api_key_spec._request_id = None
 
         # Usually every key is known: then the test (one call, or a length when every field is required) is all it costs.
         api_key_spec.additional_properties = (

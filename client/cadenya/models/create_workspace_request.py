@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, json_text, with_nulls
 
 T = TypeVar("T", bound="CreateWorkspaceRequest")
 # from_dict makes its objects with this: a module global is quicker to reach than object.__new__ looked up each time.
@@ -42,6 +42,13 @@ class CreateWorkspaceRequest:
     `{"environment": "production", "team": "platform"}`. At most 64 labels; a key is 1 to 63 letters,
     digits, `-`, `_` and `.`, starting and ending with a letter or digit; a value is at most 256 characters.
      """
+    _request_id: str | None = _attrs_field(init=False, default=None, eq=False, repr=False)
+    """The `X-Request-Id` of the answer this object was read from: quote it when reporting a problem.
+
+    Set on what a call returns (each page of a list has its own); None on an object built or decoded by
+    hand, and on the objects nested in it. Not part of `to_dict()`, `to_json()` or equality; copies and
+    pickles keep it.
+    """
 
     def to_dict(self) -> dict[str, Any]:
         name = self.name
@@ -66,6 +73,30 @@ class CreateWorkspaceRequest:
 
         return field_dict
 
+    def to_json(self, *, indent: int | None = 2, exclude_unset: bool = True) -> str:
+        """This object as JSON text.
+
+        With `exclude_unset=True` (the default) it is `json.dumps(self.to_dict())`: what the API is sent, or
+        sent back, with the fields left out absent. With `exclude_unset=False` every declared field appears, one
+        left out as null, in nested objects too. Keys keep the order of `to_dict()`, date-times are ISO 8601
+        text, and text is not escaped to ASCII. `indent=None` gives one line.
+
+        The JSON carries secret fields as they are; repr() masks them.
+        """
+        return json_text(self.to_dict() if exclude_unset else self._to_dict_with_nulls(), indent)
+
+    def _to_dict_with_nulls(self) -> dict[str, Any]:
+        """`to_dict()` with every declared field, one left out as None; nested objects likewise."""
+        return with_nulls(
+            self.to_dict(),
+            (
+                ("name", self.name),
+                ("description", self.description),
+                ("labels", self.labels),
+            ),
+            {},
+        )
+
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         name = src_dict["name"]
@@ -84,6 +115,7 @@ class CreateWorkspaceRequest:
         _set_name(create_workspace_request, name)
         _set_description(create_workspace_request, description)
         _set_labels(create_workspace_request, labels)
+        _set__request_id(create_workspace_request, None)
 
         return create_workspace_request
 
@@ -94,12 +126,14 @@ class CreateWorkspaceRequest:
     _set_name,
     _set_description,
     _set_labels,
+    _set__request_id,
 ) = (
     CreateWorkspaceRequest.__dict__[name].__set__
     for name in (
         "name",
         "description",
         "labels",
+        "_request_id",
     )
 )
 

@@ -8,6 +8,8 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import json_text, with_nulls
+
 T = TypeVar("T", bound="PermissionsAdditionalProperty")
 # from_dict makes its objects with this: a module global is quicker to reach than object.__new__ looked up each time.
 _new = object.__new__
@@ -16,6 +18,13 @@ _new = object.__new__
 @_attrs_define
 class PermissionsAdditionalProperty:
     additional_properties: dict[str, bool] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, eq=False, repr=False)
+    """The `X-Request-Id` of the answer this object was read from: quote it when reporting a problem.
+
+    Set on what a call returns (each page of a list has its own); None on an object built or decoded by
+    hand, and on the objects nested in it. Not part of `to_dict()`, `to_json()` or equality; copies and
+    pickles keep it.
+    """
 
     def to_dict(self) -> dict[str, Any]:
 
@@ -24,12 +33,33 @@ class PermissionsAdditionalProperty:
 
         return field_dict
 
+    def to_json(self, *, indent: int | None = 2, exclude_unset: bool = True) -> str:
+        """This object as JSON text.
+
+        With `exclude_unset=True` (the default) it is `json.dumps(self.to_dict())`: what the API is sent, or
+        sent back, with the fields left out absent. With `exclude_unset=False` every declared field appears, one
+        left out as null, in nested objects too. Keys keep the order of `to_dict()`, date-times are ISO 8601
+        text, and text is not escaped to ASCII. `indent=None` gives one line.
+
+        The JSON carries secret fields as they are; repr() masks them.
+        """
+        return json_text(self.to_dict() if exclude_unset else self._to_dict_with_nulls(), indent)
+
+    def _to_dict_with_nulls(self) -> dict[str, Any]:
+        """`to_dict()` with every declared field, one left out as None; nested objects likewise."""
+        return with_nulls(
+            self.to_dict(),
+            (),
+            self.additional_properties,
+        )
+
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         # Built without calling __init__: the model has no validators or post-init hook, and its only
         # converters turn plain dicts into the models decoded here anyway, so setting its slots directly
         # is the same object at a third of the cost of a keyword call; this runs once per object decoded.
         permissions_additional_property = _new(cls)
+        permissions_additional_property._request_id = None
 
         permissions_additional_property.additional_properties = dict(src_dict)
         return permissions_additional_property

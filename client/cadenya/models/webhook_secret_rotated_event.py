@@ -9,6 +9,8 @@ from typing import Any, Literal, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import json_text, with_nulls
+
 T = TypeVar("T", bound="WebhookSecretRotatedEvent")
 # from_dict makes its objects with this: a module global is quicker to reach than object.__new__ looked up each time.
 _new = object.__new__
@@ -34,6 +36,13 @@ class WebhookSecretRotatedEvent:
     data: AccountEventData
     """ What an account event is about. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, eq=False, repr=False)
+    """The `X-Request-Id` of the answer this object was read from: quote it when reporting a problem.
+
+    Set on what a call returns (each page of a list has its own); None on an object built or decoded by
+    hand, and on the objects nested in it. Not part of `to_dict()`, `to_json()` or equality; copies and
+    pickles keep it.
+    """
 
     def to_dict(self) -> dict[str, Any]:
         type_ = self.type_
@@ -54,6 +63,30 @@ class WebhookSecretRotatedEvent:
 
         return field_dict
 
+    def to_json(self, *, indent: int | None = 2, exclude_unset: bool = True) -> str:
+        """This object as JSON text.
+
+        With `exclude_unset=True` (the default) it is `json.dumps(self.to_dict())`: what the API is sent, or
+        sent back, with the fields left out absent. With `exclude_unset=False` every declared field appears, one
+        left out as null, in nested objects too. Keys keep the order of `to_dict()`, date-times are ISO 8601
+        text, and text is not escaped to ASCII. `indent=None` gives one line.
+
+        The JSON carries secret fields as they are; repr() masks them.
+        """
+        return json_text(self.to_dict() if exclude_unset else self._to_dict_with_nulls(), indent)
+
+    def _to_dict_with_nulls(self) -> dict[str, Any]:
+        """`to_dict()` with every declared field, one left out as None; nested objects likewise."""
+        return with_nulls(
+            self.to_dict(),
+            (
+                ("type", self.type_),
+                ("timestamp", self.timestamp),
+                ("data", self.data),
+            ),
+            self.additional_properties,
+        )
+
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         type_ = cast(Literal["webhook_secret.rotated"], src_dict["type"])
@@ -71,6 +104,7 @@ class WebhookSecretRotatedEvent:
         webhook_secret_rotated_event.type_ = type_
         webhook_secret_rotated_event.timestamp = timestamp
         webhook_secret_rotated_event.data = data
+        webhook_secret_rotated_event._request_id = None
 
         # Usually every key is known: then the test (one call, or a length when every field is required) is all it costs.
         webhook_secret_rotated_event.additional_properties = (
