@@ -6,6 +6,11 @@
 "lowest" installs the lower bound of every runtime dependency declared in pyproject.toml, exactly;
 "newest" lets pip pick the newest versions those declarations allow. The test tools themselves are the
 pinned `test` extra in both. An interpreter this machine lacks is reported as skipped, by name.
+
+The httpx2 cells run the whole suite over httpx2 (scripts/pytest_over_httpx2.py: the SDK and the tests
+alike), at the lowest and the newest httpx2 the `httpx2` extra allows, on the oldest and the newest Python.
+The httpx2-only cell installs no httpx at all and runs every test but those that run the generator (which
+depends on httpx), proving that the SDK and the sandbox never import it.
 """
 
 from __future__ import annotations
@@ -23,10 +28,20 @@ from scripts.dependencies import lowest_pins, runtime_dependencies  # noqa: E402
 
 PYTHONS = ["3.11", "3.12", "3.13"]
 SHOW_VERSIONS = (
-    "import platform; from importlib.metadata import version; "
+    "import platform; from importlib.metadata import version, PackageNotFoundError\n"
+    "def shown(name):\n"
+    "    try:\n"
+    "        return f'{name} {version(name)}'\n"
+    "    except PackageNotFoundError:\n"
+    "        return f'{name} absent'\n"
     "print(platform.python_implementation(), platform.python_version(), "
-    "*(f'{name} {version(name)}' for name in ('httpx', 'httpcore', 'attrs', 'anyio')))"
+    "*(shown(name) for name in ('httpx', 'httpcore', 'httpx2', 'httpcore2', 'attrs', 'anyio')))"
 )
+HTTPX2_PYTHONS = [PYTHONS[0], PYTHONS[-1]]
+# The one test tool that needs httpx itself: the generator. The httpx2-only cell installs every other one.
+GENERATOR = "openapi-python-client"
+# The test files that run the generator; every other test runs in the httpx2-only cell.
+NEEDS_THE_GENERATOR = ["tests/test_generate.py", "tests/test_deprecations.py"]
 
 
 def put_pyenv_interpreters_on_path() -> None:
@@ -47,6 +62,14 @@ def put_pyenv_interpreters_on_path() -> None:
     os.environ["PATH"] = os.pathsep.join([*found, os.environ.get("PATH", "")])
 
 
+def extra_requirements(extra: str) -> list[str]:
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    requirements: list[str] = project["optional-dependencies"][extra]
+    return requirements
+
+
 put_pyenv_interpreters_on_path()
 nox.options.default_venv_backend = "venv"
 nox.options.download_python = "never"
@@ -63,3 +86,36 @@ def tests(session: nox.Session, deps: str) -> None:
     session.run("python", "-m", "pip", "check")
     session.run("python", "-c", SHOW_VERSIONS)
     session.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", *session.posargs)
+
+
+@nox.session(python=HTTPX2_PYTHONS)
+@nox.parametrize("deps", ["lowest", "newest"])
+def httpx2(session: nox.Session, deps: str) -> None:
+    """The whole pytest suite over httpx2, at its lowest or newest allowed version."""
+    pins = lowest_pins(extra_requirements("httpx2")) if deps == "lowest" else []
+    session.install("-e", ".[test,httpx2]", *pins)
+    session.run("python", "-m", "pip", "check")
+    session.run("python", "-c", SHOW_VERSIONS)
+    session.run(
+        "python", "-m", "scripts.pytest_over_httpx2", "-q", "-p", "no:cacheprovider", *session.posargs,
+        env={"CADENYA_HTTP_LIBRARY": "httpx2"},
+    )  # fmt: skip
+
+
+@nox.session(python=PYTHONS[-1], name="httpx2-only")
+def httpx2_only(session: nox.Session) -> None:
+    """httpx2 alone, no httpx in the venv: every test but those that run the generator (which needs httpx)."""
+    runtime = [requirement for requirement in runtime_dependencies() if not requirement.startswith("httpx")]
+    tools = [
+        requirement for requirement in extra_requirements("test") if not requirement.startswith(("cadenya", GENERATOR))
+    ]
+    extras = [*extra_requirements("httpx2"), *extra_requirements("sandbox"), *extra_requirements("bench")]
+    session.install("--no-deps", "-e", ".")
+    session.install(*runtime, *extras, *tools)
+    session.run("python", "-c", "import importlib.util, sys; sys.exit(importlib.util.find_spec('httpx') is not None)")
+    session.run("python", "-c", SHOW_VERSIONS)
+    ignored = [f"--ignore={path}" for path in NEEDS_THE_GENERATOR]
+    session.run(
+        "python", "-m", "scripts.pytest_over_httpx2", "-q", "-p", "no:cacheprovider", *ignored, *session.posargs,
+        env={"CADENYA_HTTP_LIBRARY": "httpx2"},
+    )  # fmt: skip

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import importlib
 import json
@@ -203,32 +204,44 @@ def encode(rows: list[Row], workdir: Path, smoke: bool) -> None:
             rows.append(Row("encode a create request", times["ours"], name, times[name], "us"))
 
 
-def per_call(rows: list[Row], base_url: str, token: str, key_id: str, label: str, smoke: bool) -> None:
-    """One GET answered by one APIKey: the client's call against raw httpx, and the resource method against
-    the operation function it wraps."""
+def http_libraries() -> list[ModuleType]:
+    """httpx, and httpx2 where it is installed: the client is measured over each against the raw library."""
+    libraries = [httpx]
+    with contextlib.suppress(ImportError):
+        libraries.append(importlib.import_module("httpx2"))
+    return libraries
+
+
+def per_call(
+    rows: list[Row], base_url: str, token: str, key_id: str, label: str, smoke: bool, library: ModuleType = httpx
+) -> None:
+    """One GET answered by one APIKey: the client's call over `library` against raw `library`, and the resource
+    method against the operation function it wraps."""
     import cadenya
     from cadenya import AuthenticatedClient, Cadenya
     from cadenya.api.api_keys import get_api_key
 
+    name = library.__name__
     headers = {"Authorization": f"Bearer {token}"}
     with (
-        AuthenticatedClient(base_url=base_url, token=token) as client,
-        httpx.Client(base_url=base_url, headers=headers) as raw,
+        library.Client(base_url=base_url) as http,
+        AuthenticatedClient(base_url=base_url, token=token, http_client=http) as client,
+        library.Client(base_url=base_url, headers=headers) as raw,
     ):
         resources = Cadenya(client=client)
         path = f"/v1/api-keys/{key_id}"
         contenders: dict[str, Callable[[], object]] = {
             "ours": lambda: get_api_key.sync_detailed(key_id, client=client),
-            "raw httpx": lambda: raw.get(path).json(),
+            f"raw {name}": lambda: raw.get(path).json(),
             "resource": lambda: resources.api_keys.get(key_id),
             "function + unwrap": lambda: cadenya.unwrap(get_api_key.sync_detailed(key_id, client=client)),
         }
         # Call by call: this machine's noise comes in bursts, which a block of calls would take alone.
         times = interleaved(contenders, number=10 if smoke else 60, rounds=2 if smoke else 40, call_by_call=True)
-    measure = f"sync get_api_key, {label}"
-    # The client's own work on top of httpx's may cost at most 3% of a loopback round trip.
-    rows.append(Row(measure, times["ours"], "raw httpx", times["raw httpx"], "us", at_most(1.03)))
-    rows.append(Row(f"client.api_keys.get, {label}", times["resource"], "get_api_key + unwrap",
+    measure = f"sync get_api_key over {name}, {label}"
+    # The client's own work on top of the library's may cost at most 3% of a loopback round trip.
+    rows.append(Row(measure, times["ours"], f"raw {name}", times[f"raw {name}"], "us", at_most(1.03)))
+    rows.append(Row(f"client.api_keys.get over {name}, {label}", times["resource"], "get_api_key + unwrap",
                     times["function + unwrap"], "us", at_most(1.02)))  # fmt: skip
 
 
@@ -321,7 +334,8 @@ def servers(rows: list[Row], workdir: Path, sections: set[str], smoke: bool) -> 
         wait_until_listening(port, static)
         static_url = f"http://127.0.0.1:{port}"
         if "calls" in sections:
-            per_call(rows, static_url, "cad_key_static", "apikey_static", "static ASGI app", smoke)
+            for library in http_libraries():
+                per_call(rows, static_url, "cad_key_static", "apikey_static", "static ASGI app", smoke, library)
         if "async" in sections:
             async_throughput(rows, static_url, "cad_key_static", "apikey_static", smoke)
     finally:
@@ -334,7 +348,8 @@ def servers(rows: list[Row], workdir: Path, sections: set[str], smoke: bool) -> 
         account = server.new_account("Bench")
         with httpx.Client(base_url=server.base_url, headers={"Authorization": f"Bearer {account['apiKey']}"}) as raw:
             key_id = raw.get("/v1/account").json()["info"]["globalApiKey"]["metadata"]["id"]
-        per_call(rows, server.base_url, account["apiKey"], key_id, "sandbox", smoke)
+        for library in http_libraries():
+            per_call(rows, server.base_url, account["apiKey"], key_id, "sandbox", smoke, library)
     finally:
         server.stop()
 

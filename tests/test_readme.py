@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.sandbox_support import ROOT, SandboxServer
+from tests.test_http_options import Certificates, RecordingProxy, TLSFront
 
 # The sections whose Python blocks are whole programs (each starts with its imports); the other blocks
 # are fragments that show one call.
@@ -21,6 +22,7 @@ RUNNABLE_SECTIONS = (
     "Models as JSON",
     "Errors",
     "Rate limits",
+    "Your HTTP stack: httpx or httpx2",
     "Testing your integration",
 )
 
@@ -59,6 +61,7 @@ def test_the_readme_has_its_runnable_examples() -> None:
         "Errors",
         "Errors",
         "Rate limits",
+        *["Your HTTP stack: httpx or httpx2"] * 8,
         "Testing your integration",
     ]
 
@@ -68,14 +71,29 @@ def test_a_readme_example_runs_against_the_sandbox(
     sandbox: SandboxServer, tmp_path: Path, title: str, code: str
 ) -> None:
     """Copied as it is, with the two environment variables the README names, the example runs to its end."""
+    # The HTTP stack's examples read their proxy and certificates from the environment: the proxy records
+    # (an example with proxy= must have gone through it), and an example with cert= calls an https:// front
+    # of the sandbox that asks for that certificate.
     account = sandbox.new_account("README")
     script = tmp_path / "example.py"
     script.write_text(code, encoding="utf-8")
-    env = {**os.environ, "CADENYA_BASE_URL": sandbox.base_url, "CADENYA_API_KEY": account["apiKey"]}
-    result = subprocess.run(
-        [sys.executable, str(script)], env=env, cwd=tmp_path, capture_output=True, text=True, check=False, timeout=60
-    )
+    certificates = Certificates(tmp_path)
+    with RecordingProxy() as proxy, TLSFront(certificates, sandbox.base_url) as tls_front:
+        env = {
+            **os.environ,
+            "CADENYA_BASE_URL": tls_front.base_url if "cert=" in code else sandbox.base_url,
+            "CADENYA_API_KEY": account["apiKey"],
+            "OUTBOUND_PROXY": proxy.url,
+            "COMPANY_CA_BUNDLE": str(certificates.ca_file),
+            "CLIENT_CERT": str(certificates.client_cert),
+            "CLIENT_KEY": str(certificates.client_key),
+        }
+        result = subprocess.run(
+            [sys.executable, str(script)], env=env, cwd=tmp_path, capture_output=True, text=True, check=False,
+            timeout=60,
+        )  # fmt: skip
     assert result.returncode == 0, f"{title}:\n{result.stdout}{result.stderr}"
+    assert bool(proxy.seen) == ("proxy=" in code), proxy.seen
 
 
 def test_the_readme_examples_type_check_strictly(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from .lib._config import (
     check_max_response_bytes,
     check_max_retries,
     check_options_and_httpx_args,
+    check_options_beside_http_client,
     check_token,
     default_headers,
     timeout_option,
@@ -37,6 +38,7 @@ from .lib._http import (
     Timeout,
     client_arguments,
     is_async_client,
+    tls_option,
 )
 from .lib._pool import Pool
 from .lib._send import RequestPlan, configure_logging
@@ -91,6 +93,7 @@ class Client:
     """Read proxies, NO_PROXY and SSL_CERT_FILE from the environment; False ignores them."""
     _follow_redirects: bool = field(default=False, alias="follow_redirects")
     _httpx_args: dict[str, Any] = field(factory=dict, alias="httpx_args", validator=check_httpx_args)
+    _tls: Any = field(default=None, init=False)
     _pool: Pool = field(factory=Pool, init=False)
     _default_headers: dict[str, str] | None = field(default=None, init=False)
     _request_plan: RequestPlan | None = field(default=None, init=False)
@@ -98,6 +101,18 @@ class Client:
     def __attrs_post_init__(self) -> None:
         configure_logging()
         self._verify = verify_option(self._verify, self._verify_ssl)
+        check_options_beside_http_client(
+            self._http_client,
+            {
+                "proxy": self._proxy is not None,
+                "verify": self._verify is not True,
+                "cert": self._cert is not None,
+                "limits": self._limits is not None,
+                "http2": self._http2,
+                "trust_env": not self._trust_env,
+                "httpx_args": bool(self._httpx_args),
+            },
+        )
         check_options_and_httpx_args(
             self._httpx_args,
             {
@@ -108,6 +123,7 @@ class Client:
                 "trust_env": not self._trust_env,
             },
         )
+        self._tls = tls_option(self._verify, self._cert, self._trust_env)
         if self._http_client is not None:
             if is_async_client(self._http_client):
                 self._pool.set_async(cast("AsyncHTTPClient", self._http_client))
@@ -191,8 +207,7 @@ class Client:
             base_url=self._base_url,
             cookies=self._cookies,
             timeout=self.timeout,
-            verify=self._verify,
-            cert=self._cert,
+            verify=self._tls,
             proxy=self._proxy,
             limits=self._limits,
             http2=self._http2,
@@ -202,7 +217,7 @@ class Client:
         )
 
     def _make_httpx_client(self) -> "httpx.Client":
-        library = self._pool.library()
+        library = self._pool.library(self._httpx_args)
         return library.Client(**self._client_arguments(library))
 
     def get_httpx_client(self) -> HTTPClient:
@@ -224,7 +239,7 @@ class Client:
         return self
 
     def _make_async_httpx_client(self) -> "httpx.AsyncClient":
-        library = self._pool.library()
+        library = self._pool.library(self._httpx_args)
         return library.AsyncClient(**self._client_arguments(library))
 
     def get_async_httpx_client(self) -> AsyncHTTPClient:
@@ -288,6 +303,7 @@ class AuthenticatedClient:
     """Read proxies, NO_PROXY and SSL_CERT_FILE from the environment; False ignores them."""
     _follow_redirects: bool = field(default=False, alias="follow_redirects")
     _httpx_args: dict[str, Any] = field(factory=dict, alias="httpx_args", validator=check_httpx_args)
+    _tls: Any = field(default=None, init=False)
     _pool: Pool = field(factory=Pool, init=False)
     _default_headers: dict[str, str] | None = field(default=None, init=False)
     _request_plan: RequestPlan | None = field(default=None, init=False)
@@ -295,6 +311,18 @@ class AuthenticatedClient:
     def __attrs_post_init__(self) -> None:
         configure_logging()
         self._verify = verify_option(self._verify, self._verify_ssl)
+        check_options_beside_http_client(
+            self._http_client,
+            {
+                "proxy": self._proxy is not None,
+                "verify": self._verify is not True,
+                "cert": self._cert is not None,
+                "limits": self._limits is not None,
+                "http2": self._http2,
+                "trust_env": not self._trust_env,
+                "httpx_args": bool(self._httpx_args),
+            },
+        )
         check_options_and_httpx_args(
             self._httpx_args,
             {
@@ -305,6 +333,7 @@ class AuthenticatedClient:
                 "trust_env": not self._trust_env,
             },
         )
+        self._tls = tls_option(self._verify, self._cert, self._trust_env)
         if self._http_client is not None:
             if is_async_client(self._http_client):
                 self._pool.set_async(cast("AsyncHTTPClient", self._http_client))
@@ -395,8 +424,7 @@ class AuthenticatedClient:
             base_url=self._base_url,
             cookies=self._cookies,
             timeout=self.timeout,
-            verify=self._verify,
-            cert=self._cert,
+            verify=self._tls,
             proxy=self._proxy,
             limits=self._limits,
             http2=self._http2,
@@ -406,7 +434,7 @@ class AuthenticatedClient:
         )
 
     def _make_httpx_client(self) -> "httpx.Client":
-        library = self._pool.library()
+        library = self._pool.library(self._httpx_args)
         return library.Client(**self._client_arguments(library))
 
     def get_httpx_client(self) -> HTTPClient:
@@ -428,7 +456,7 @@ class AuthenticatedClient:
         return self
 
     def _make_async_httpx_client(self) -> "httpx.AsyncClient":
-        library = self._pool.library()
+        library = self._pool.library(self._httpx_args)
         return library.AsyncClient(**self._client_arguments(library))
 
     def get_async_httpx_client(self) -> AsyncHTTPClient:

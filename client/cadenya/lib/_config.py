@@ -245,3 +245,15 @@ def check_options_and_httpx_args(httpx_args: Mapping[str, Any], given: Mapping[s
     for name, option in HTTPX_ARGUMENTS_WITH_AN_OPTION.items():
         if name in httpx_args and given.get(option):
             raise ConfigurationError(f"{option}= and httpx_args[{name!r}] say the same thing: pass one of them")
+
+
+def check_options_beside_http_client(http_client: object, given: Mapping[str, bool]) -> None:
+    """With a client of your own, the options that configure the SDK's clients have nothing to configure:
+    giving one too is refused, not silently ignored (set it on your client)."""
+    if http_client is None:
+        return
+    named = [option for option, is_given in given.items() if is_given]
+    if named:
+        raise ConfigurationError(
+            f"{', '.join(named)} configure the HTTP client the SDK makes; with http_client= set them on your client"
+        )

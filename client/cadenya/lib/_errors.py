@@ -15,9 +15,6 @@ if TYPE_CHECKING:
     import httpx
     from httpx import TimeoutException as _TimeoutException
     from httpx import TransportError as _TransportError
-else:
-    _TransportError = default_library().TransportError
-    _TimeoutException = default_library().TimeoutException
 from ._headers import REQUEST_ID_HEADER as REQUEST_ID_HEADER  # the send path reads it from here too
 from ._headers import retry_after_seconds
 
@@ -87,6 +84,11 @@ class PageLimitError(CadenyaError):
 
     def __reduce__(self) -> tuple[type[PageLimitError], tuple[int]]:
         return type(self), (self.max_pages,)
+
+
+if not TYPE_CHECKING:  # chosen here, below ConfigurationError, which choosing may raise
+    _TransportError = default_library().TransportError
+    _TimeoutException = default_library().TimeoutException
 
 
 class APIConnectionError(CadenyaError, _TransportError):

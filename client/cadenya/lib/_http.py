@@ -176,6 +176,18 @@ def _library_of_class(kind: type) -> HTTPLibrary | None:
     return None
 
 
+def library_for(given: Mapping[str, Any]) -> HTTPLibrary | None:
+    """The library of a transport (or mounted ones) in httpx_args, if any: the client made with it must be of
+    the same library."""
+    transports = [given.get("transport"), *(given.get("mounts") or {}).values()]
+    for transport in transports:
+        if transport is not None:
+            library = _library_of_class(type(transport))
+            if library is not None:
+                return library
+    return None
+
+
 def is_async_client(client: object) -> bool:
     """Whether `client` is an AsyncClient (of either library); a ConfigurationError if it is neither kind."""
     library = library_of(client)
@@ -186,35 +198,45 @@ def is_async_client(client: object) -> bool:
     raise _configuration_error(f"http_client must be a Client or an AsyncClient of {library.name}")
 
 
-def ssl_option(library: HTTPLibrary, verify: str | bool | ssl.SSLContext, cert: CertTypes | None) -> Any:
-    """What to pass as `verify=` for `verify` and `cert`: True, False or a context as given; a CA bundle (a file
-    or a directory) or a client certificate as an SSLContext the SDK builds, so that no version of either
-    library is given an argument it deprecates."""
+def tls_option(verify: str | bool | ssl.SSLContext, cert: CertTypes | None, trust_env: bool) -> Any:
+    """What to pass as `verify=` for `verify` and `cert`: True, False or a context as given; for a CA bundle (a
+    file or a directory) or a client certificate, an SSLContext built here, once, when the client is made, so
+    that a missing or unreadable file is a ConfigurationError before any request, and no version of either
+    library is given an argument it deprecates. With `verify=True` the context trusts what the library
+    trusts (and, with `trust_env`, SSL_CERT_FILE / SSL_CERT_DIR)."""
     if isinstance(verify, ssl.SSLContext):
         if cert is not None:
             raise _configuration_error("cert= with verify=<SSLContext>: load the certificate into the context")
         return verify
+    if not isinstance(verify, str | bool):
+        raise _configuration_error("verify must be True, False, a CA bundle's path or an ssl.SSLContext")
     if cert is None and isinstance(verify, bool):
         return verify
-    if isinstance(verify, str):
-        context = (
-            ssl.create_default_context(capath=verify)
-            if os.path.isdir(verify)
-            else ssl.create_default_context(cafile=verify)
-        )
-    elif verify:
-        context = library.create_ssl_context()
-    else:
-        context = ssl.create_default_context()
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    if cert is not None:
-        if isinstance(cert, str):
-            context.load_cert_chain(cert)
-        elif len(cert) == 2:
-            context.load_cert_chain(cert[0], cert[1])
+    try:
+        if isinstance(verify, str):
+            if os.path.isdir(verify):
+                context = ssl.create_default_context(capath=verify)
+            elif os.path.isfile(verify):
+                context = ssl.create_default_context(cafile=verify)
+            else:
+                raise _configuration_error("verify= names a CA bundle that is neither a file nor a directory")
+        elif verify:
+            context = default_library().create_ssl_context(trust_env=trust_env)
         else:
-            context.load_cert_chain(cert[0], cert[1], cert[2])
+            context = ssl.create_default_context()
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        if cert is not None:
+            if isinstance(cert, str):
+                context.load_cert_chain(cert)
+            elif isinstance(cert, tuple) and len(cert) in (2, 3):
+                context.load_cert_chain(*cert)
+            else:
+                raise _configuration_error("cert must be a file, (certificate, key) or (certificate, key, password)")
+    except (OSError, ssl.SSLError) as error:
+        # The paths are not secrets, but a password may be: only the kind of failure is named.
+        what = "the CA bundle" if cert is None else "the client certificate or the CA bundle"
+        raise _configuration_error(f"{what} could not be loaded ({type(error).__name__})") from None
     return context
 
 
@@ -230,8 +252,7 @@ def client_arguments(
     base_url: str,
     cookies: Mapping[str, str],
     timeout: Timeout,
-    verify: str | bool | ssl.SSLContext,
-    cert: CertTypes | None,
+    verify: Any,
     proxy: str | None,
     limits: Limits | None,
     http2: bool,
@@ -239,12 +260,12 @@ def client_arguments(
     follow_redirects: bool,
     extra: Mapping[str, Any],
 ) -> dict[str, Any]:
-    """The arguments of the Client / AsyncClient the SDK makes with `library`."""
+    """The arguments of the Client / AsyncClient the SDK makes with `library`; `verify` as tls_option gave it."""
     arguments: dict[str, Any] = {
         "base_url": base_url,
         "cookies": dict(cookies),
         "timeout": library.timeout(timeout),
-        "verify": ssl_option(library, verify, cert),
+        "verify": verify,
         "follow_redirects": follow_redirects,
         "trust_env": trust_env,
     }

@@ -18,12 +18,12 @@ import os
 import sys
 import threading
 import weakref
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from ._config import check_http_client
 from ._errors import ConfigurationError
-from ._http import AsyncHTTPClient, HTTPClient, HTTPLibrary, default_library, library_of
+from ._http import AsyncHTTPClient, HTTPClient, HTTPLibrary, default_library, library_for, library_of
 
 if TYPE_CHECKING:
     import httpx
@@ -87,12 +87,13 @@ class Pool:
             pool._async, pool._async_owned = self._async, False
         return pool
 
-    def library(self) -> HTTPLibrary:
-        """The library of the clients the SDK makes: that of a client you gave, else the default."""
+    def library(self, httpx_args: Mapping[str, Any]) -> HTTPLibrary:
+        """The library of the clients the SDK makes: that of a client you gave, else that of a transport in
+        `httpx_args`, else the default."""
         for given, owned in ((self._sync, self._sync_owned), (self._async, self._async_owned)):
             if given is not None and not owned:
                 return library_of(given)
-        return default_library()
+        return library_for(httpx_args) or default_library()
 
     def set_sync(self, client: HTTPClient) -> None:
         library = library_of(client)

@@ -284,7 +284,7 @@ class Sandbox:
 
     def authenticated_client(self, account: SandboxAccount, **options: Any) -> cadenya.AuthenticatedClient:
         """An `AuthenticatedClient` acting as the account's system key; `options` as the client takes them."""
-        if "verify_ssl" not in options:
+        if not options.keys() & {"verify_ssl", "http_client"}:
             options.setdefault("verify", self._tls_context())
         client = cadenya.AuthenticatedClient(base_url=self.base_url, token=account.api_key, **options)
         library = default_library()
