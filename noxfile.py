@@ -40,8 +40,25 @@ SHOW_VERSIONS = (
 HTTPX2_PYTHONS = [PYTHONS[0], PYTHONS[-1]]
 # The one test tool that needs httpx itself: the generator. The httpx2-only cell installs every other one.
 GENERATOR = "openapi-python-client"
-# The test files that run the generator; every other test runs in the httpx2-only cell.
-NEEDS_THE_GENERATOR = ["tests/test_generate.py", "tests/test_deprecations.py"]
+# The scripts that import the generator; a test file importing one of them (or the generator) does not run in
+# the httpx2-only cell, every other one does.
+GENERATOR_MODULES = ("openapi_python_client", "scripts.generate", "scripts.generator", "scripts.resources",
+                     "scripts.apiref", "scripts.deprecations")  # fmt: skip
+
+
+def tests_needing_the_generator() -> list[str]:
+    import ast
+
+    needing = []
+    for path in sorted((ROOT / "tests").glob("test_*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            imported = [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                imported = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+            if any(name.startswith(GENERATOR_MODULES) for name in imported):
+                needing.append(str(path.relative_to(ROOT)))
+                break
+    return needing
 
 
 def put_pyenv_interpreters_on_path() -> None:
@@ -104,7 +121,7 @@ def httpx2(session: nox.Session, deps: str) -> None:
 
 @nox.session(python=PYTHONS[-1], name="httpx2-only")
 def httpx2_only(session: nox.Session) -> None:
-    """httpx2 alone, no httpx in the venv: every test but those that run the generator (which needs httpx)."""
+    """httpx2 alone, no httpx in the venv: every test but those that import the generator (which needs httpx)."""
     runtime = [requirement for requirement in runtime_dependencies() if not requirement.startswith("httpx")]
     tools = [
         requirement for requirement in extra_requirements("test") if not requirement.startswith(("cadenya", GENERATOR))
@@ -114,7 +131,7 @@ def httpx2_only(session: nox.Session) -> None:
     session.install(*runtime, *extras, *tools)
     session.run("python", "-c", "import importlib.util, sys; sys.exit(importlib.util.find_spec('httpx') is not None)")
     session.run("python", "-c", SHOW_VERSIONS)
-    ignored = [f"--ignore={path}" for path in NEEDS_THE_GENERATOR]
+    ignored = [f"--ignore={path}" for path in tests_needing_the_generator()]
     session.run(
         "python", "-m", "scripts.pytest_over_httpx2", "-q", "-p", "no:cacheprovider", *ignored, *session.posargs,
         env={"CADENYA_HTTP_LIBRARY": "httpx2"},

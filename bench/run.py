@@ -33,13 +33,13 @@ from typing import Any
 
 import httpx
 
-from bench.data import CREATE_REQUEST, api_key_page
+from bench.data import CREATE_REQUEST, api_key, api_key_page
 from bench.stats import Row, at_least, at_most, interleaved, table
 from cadenya.lib import _json
 from cadenya.sandbox import SandboxServer, free_port, wait_until_listening
 
 ROOT = Path(__file__).resolve().parent.parent
-SECTIONS = ("decode", "memory", "encode", "calls", "async", "import", "generate", "testing")
+SECTIONS = ("decode", "memory", "encode", "inprocess", "calls", "async", "import", "generate", "testing")
 
 
 def pydantic_models(workdir: Path) -> ModuleType:
@@ -210,6 +210,39 @@ def http_libraries() -> list[ModuleType]:
     with contextlib.suppress(ImportError):
         libraries.append(importlib.import_module("httpx2"))
     return libraries
+
+
+def in_process(rows: list[Row], smoke: bool) -> None:
+    """One GET answered by one APIKey through each library's MockTransport: no network, so the ratio is the
+    client's own work (request, send path, parsed models) against the raw library's (request, `.json()`)."""
+    from cadenya import AuthenticatedClient
+    from cadenya.api.api_keys import get_api_key
+
+    body = json.dumps(api_key(0)).encode()
+    for library in http_libraries():
+        name = library.__name__
+
+        def answer(request: Any, library: ModuleType = library) -> Any:
+            return library.Response(200, content=body, headers={"content-type": "application/json"})
+
+        base_url = "https://api.bench.invalid"
+        with (
+            library.Client(base_url=base_url, transport=library.MockTransport(answer)) as http,
+            library.Client(base_url=base_url, transport=library.MockTransport(answer)) as raw,
+        ):
+            # A made-up key: the transport answers every request.
+            client = AuthenticatedClient(base_url=base_url, token="cad_key_bench", http_client=http)  # noqa: S106
+
+            def ours(client: AuthenticatedClient = client) -> object:
+                return get_api_key.sync_detailed("apikey_bench", client=client)
+
+            def reference(raw: Any = raw) -> object:
+                return raw.get("/v1/api-keys/apikey_bench").json()
+
+            contenders: dict[str, Callable[[], object]] = {"ours": ours, f"raw {name}": reference}
+            times = interleaved(contenders, number=100 if smoke else 2000, rounds=2 if smoke else 20)
+        rows.append(Row(f"sync get_api_key in-process over {name}", times["ours"], f"raw {name} + .json()",
+                        times[f"raw {name}"], "us"))  # fmt: skip
 
 
 def per_call(
@@ -439,6 +472,8 @@ def main() -> int:
         for name, section in (("decode", decode), ("memory", memory), ("encode", encode)):
             if name in sections:
                 section(rows, workdir, args.smoke)
+        if "inprocess" in sections:
+            in_process(rows, args.smoke)
         if sections & {"calls", "async"}:
             servers(rows, workdir, sections, args.smoke)
     if "import" in sections:

@@ -109,6 +109,8 @@ class Certificates:
             .add_extension(
                 x509.KeyUsage(True, False, False, False, False, True, True, False, False), critical=True
             )  # digital_signature, key_cert_sign, crl_sign
+            # Python 3.13 verifies strictly (VERIFY_X509_STRICT): key identifiers are required.
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(self.ca_key.public_key()), critical=False)
             .sign(self.ca_key, hashes.SHA256())
         )
         self.ca_file = directory / "ca.pem"
@@ -143,8 +145,11 @@ class Certificates:
     def _leaf(self, directory: Path, name: str, *, server: bool) -> tuple[Path, Path]:
         key = ec.generate_private_key(ec.SECP256R1())
         subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"cadenya test {name}")])
-        builder = self._builder(subject, self.ca.subject, key).add_extension(
-            x509.BasicConstraints(ca=False, path_length=None), critical=True
+        builder = (
+            self._builder(subject, self.ca.subject, key)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(self.ca_key.public_key()), critical=False)
         )
         if server:
             builder = builder.add_extension(

@@ -12,6 +12,7 @@ import pytest
 
 from tests.sandbox_support import ROOT, SandboxServer
 from tests.test_http_options import Certificates, RecordingProxy, TLSFront
+from tests.test_user_typing import NEEDS_HTTPX
 
 # The sections whose Python blocks are whole programs (each starts with its imports); the other blocks
 # are fragments that show one call.
@@ -96,6 +97,7 @@ def test_a_readme_example_runs_against_the_sandbox(
     assert bool(proxy.seen) == ("proxy=" in code), proxy.seen
 
 
+@NEEDS_HTTPX
 def test_the_readme_examples_type_check_strictly(tmp_path: Path) -> None:
     """mypy --strict accepts every runnable example against the installed package."""
     config = tmp_path / "mypy.ini"
