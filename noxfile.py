@@ -126,7 +126,9 @@ def httpx2_only(session: nox.Session) -> None:
     tools = [
         requirement for requirement in extra_requirements("test") if not requirement.startswith(("cadenya", GENERATOR))
     ]
-    extras = [*extra_requirements("httpx2"), *extra_requirements("sandbox"), *extra_requirements("bench")]
+    extras = [
+        requirement for name in ("httpx2", "http2", "sandbox", "bench") for requirement in extra_requirements(name)
+    ]
     session.install("--no-deps", "-e", ".")
     session.install(*runtime, *extras, *tools)
     session.run("python", "-c", "import importlib.util, sys; sys.exit(importlib.util.find_spec('httpx') is not None)")
