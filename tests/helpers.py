@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import importlib
+import importlib.util
 import os
 import re
 import sqlite3
@@ -16,9 +17,32 @@ from types import ModuleType
 from typing import Any
 
 import httpx
+import pytest
 import yaml
 
 from cadenya import AuthenticatedClient
+
+
+def _installed(distribution: str) -> bool:
+    """Whether the distribution is installed (not merely importable: the httpx2 cells alias httpx)."""
+    from importlib import metadata
+
+    try:
+        metadata.distribution(distribution)
+    except metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+NEEDS_HTTPX = pytest.mark.skipif(
+    not _installed("httpx"),
+    reason="httpx is not installed (the httpx2-only cell): a program written for httpx cannot be checked there",
+)
+HTTPX2: Any = importlib.import_module("httpx2") if importlib.util.find_spec("httpx2") else None
+"""httpx2, where it is installed: the matrix's cells with httpx alone skip its cases, its own cells run them."""
+NEEDS_HTTPX2 = pytest.mark.skipif(
+    HTTPX2 is None, reason="httpx2 is not installed (a cell with httpx alone): the httpx2 cells run this"
+)
 
 HTTP_METHODS = ("get", "put", "post", "patch", "delete")
 BASE_URL = "https://api.test.cadenya.invalid"

@@ -15,7 +15,6 @@ from types import ModuleType
 from typing import Any
 
 import httpx
-import httpx2
 import pytest
 
 import cadenya
@@ -23,10 +22,11 @@ from cadenya import AuthenticatedClient
 from cadenya.api.api_keys import get_api_key, list_api_keys
 from cadenya.lib import _http
 from cadenya.models import APIKey, Error
-from tests.helpers import BASE_URL, TOKEN, load_spec
+from tests.helpers import BASE_URL, HTTPX2, NEEDS_HTTPX, NEEDS_HTTPX2, TOKEN, load_spec
 from tests.sandbox_support import SandboxServer
 
-LIBRARIES = [pytest.param(httpx, id="httpx"), pytest.param(httpx2, id="httpx2")]
+httpx2 = HTTPX2
+LIBRARIES = [pytest.param(httpx, id="httpx"), pytest.param(httpx2, id="httpx2", marks=NEEDS_HTTPX2)]
 KEY_ID = "apikey_01JD7Z3M5W8Q2R4T6Y8U0I2O4P"
 KEY = load_spec()["paths"]["/v1/api-keys/{apiKeyId}"]["get"]["responses"]["200"]["content"]["application/json"][
     "example"
@@ -293,6 +293,7 @@ def run_program(code: str, *args: str, **environment: str) -> dict[str, Any]:
     return result
 
 
+@NEEDS_HTTPX2
 def test_without_httpx_the_sdk_runs_over_httpx2_and_never_imports_httpx(
     sandbox: SandboxServer, account: dict[str, str]
 ) -> None:
@@ -311,6 +312,7 @@ def test_without_httpx_the_sdk_runs_over_httpx2_and_never_imports_httpx(
     assert not [name for name in result["loaded"] if name.split(".")[0] in ("httpx", "httpcore")]
 
 
+@NEEDS_HTTPX2
 def test_the_environment_chooses_httpx2_where_both_are_installed(
     sandbox: SandboxServer, account: dict[str, str]
 ) -> None:
@@ -320,6 +322,7 @@ def test_the_environment_chooses_httpx2_where_both_are_installed(
     assert "httpx" not in result["loaded"]
 
 
+@NEEDS_HTTPX2
 def test_the_sandbox_runs_without_httpx(tmp_path: Any) -> None:
     """`python -m cadenya.sandbox` and its in-process test double start and answer where httpx cannot be imported."""
     code = WITHOUT_HTTPX + textwrap.dedent(
@@ -395,6 +398,7 @@ def _private_attributes_of(folder: Path) -> set[str]:
     return names
 
 
+@NEEDS_HTTPX2
 def test_the_sdk_reads_or_writes_no_private_attribute_of_either_library() -> None:
     """No module of the package touches, on another object, a private attribute httpx or httpx2 defines (one
     of the same name as the package's own private attributes aside)."""
@@ -416,3 +420,28 @@ def test_the_sdk_reads_or_writes_no_private_attribute_of_either_library() -> Non
             ):
                 touched.append(f"{source.relative_to(package)}:{node.lineno} .{node.attr}")
     assert touched == []
+
+
+WITHOUT_HTTPX2 = (
+    WITHOUT_HTTPX.replace('"httpx"', '"httpx2"')
+    .replace('"httpx."', '"httpx2."')
+    .replace('"httpcore"', '"httpcore2"')
+    .replace('"httpcore."', '"httpcore2."')
+)
+
+
+@NEEDS_HTTPX
+def test_with_httpx_alone_the_sdk_never_imports_httpx2(sandbox: SandboxServer, account: dict[str, str]) -> None:
+    """Where httpx2 cannot be imported (httpx alone, as most installs), every call style works over httpx."""
+    environment = {key: value for key, value in os.environ.items() if key != "CADENYA_HTTP_LIBRARY"}
+    run = subprocess.run(
+        [sys.executable, "-c", WITHOUT_HTTPX2 + CALLS, sandbox.base_url, account["apiKey"]],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    result = json.loads(run.stdout.splitlines()[-1])
+    assert result["library"] == "httpx"
+    assert not [name for name in result["loaded"] if name.split(".")[0] in ("httpx2", "httpcore2")]

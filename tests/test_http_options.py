@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import httpx2
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -29,7 +28,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from cadenya import APIConnectionError, AsyncCadenya, Cadenya
+from tests.helpers import HTTPX2, NEEDS_HTTPX2
 from tests.sandbox_support import ROOT, SandboxServer
+
+httpx2 = HTTPX2
 
 _HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-connection", "transfer-encoding", "content-length"})
 
@@ -273,6 +275,7 @@ def test_proxy_sends_the_calls_of_an_sdk_made_client_through_the_proxy(
     assert proxy.seen == [f"GET {sandbox.base_url}/v1/account"]
 
 
+@NEEDS_HTTPX2
 def test_an_httpx2_client_with_a_proxy_sends_the_calls_through_it(
     sandbox: SandboxServer, account: dict[str, str], proxy: RecordingProxy, no_proxy_environment: pytest.MonkeyPatch
 ) -> None:
@@ -418,6 +421,7 @@ def test_trust_env_false_ignores_ssl_cert_file(
         client.account.get()
 
 
+@NEEDS_HTTPX2
 def test_an_httpx2_client_with_a_context_from_the_ca_bundle_reaches_the_https_api(
     tls_front: TLSFront, account: dict[str, str], certificates: Certificates
 ) -> None:
@@ -434,7 +438,7 @@ def _own_client(library: str, asynchronous: bool) -> Any:
     return module.AsyncClient() if asynchronous else module.Client()
 
 
-@pytest.mark.parametrize("library", ["httpx", "httpx2"])
+@pytest.mark.parametrize("library", ["httpx", pytest.param("httpx2", marks=NEEDS_HTTPX2)])
 def test_a_given_sync_client_stays_open_after_the_with_block(
     sandbox: SandboxServer, account: dict[str, str], library: str
 ) -> None:
@@ -448,7 +452,7 @@ def test_a_given_sync_client_stays_open_after_the_with_block(
     http_client.close()
 
 
-@pytest.mark.parametrize("library", ["httpx", "httpx2"])
+@pytest.mark.parametrize("library", ["httpx", pytest.param("httpx2", marks=NEEDS_HTTPX2)])
 def test_a_given_sync_client_stays_open_after_close(
     sandbox: SandboxServer, account: dict[str, str], library: str
 ) -> None:
@@ -461,7 +465,7 @@ def test_a_given_sync_client_stays_open_after_close(
     http_client.close()
 
 
-@pytest.mark.parametrize("library", ["httpx", "httpx2"])
+@pytest.mark.parametrize("library", ["httpx", pytest.param("httpx2", marks=NEEDS_HTTPX2)])
 def test_a_given_async_client_stays_open_after_the_async_with_block(
     sandbox: SandboxServer, account: dict[str, str], library: str
 ) -> None:
@@ -479,7 +483,7 @@ def test_a_given_async_client_stays_open_after_the_async_with_block(
     asyncio.run(asyncio.wait_for(run(), timeout=30))
 
 
-@pytest.mark.parametrize("library", ["httpx", "httpx2"])
+@pytest.mark.parametrize("library", ["httpx", pytest.param("httpx2", marks=NEEDS_HTTPX2)])
 def test_a_given_async_client_stays_open_after_close(
     sandbox: SandboxServer, account: dict[str, str], library: str
 ) -> None:
@@ -502,6 +506,7 @@ def _concurrent_calls(client: Cadenya, calls: int) -> None:
             assert result._request_id
 
 
+@NEEDS_HTTPX2
 def test_limits_of_httpx2_bound_the_pool_of_an_httpx_client(
     sandbox: SandboxServer, account: dict[str, str], no_proxy_environment: pytest.MonkeyPatch
 ) -> None:

@@ -7,31 +7,23 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from importlib import metadata
 from pathlib import Path
 
 import pytest
 
+from tests.helpers import NEEDS_HTTPX, NEEDS_HTTPX2
 from tests.sandbox_support import ROOT, SandboxServer
 
 SCRIPTS = ROOT / "tests" / "typing"
 USER_SCRIPTS = ("user_httpx.py", "user_httpx2.py")
 
 
-def _installed(distribution: str) -> bool:
-    """Whether the distribution is installed (not merely importable: a test process may alias httpx)."""
-    try:
-        metadata.distribution(distribution)
-    except metadata.PackageNotFoundError:
-        return False
-    return True
-
-
-HTTPX_INSTALLED = _installed("httpx")
-NEEDS_HTTPX = pytest.mark.skipif(
-    not HTTPX_INSTALLED,
-    reason="httpx is not installed: a type checker reads the httpx half of the annotations as Any",
-)
+SCRIPT_PARAMS = [
+    pytest.param("user_httpx.py", marks=NEEDS_HTTPX, id="user_httpx.py"),
+    pytest.param("user_httpx2.py", marks=NEEDS_HTTPX2, id="user_httpx2.py"),
+]
+# Run, the httpx script works wherever `import httpx` does (in the httpx2 cells it is httpx2 under that name).
+RUN_PARAMS = ["user_httpx.py", pytest.param("user_httpx2.py", marks=NEEDS_HTTPX2, id="user_httpx2.py")]
 
 
 def strict_mypy(tmp_path: Path, script: Path) -> subprocess.CompletedProcess[str]:
@@ -46,18 +38,16 @@ def strict_mypy(tmp_path: Path, script: Path) -> subprocess.CompletedProcess[str
     )  # fmt: skip
 
 
-@pytest.mark.parametrize(
-    "name", [pytest.param(name, marks=NEEDS_HTTPX if name == "user_httpx.py" else (), id=name) for name in USER_SCRIPTS]
-)
+@pytest.mark.parametrize("name", SCRIPT_PARAMS)
 def test_a_user_script_over_its_own_clients_type_checks_strictly(tmp_path: Path, name: str) -> None:
     """mypy --strict accepts the script: clients, Limits and Timeout of its library, to_json(), _request_id."""
     result = strict_mypy(tmp_path, SCRIPTS / name)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@NEEDS_HTTPX
 def test_a_wrong_http_client_fails_the_strict_check(tmp_path: Path) -> None:
-    """The check can fail: http_client="not a client" is a mypy error naming the argument."""
+    """The check can fail: http_client="not a client" is a mypy error naming the argument, whichever of the
+    two libraries is installed."""
     script = tmp_path / "wrong.py"
     script.write_text('from cadenya import Cadenya\n\nCadenya(http_client="not a client")\n', encoding="utf-8")
     result = strict_mypy(tmp_path, script)
@@ -65,7 +55,7 @@ def test_a_wrong_http_client_fails_the_strict_check(tmp_path: Path) -> None:
     assert 'Argument "http_client" to "Cadenya" has incompatible type' in result.stdout, result.stdout
 
 
-@pytest.mark.parametrize("name", USER_SCRIPTS)
+@pytest.mark.parametrize("name", RUN_PARAMS)
 def test_a_user_script_over_its_own_clients_runs_against_the_sandbox(
     sandbox: SandboxServer, tmp_path: Path, name: str
 ) -> None:

@@ -30,8 +30,10 @@ from .lib._config import (
     verify_option,
 )
 from .lib._http import (
+    AsyncClientOfEither,
     AsyncHTTPClient,
     CertTypes,
+    ClientOfEither,
     HTTPClient,
     HTTPLibrary,
     Limits,
@@ -220,7 +222,7 @@ class Client:
         library = self._pool.library(self._httpx_args)
         return library.Client(**self._client_arguments(library))
 
-    def get_httpx_client(self) -> HTTPClient:
+    def get_httpx_client(self) -> ClientOfEither:
         """The underlying Client (httpx's or httpx2's): made when first needed, and again if it was closed."""
         return self._pool.sync(self._make_httpx_client)
 
@@ -242,7 +244,7 @@ class Client:
         library = self._pool.library(self._httpx_args)
         return library.AsyncClient(**self._client_arguments(library))
 
-    def get_async_httpx_client(self) -> AsyncHTTPClient:
+    def get_async_httpx_client(self) -> AsyncClientOfEither:
         """The underlying AsyncClient: made when first needed, and again if closed or its event loop ended."""
         return self._pool.async_(self._make_async_httpx_client)
 
@@ -437,7 +439,7 @@ class AuthenticatedClient:
         library = self._pool.library(self._httpx_args)
         return library.Client(**self._client_arguments(library))
 
-    def get_httpx_client(self) -> HTTPClient:
+    def get_httpx_client(self) -> ClientOfEither:
         """The underlying Client (httpx's or httpx2's): made when first needed, and again if it was closed."""
         return self._pool.sync(self._make_httpx_client)
 
@@ -459,7 +461,7 @@ class AuthenticatedClient:
         library = self._pool.library(self._httpx_args)
         return library.AsyncClient(**self._client_arguments(library))
 
-    def get_async_httpx_client(self) -> AsyncHTTPClient:
+    def get_async_httpx_client(self) -> AsyncClientOfEither:
         """The underlying AsyncClient: made when first needed, and again if closed or its event loop ended."""
         return self._pool.async_(self._make_async_httpx_client)
 

@@ -23,30 +23,72 @@ import os
 import ssl
 from collections.abc import Mapping
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
+
+# What the SDK takes from you, as a type checker sees it: the shape both libraries' classes have, so that your
+# code type-checks with the one library it uses, whether or not the other is installed (a union naming both
+# would read as Any for the one that is missing). When the client is made, it checks that a client is really
+# a Client or AsyncClient of httpx or httpx2.
+
+
+class HTTPClient(Protocol):
+    """A sync `Client` of httpx or httpx2: what `http_client=` of a sync client takes."""
+
+    @property
+    def is_closed(self) -> bool: ...
+
+    def close(self) -> None: ...
+
+
+class AsyncHTTPClient(Protocol):
+    """An `AsyncClient` of httpx or httpx2: what `http_client=` of an async client takes."""
+
+    @property
+    def is_closed(self) -> bool: ...
+
+    async def aclose(self) -> None: ...
+
+
+class Timeout(Protocol):
+    """A `Timeout` of httpx or httpx2."""
+
+    connect: float | None
+    read: float | None
+    write: float | None
+    pool: float | None
+
+    def as_dict(self) -> dict[str, float | None]: ...
+
+
+class Limits(Protocol):
+    """A `Limits` of httpx or httpx2."""
+
+    max_connections: int | None
+    max_keepalive_connections: int | None
+    keepalive_expiry: float | None
+
 
 if TYPE_CHECKING:
     import httpx
     import httpx2
 
-    HTTPClient: TypeAlias = httpx.Client | httpx2.Client
-    """A sync client of either library: what `http_client=` of a sync client takes."""
-    AsyncHTTPClient: TypeAlias = httpx.AsyncClient | httpx2.AsyncClient
-    """An async client of either library: what `http_client=` of an async client takes."""
-    Timeout: TypeAlias = httpx.Timeout | httpx2.Timeout
-    Limits: TypeAlias = httpx.Limits | httpx2.Limits
+    ClientOfEither: TypeAlias = httpx.Client | httpx2.Client
+    """The sync client the SDK sends with (one of yours, or one it made)."""
+    AsyncClientOfEither: TypeAlias = httpx.AsyncClient | httpx2.AsyncClient
     HTTPResponse: TypeAlias = httpx.Response | httpx2.Response
     HTTPRequest: TypeAlias = httpx.Request | httpx2.Request
     CertTypes: TypeAlias = str | tuple[str, str] | tuple[str, str, str]
     """A client certificate: a file with the certificate and its key, (certificate, key), or (certificate,
     key, password)."""
 else:
-    HTTPClient = AsyncHTTPClient = Timeout = Limits = HTTPResponse = HTTPRequest = CertTypes = Any
+    ClientOfEither = AsyncClientOfEither = HTTPResponse = HTTPRequest = CertTypes = Any
 
 __all__ = [
     "LIBRARIES",
+    "AsyncClientOfEither",
     "AsyncHTTPClient",
     "CertTypes",
+    "ClientOfEither",
     "HTTPClient",
     "HTTPLibrary",
     "HTTPRequest",
