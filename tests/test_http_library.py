@@ -351,7 +351,10 @@ def test_the_sandbox_runs_without_httpx(tmp_path: Any) -> None:
 )
 def test_an_option_of_the_sdks_own_client_beside_yours_is_refused(option: str, value: Any) -> None:
     """With http_client=, an option that only configures a client the SDK makes is an error, not ignored."""
-    with httpx.Client() as http, pytest.raises(cadenya.ConfigurationError, match=f"{option} configure"):
+    with (
+        httpx.Client() as http,
+        pytest.raises(cadenya.ConfigurationError, match=f"{option}=: options of the HTTP client the SDK makes"),
+    ):
         cadenya.Cadenya(base_url=BASE_URL, token=TOKEN, http_client=http, **{option: value})
 
 
@@ -445,3 +448,26 @@ def test_with_httpx_alone_the_sdk_never_imports_httpx2(sandbox: SandboxServer, a
     result = json.loads(run.stdout.splitlines()[-1])
     assert result["library"] == "httpx"
     assert not [name for name in result["loaded"] if name.split(".")[0] in ("httpx2", "httpcore2")]
+
+
+@pytest.mark.parametrize("given", ["sync", "async"])
+def test_a_client_given_one_kind_refuses_calls_of_the_other(given: str) -> None:
+    """With http_client= of one kind, a call of the other is a ConfigurationError naming the fix, not a call
+    over a client the SDK made without your transport, proxies or certificates."""
+    seen: list[Any] = []
+
+    def answer(request: Any) -> Any:
+        seen.append(request)
+        return httpx.Response(200, json=KEY)
+
+    if given == "sync":
+        client = client_over(httpx, answer)
+        with pytest.raises(
+            cadenya.ConfigurationError, match=r"give it an AsyncClient too, with set_async_httpx_client"
+        ):
+            asyncio.run(get_api_key.asyncio(KEY_ID, client=client))
+    else:
+        client = async_client_over(httpx, answer)
+        with pytest.raises(cadenya.ConfigurationError, match=r"give it a Client too, with set_httpx_client"):
+            get_api_key.sync(KEY_ID, client=client)
+    assert seen == []

@@ -254,6 +254,7 @@ def check_options_beside_http_client(http_client: object, given: Mapping[str, bo
         return
     named = [option for option, is_given in given.items() if is_given]
     if named:
+        options = ", ".join(f"{option}=" for option in named)
         raise ConfigurationError(
-            f"{', '.join(named)} configure the HTTP client the SDK makes; with http_client= set them on your client"
+            f"{options}: options of the HTTP client the SDK makes; with http_client= set them on your client instead"
         )

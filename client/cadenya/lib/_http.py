@@ -5,12 +5,13 @@ clients the SDK makes, `library_of(client)` for one you give (`http_client=`), s
 httpx2 client builds httpx2 requests and catches httpx2 errors even where httpx is installed too.
 
 Which library is the default: `$CADENYA_HTTP_LIBRARY` (`httpx` or `httpx2`) when set, else httpx when it
-is installed, else httpx2. Nothing here imports a library until a client needs it, and httpx2 alone is
-enough: with it chosen, httpx is never imported.
+is installed, else httpx2. It is chosen once, when `cadenya` is imported (the connection errors derive from
+its `TransportError`): set the variable before that. Only the chosen library is imported, and httpx2 alone
+is enough: with it chosen, httpx is never imported.
 
 The two libraries share one API; the SDK uses only its public part (no private attribute of either).
 For the type checker every internal name is httpx's; the public annotations (`HTTPClient`, `Timeout`, ...)
-accept both.
+are protocols that the classes of both satisfy.
 """
 
 from __future__ import annotations

@@ -19,11 +19,11 @@ import sys
 import threading
 import weakref
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ._config import check_http_client
 from ._errors import ConfigurationError
-from ._http import AsyncHTTPClient, HTTPClient, HTTPLibrary, default_library, library_for, library_of
+from ._http import AsyncHTTPClient, HTTPClient, HTTPLibrary, default_library, is_async_client, library_for, library_of
 
 if TYPE_CHECKING:
     import httpx
@@ -65,6 +65,8 @@ class Pool:
         self._async: httpx.AsyncClient | None = None
         self._async_owned = True
         self._async_loop: object | None = None
+        self._given_kind: str | None = None
+        """"a Client" or "an AsyncClient" when one was given as http_client=: the other kind is then not made."""
         _pools.add(self)
 
     def forget_inherited_clients(self) -> None:
@@ -81,6 +83,7 @@ class Pool:
         """The pool of a copy that sends another token or other cookies: the httpx clients you set are shared
         as given; those the SDK makes are not, so neither connections nor a cookie jar cross credentials."""
         pool = Pool()
+        pool._given_kind = self._given_kind
         if not self._sync_owned:
             pool._sync, pool._sync_owned = self._sync, False
         if not self._async_owned:
@@ -94,6 +97,24 @@ class Pool:
             if given is not None and not owned:
                 return library_of(given)
         return library_for(httpx_args) or default_library()
+
+    def give(self, client: HTTPClient | AsyncHTTPClient) -> None:
+        """Take the client given as `http_client=`: the SDK then makes no client of the other kind, which would
+        have none of its transport, proxies, certificates or hooks; calls of that kind are refused, naming the fix."""
+        if is_async_client(client):
+            self.set_async(cast("AsyncHTTPClient", client))
+            self._given_kind = "an AsyncClient"
+        else:
+            self.set_sync(cast("HTTPClient", client))
+            self._given_kind = "a Client"
+
+    def _refuse_the_other_kind(self, wanted: str) -> None:
+        if self._given_kind is not None and self._given_kind != wanted:
+            setter = "set_httpx_client" if wanted == "a Client" else "set_async_httpx_client"
+            raise ConfigurationError(
+                f"this client was given {self._given_kind} as http_client=, and makes no {wanted[2:].strip()} of"
+                f" its own without your transport, proxies and certificates: give it {wanted} too, with {setter}()"
+            )
 
     def set_sync(self, client: HTTPClient) -> None:
         library = library_of(client)
@@ -129,6 +150,7 @@ class Pool:
             if self._sync is None or self._sync.is_closed:
                 if self._sync is not None and not self._sync_owned:
                     raise ConfigurationError("the Client you gave the SDK (http_client=) is closed")
+                self._refuse_the_other_kind("a Client")
                 self._sync = make()
             return self._sync
 
@@ -143,6 +165,7 @@ class Pool:
                     raise ConfigurationError("the AsyncClient you gave the SDK (http_client=) is closed")
                 return current
             if current is None or current.is_closed or self._async_loop is not loop:
+                self._refuse_the_other_kind("an AsyncClient")
                 # A client of a finished event loop cannot be closed from this one; its sockets died with it.
                 current = make()
                 self._async, self._async_loop = current, loop
