@@ -437,6 +437,9 @@ WITHOUT_HTTPX2 = (
 def test_with_httpx_alone_the_sdk_never_imports_httpx2(sandbox: SandboxServer, account: dict[str, str]) -> None:
     """Where httpx2 cannot be imported (httpx alone, as most installs), every call style works over httpx."""
     environment = {key: value for key, value in os.environ.items() if key != "CADENYA_HTTP_LIBRARY"}
+    # The real httpx: without the alias the httpx2 cells of the matrix put on PYTHONPATH.
+    paths = environment.get("PYTHONPATH", "").split(os.pathsep)
+    environment["PYTHONPATH"] = os.pathsep.join(path for path in paths if not path.endswith("httpx2_alias"))
     run = subprocess.run(
         [sys.executable, "-c", WITHOUT_HTTPX2 + CALLS, sandbox.base_url, account["apiKey"]],
         env=environment,
