@@ -338,7 +338,7 @@ def test_info_logging_names_method_path_status_request_id_and_retries(caplog: py
         )
     info = [record.getMessage() for record in caplog.records if record.levelno == logging.INFO]
     assert info[0].startswith(f"GET /v1/api-keys/{KEY_ID} -> 200 in ")
-    assert info[0].endswith("request id req_ok, 1 retries")
+    assert info[0].endswith("request id req_ok, 1 retry")
     assert "secret-ish" not in caplog.text
     assert TOKEN not in caplog.text
     assert "Authorization" not in caplog.text

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from ..models.error import Error
 from ..types import Response
 from ._http import HTTPRequest, HTTPResponse, default_library
+from ._plural import counted
 
 if TYPE_CHECKING:
     import httpx
@@ -80,7 +81,7 @@ class PageLimitError(CadenyaError):
 
     def __init__(self, max_pages: int) -> None:
         self.max_pages = max_pages
-        super().__init__(f"stopped after {max_pages} pages, the client's max_pages, with more pages left")
+        super().__init__(f"stopped after {counted(max_pages, 'page')}, the client's max_pages, with more pages left")
 
     def __reduce__(self) -> tuple[type[PageLimitError], tuple[int]]:
         return type(self), (self.max_pages,)

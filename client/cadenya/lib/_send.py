@@ -33,6 +33,7 @@ from ._errors import (
 from ._headers import attach_request_id, retry_after_seconds
 from ._http import HTTPLibrary, HTTPResponse, library_of
 from ._path import check_no_dot_segments
+from ._plural import counted
 
 if TYPE_CHECKING:
     import httpx
@@ -203,7 +204,7 @@ class _Call:
         _log(self.request, None, self.started, self.retries, "deadline")
         raise APITimeoutError(
             f"{self.request.method} {self.request.url.path} did not finish within its deadline of"
-            f" {self.client.deadline:g} s ({self.retries} retries)",
+            f" {self.client.deadline:g} s ({counted(self.retries, 'retry', 'retries')})",
             request=self.request,
         )
 
@@ -262,13 +263,14 @@ def _log(
     elapsed_ms = (time.monotonic() - started) * 1000
     if response is None:
         logger.info(
-            "%s %s failed after %.0f ms, %d retries: %s", request.method, request.url.path, elapsed_ms, retries, error
-        )
+            "%s %s failed after %.0f ms, %s: %s",
+            request.method, request.url.path, elapsed_ms, counted(retries, "retry", "retries"), error,
+        )  # fmt: skip
     else:
         logger.info(
-            "%s %s -> %d in %.0f ms, request id %s, %d retries",
+            "%s %s -> %d in %.0f ms, request id %s, %s",
             request.method, request.url.path, response.status_code, elapsed_ms,
-            response.headers.get(REQUEST_ID_HEADER, "-"), retries,
+            response.headers.get(REQUEST_ID_HEADER, "-"), counted(retries, "retry", "retries"),
         )  # fmt: skip
 
 
@@ -281,7 +283,7 @@ def _connection_error(
         return APIConnectionError(message, request=request)
     timed_out = isinstance(error, library.TimeoutException)
     what = "timed out" if timed_out else f"failed ({type(error).__name__})"
-    message = f"{request.method} {request.url.path} {what} after {retries} retries"
+    message = f"{request.method} {request.url.path} {what} after {counted(retries, 'retry', 'retries')}"
     kind = APITimeoutError if timed_out else APIConnectionError
     return kind(message, request=request)
 
@@ -311,7 +313,7 @@ def _follows(client: Client | AuthenticatedClient, http: httpx.Client | httpx.As
 def _too_large(call: _Call) -> ResponseTooLargeError:
     return ResponseTooLargeError(
         f"{call.request.method} {call.request.url.path}: the answer is larger than max_response_bytes"
-        f" ({call.client.max_response_bytes} bytes); it was not read"
+        f" ({counted(call.client.max_response_bytes, 'byte')}); it was not read"
     )
 
 

@@ -25,6 +25,8 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from cadenya.lib._plural import counted
+
 from . import _secrets
 from ._faults import FaultMiddleware
 from ._routing import RawPathRoute
@@ -314,7 +316,7 @@ class Dispatcher:
                         raise too_large
         except TimeoutError:
             raise ApiError(
-                408, "request_timeout", f"The request body did not arrive within {limit:g} seconds."
+                408, "request_timeout", f"The request body did not arrive within {counted(limit, 'second')}."
             ) from None
         except ClientDisconnect:
             raise ApiError(400, "invalid_argument", "The connection closed before the body arrived.") from None

@@ -19,6 +19,8 @@ from jsonschema.protocols import Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
+from cadenya.lib._plural import counted
+
 # A copy of openapi.yaml that `make generate` writes into the package, so an installed sandbox has it too.
 SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
 SPEC_URI = "urn:cadenya:openapi"
@@ -223,16 +225,17 @@ def first_error(validator: Validator, instance: Any) -> ValidationError | None:
     return found
 
 
-_LIMITS = {
-    "maxLength": "is longer than {} characters",
-    "minLength": "is shorter than {} characters",
-    "maxItems": "has more than {} items",
-    "minItems": "has fewer than {} items",
-    "maxProperties": "has more than {} members",
-    "minProperties": "has fewer than {} members",
-    "maximum": "is more than {}",
-    "minimum": "is less than {}",
-    "pattern": "does not match the pattern {}",
+# Each limit's words, and the noun its number counts (None: the limit is said as it is).
+_LIMITS: dict[str, tuple[str, str | None]] = {
+    "maxLength": ("is longer than", "character"),
+    "minLength": ("is shorter than", "character"),
+    "maxItems": ("has more than", "item"),
+    "minItems": ("has fewer than", "item"),
+    "maxProperties": ("has more than", "member"),
+    "minProperties": ("has fewer than", "member"),
+    "maximum": ("is more than", None),
+    "minimum": ("is less than", None),
+    "pattern": ("does not match the pattern", None),
 }
 MAX_MESSAGE = 200
 
@@ -240,7 +243,9 @@ MAX_MESSAGE = 200
 def describe(error: ValidationError) -> str:
     """What is wrong, short: a limit names the limit rather than repeat the value, and no message is long."""
     if isinstance(error.validator, str) and error.validator in _LIMITS:
-        return _LIMITS[error.validator].format(error.validator_value)
+        words, noun = _LIMITS[error.validator]
+        limit = error.validator_value
+        return f"{words} {limit if noun is None else counted(limit, noun)}"
     message = error.message
     return message if len(message) <= MAX_MESSAGE else message[:MAX_MESSAGE] + "…"
 

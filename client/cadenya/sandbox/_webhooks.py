@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from cadenya import webhooks
 from cadenya.lib._http import default_library
+from cadenya.lib._plural import counted
 
 if TYPE_CHECKING:
     import httpx
@@ -317,8 +318,9 @@ class WebhookSender:
                 )
         if not delivered and attempts > len(self.retry_delays):
             logger.error(
-                "webhook %s (%s) given up after %d attempts", delivery.event_type, delivery.message_id, attempts
-            )
+                "webhook %s (%s) given up after %s",
+                delivery.event_type, delivery.message_id, counted(attempts, "attempt"),
+            )  # fmt: skip
 
     async def _attempt(self, client: httpx.AsyncClient, delivery: Delivery) -> str:
         """One attempt, within the total deadline: the receiver's status, or what failed."""
