@@ -297,3 +297,30 @@ def parsed_answer(response: Response[T], *, no_content: Collection[int], documen
     if status < 400 or not any(low <= status <= high for low, high in documented):
         raise UnexpectedStatus(status, response.content)
     raise status_error(response)
+
+
+# Each exception names the module it is imported from, not this private one: a traceback says
+# `cadenya.NotFoundError: 404 ...`, and pickle finds the class there (`cadenya` re-exports every one).
+for _public in (
+    CadenyaError,
+    ConfigurationError,
+    InvalidPathParameterError,
+    UnexpectedStatus,
+    ResponseTooLargeError,
+    PageRepeatedError,
+    PageLimitError,
+    APIConnectionError,
+    APITimeoutError,
+    ResponseValidationError,
+    APIStatusError,
+    BadRequestError,
+    AuthenticationError,
+    PermissionDeniedError,
+    NotFoundError,
+    ConflictError,
+    UnprocessableEntityError,
+    RateLimitError,
+    InternalServerError,
+):
+    _public.__module__ = "cadenya"
+del _public
