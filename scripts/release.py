@@ -3,7 +3,7 @@
 1. Build both with `python -m build` (isolated, the pinned hatchling) and check their metadata with `twine check --strict`.
 2. Check the wheel's contents: the package, its spec and py.typed, the sandbox; no tests, no build leftovers.
 3. Install the wheel alone into a fresh venv in a temporary directory, away from this checkout: the client,
-   every operation module and the resource client import, and `import cadenya.sandbox` says which extra is missing.
+   every operation module and the resource client import, and `from cadenya.sandbox import Sandbox` says which extra is missing.
 4. Install `cadenya[sandbox]` from the wheel there: `cadenya-sandbox create-account` and `cadenya-sandbox serve`
    run from that directory, and examples/quickstart.py, run by that venv's Python, passes against it.
 
@@ -49,7 +49,7 @@ for package in (cadenya.api, cadenya.resources):
         count += 1
 assert "starlette" not in sys.modules and "uvicorn" not in sys.modules, "the client imported the sandbox's dependencies"
 try:
-    import cadenya.sandbox
+    from cadenya.sandbox import Sandbox
 except ModuleNotFoundError as error:
     assert "pip install 'cadenya[sandbox]'" in str(error), error
 else:

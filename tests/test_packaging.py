@@ -58,8 +58,9 @@ def test_the_client_imports_without_any_extra() -> None:
 
 
 def test_the_sandbox_without_its_extra_names_the_extra_and_what_is_missing() -> None:
-    """`import cadenya.sandbox` without the extra fails with the install command and the missing packages."""
-    result = _without_extras("import cadenya.sandbox\n")
+    """`from cadenya.sandbox import Sandbox` without the extra fails with the install command and the missing
+    packages."""
+    result = _without_extras("from cadenya.sandbox import Sandbox\n")
     assert result.returncode != 0
     last_line = result.stderr.strip().splitlines()[-1]
     assert last_line.startswith("ModuleNotFoundError: cadenya.sandbox needs the 'sandbox' extra")

@@ -8,45 +8,31 @@ For tests and scripts, `with Sandbox() as sandbox:` starts one and hands out acc
 receivers; the pytest plugin gives the same as fixtures (`cadenya_sandbox`, `cadenya_client`, ...).
 
 (`python -m cadenya.sandbox` is the same command.) It needs the `sandbox` extra:
-`pip install 'cadenya[sandbox]'`; the client itself never imports this package.
+`pip install 'cadenya[sandbox]'`; the client itself never imports this package. Without the extra, the
+command says so in one line and exits with status 2, and `from cadenya.sandbox import Sandbox` (any name of
+this package) raises a ModuleNotFoundError that names the missing packages and the install command.
 """
 
-import importlib
+from typing import TYPE_CHECKING, Any
 
-# Import name -> the distribution the `sandbox` extra installs for it.
-_REQUIRED = {
-    "starlette": "starlette",
-    "uvicorn": "uvicorn",
-    "jsonschema": "jsonschema",
-    "referencing": "referencing",
-    "cryptography": "cryptography",
-    "yaml": "pyyaml",
-}
+from ._extra import missing_extra, missing_modules
 
+_missing = missing_modules()
+if not _missing or TYPE_CHECKING:
+    from ._app import create_app
+    from ._process import SandboxServer, free_port, wait_until_listening
+    from ._store import Store
+    from ._testing import Sandbox, SandboxAccount, WebhookReceiver, WebhookTimeout, fault_header
+    from ._webhooks import DeliveryRecord
+else:
 
-def _missing_distributions() -> list[str]:
-    missing = []
-    for module, distribution in _REQUIRED.items():
-        try:
-            importlib.import_module(module)
-        except ImportError:
-            missing.append(distribution)
-    return sorted(missing)
+    def __getattr__(name: str) -> Any:
+        """Without the extra, this package imports (so that `cadenya-sandbox` can say what is missing in one
+        line) but each of its names raises the ModuleNotFoundError that says what to install."""
+        if name in __all__:
+            raise ModuleNotFoundError(missing_extra(_missing), name=_missing[0])
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-
-_missing = _missing_distributions()
-if _missing:
-    raise ModuleNotFoundError(
-        f"cadenya.sandbox needs the 'sandbox' extra (missing: {', '.join(_missing)}); "
-        "install it with: pip install 'cadenya[sandbox]'",
-        name=_missing[0],
-    )
-
-from ._app import create_app  # noqa: E402
-from ._process import SandboxServer, free_port, wait_until_listening  # noqa: E402
-from ._store import Store  # noqa: E402
-from ._testing import Sandbox, SandboxAccount, WebhookReceiver, WebhookTimeout, fault_header  # noqa: E402
-from ._webhooks import DeliveryRecord  # noqa: E402
 
 __all__ = [
     "DeliveryRecord",

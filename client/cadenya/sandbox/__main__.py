@@ -11,7 +11,8 @@ cadenya-sandbox trigger EVENT_TYPE [--base-url URL] [--api-key KEY]
 
 The database commands work while `serve` runs on the same database: a changed webhook URL applies from the
 next delivery attempt on, and a redelivery is sent within a second. A startup error (port in use, key file
-missing, database unreadable) and a lookup that finds nothing are one line on stderr and status 2.
+missing, database unreadable) and a lookup that finds nothing are one line on stderr and status 2; so is
+every command without the `sandbox` extra installed, which says what is missing and how to install it.
 """
 
 from __future__ import annotations
@@ -27,12 +28,16 @@ import sqlite3
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cadenya.lib._http import default_library
 
-from ._server import HEADER_TIMEOUT, MAX_CONNECTIONS
-from ._store import SESSION_TTL, Store, StoreUnusable
+from ._extra import missing_extra, missing_modules
+
+# The sandbox's own modules import the extra's packages: the command imports them once it knows the extra
+# is installed, so that without it, it says what to install in one line instead of failing on an import.
+if TYPE_CHECKING:
+    from ._store import Store
 
 
 def database_path(text: str) -> Path:
@@ -95,6 +100,13 @@ def cannot_listen(host: str, port: int) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    missing = missing_modules()
+    if missing:
+        print(f"cadenya-sandbox: {missing_extra(missing)}", file=sys.stderr)
+        return 2
+    from ._server import HEADER_TIMEOUT, MAX_CONNECTIONS
+    from ._store import SESSION_TTL, StoreUnusable
+
     parser = argparse.ArgumentParser(prog="cadenya-sandbox", description="A local server of the Cadenya API.")
     commands = parser.add_subparsers(dest="command", required=True)
     create = commands.add_parser("create-account", help="create an account; print its tokens as JSON, once")
@@ -162,6 +174,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+def _open_store(db: Path) -> Store:
+    from ._store import Store
+
+    return Store(db)
+
+
 def not_found(error: LookupError) -> str:
     from ._webhooks import UnknownAccount
 
@@ -172,7 +190,7 @@ def not_found(error: LookupError) -> str:
 def run_webhook_url(args: argparse.Namespace) -> int:
     from ._webhooks import set_webhook_url
 
-    with Store(args.db) as store:
+    with _open_store(args.db) as store:
         set_webhook_url(store, args.account, None if args.clear else args.url)
     print(f"{args.account}: events go to {'the --webhook-url of serve, if any' if args.clear else args.url}")
     return 0
@@ -181,7 +199,7 @@ def run_webhook_url(args: argparse.Namespace) -> int:
 def run_deliveries(args: argparse.Namespace) -> int:
     from ._webhooks import deliveries
 
-    with Store(args.db) as store:
+    with _open_store(args.db) as store:
         records = deliveries(store, args.account)
     if args.json:
         for record in records:
@@ -197,7 +215,7 @@ def run_deliveries(args: argparse.Namespace) -> int:
 def run_redeliver(args: argparse.Namespace) -> int:
     from ._webhooks import redeliver
 
-    with Store(args.db) as store:
+    with _open_store(args.db) as store:
         redeliver(store, args.message_id)
     print(f"{args.message_id}: queued again")
     return 0
@@ -227,6 +245,8 @@ def run_trigger(args: argparse.Namespace) -> int:
 
 def startup_error(db: Path, error: Exception) -> str:
     """One line that says why the sandbox could not start."""
+    from ._store import StoreUnusable
+
     if isinstance(error, StoreUnusable):
         return str(error)
     if isinstance(error, OSError):
@@ -235,7 +255,7 @@ def startup_error(db: Path, error: Exception) -> str:
 
 
 def run_create_account(args: argparse.Namespace) -> int:
-    with Store(args.db) as store:
+    with _open_store(args.db) as store:
         created = store.create_account(args.name, email=args.email)
     print(json.dumps(created))
     return 0

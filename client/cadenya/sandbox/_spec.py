@@ -244,7 +244,7 @@ def describe(error: ValidationError) -> str:
     """What is wrong, short: a limit names the limit rather than repeat the value, and no message is long."""
     if isinstance(error.validator, str) and error.validator in _LIMITS:
         words, noun = _LIMITS[error.validator]
-        limit = error.validator_value
+        limit: Any = error.validator_value
         return f"{words} {limit if noun is None else counted(limit, noun)}"
     message = error.message
     return message if len(message) <= MAX_MESSAGE else message[:MAX_MESSAGE] + "…"
