@@ -9,7 +9,6 @@ import stat
 import subprocess
 import sys
 import tomllib
-from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
 
@@ -121,9 +120,10 @@ def test_make_sandbox_refuses_a_port_in_use_and_says_how_to_choose_another(capsy
 def test_make_sandbox_creates_its_account_once_and_keeps_the_tokens_private(tmp_path: Path) -> None:
     """The account is made on the first run and reused after; its tokens are readable by their owner only."""
     db, credentials = tmp_path / "sandbox.db", tmp_path / "account.json"
-    first = make_sandbox.account_credentials(db, credentials)
-    again = make_sandbox.account_credentials(db, credentials)
+    first, created = make_sandbox.account_credentials(db, credentials)
+    again, renewed = make_sandbox.account_credentials(db, credentials)
     assert first == again == json.loads(credentials.read_text())
+    assert created is renewed is None
     assert first["apiKey"].startswith("cad_key_")
     assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
 
@@ -131,9 +131,9 @@ def test_make_sandbox_creates_its_account_once_and_keeps_the_tokens_private(tmp_
 def test_make_sandbox_starts_over_when_its_database_is_gone(tmp_path: Path) -> None:
     """Saved credentials without their database give way to a new account, saved owner-readable only."""
     db, credentials = tmp_path / "sandbox.db", tmp_path / "account.json"
-    first = make_sandbox.account_credentials(db, credentials)
+    first, _ = make_sandbox.account_credentials(db, credentials)
     db.unlink()
-    again = make_sandbox.account_credentials(db, credentials)
+    again, _ = make_sandbox.account_credentials(db, credentials)
     assert again["accountId"] != first["accountId"]
     assert again == json.loads(credentials.read_text())
     assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
@@ -163,22 +163,33 @@ def _replace_the_database(db: Path, _token: str) -> None:
         store.create_account("Another")
 
 
-@pytest.mark.parametrize(
-    "invalidate",
-    [
-        pytest.param(_rotate_the_system_key, id="key-rotated"),
-        pytest.param(_replace_the_database, id="database-of-another-account"),
-    ],
-)
-def test_make_sandbox_refuses_a_saved_key_that_no_longer_authenticates(
-    tmp_path: Path, invalidate: Callable[[Path, str], None]
-) -> None:
-    """A saved API key the database no longer accepts is an error that says how to start over."""
+def test_make_sandbox_gives_the_system_key_a_new_token_when_the_saved_one_was_rotated(tmp_path: Path) -> None:
+    """A saved key rotated since is replaced by a new token of the same account's system key, saved owner-readable
+    only; the account keeps its data, and the rotated token stays dead."""
     db, credentials = tmp_path / "sandbox.db", tmp_path / "account.json"
-    saved = make_sandbox.account_credentials(db, credentials)
-    invalidate(db, saved["apiKey"])
-    with pytest.raises(make_sandbox.StaleCredentials, match=rf"no longer authenticates.* rm -rf {tmp_path}$"):
-        make_sandbox.account_credentials(db, credentials)
+    saved, _ = make_sandbox.account_credentials(db, credentials)
+    _rotate_the_system_key(db, saved["apiKey"])
+    renewed, note = make_sandbox.account_credentials(db, credentials)
+    assert note is not None and "was rotated since" in note
+    assert renewed == {**saved, "apiKey": renewed["apiKey"]} == json.loads(credentials.read_text())
+    assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
+    with Store(db) as store:
+        assert store.authenticates(renewed["apiKey"])
+        assert not store.authenticates(saved["apiKey"])
+    assert make_sandbox.account_credentials(db, credentials) == (renewed, None)
+
+
+def test_make_sandbox_makes_a_new_account_in_a_database_that_no_longer_holds_its_own(tmp_path: Path) -> None:
+    """A database replaced by one of another account gets an account of its own, whose key is saved."""
+    db, credentials = tmp_path / "sandbox.db", tmp_path / "account.json"
+    saved, _ = make_sandbox.account_credentials(db, credentials)
+    _replace_the_database(db, saved["apiKey"])
+    renewed, note = make_sandbox.account_credentials(db, credentials)
+    assert note == f"the database no longer holds account {saved['accountId']}: a new account was created in it"
+    assert renewed["accountId"] != saved["accountId"]
+    assert renewed == json.loads(credentials.read_text())
+    with Store(db) as store:
+        assert store.authenticates(renewed["apiKey"])
 
 
 @pytest.mark.parametrize(

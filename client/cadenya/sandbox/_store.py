@@ -359,6 +359,26 @@ class Store:
             )
         return {"accountId": account_id, "name": name, "apiKey": api_key_token, "sessionToken": session_token}
 
+    def reissue_system_key(self, account_id: str) -> str | None:
+        """A new token for the account's system API key, which stops the one it had, as rotating the key does
+        (but with no request and no event): how `make sandbox` gets a key to print again after the one it
+        saved was rotated. None when the database holds no such account."""
+        token = _secrets.new_token(_secrets.API_KEY_PREFIX)
+        with self.transaction() as db:
+            key = db.execute(
+                "SELECT id, sealed_token FROM api_keys WHERE account_id = ? AND system = 1 AND revoked_at IS NULL",
+                (account_id,),
+            ).fetchone()
+            if key is None:
+                return None
+            sealed = self.vault.seal(token) if key["sealed_token"] is not None else None
+            db.execute(
+                "UPDATE api_keys SET token_digest = ?, sealed_token = ? WHERE id = ?",
+                (_secrets.digest(token), sealed, key["id"]),
+            )
+            db.execute("DELETE FROM token_holders WHERE api_key_id = ?", (key["id"],))
+        return token
+
 
 def active_session(db: sqlite3.Connection, token: str, ttl: float) -> sqlite3.Row | None:
     """The session `token` authenticates as: known by its digest and issued less than `ttl` seconds ago; else None."""
