@@ -6,8 +6,9 @@
 The generated tree is client/cadenya plus client/.stats.yml, which records the hashes of the inputs and
 the versions of the tools that produced it, and client/cadenya/openapi.yaml, a copy of the spec that ships
 with the package (the sandbox serves it). Top-level entries of client/cadenya named in HAND_WRITTEN are
-never written, deleted or compared. Beside the package, the generated sections of README.md and CONTRIBUTING.md (scripts/readme.py)
-and api.md, the API reference (scripts/apiref.py), are rewritten, and checked, from the same spec.
+never written, deleted or compared. Beside the package, the generated sections of README.md and
+CONTRIBUTING.md (scripts/readme.py) and api.md, the API reference (scripts/apiref.py), are rewritten, and
+checked, from the same spec.
 """
 
 from __future__ import annotations

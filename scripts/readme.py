@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -56,12 +57,15 @@ def breaking_rules_table(spec: dict[str, Any]) -> str:
     return rules_table()
 
 
-README_SECTIONS = {"error-codes": error_codes_table}
-CONTRIBUTING_SECTIONS = {"breaking-rules": breaking_rules_table}
+Build = Callable[[dict[str, Any]], str]
+README_SECTIONS: dict[str, Build] = {"error-codes": error_codes_table}
+CONTRIBUTING_SECTIONS: dict[str, Build] = {"breaking-rules": breaking_rules_table}
 DOCUMENTS = ((README, README_SECTIONS), (CONTRIBUTING, CONTRIBUTING_SECTIONS))
 
 
-def render(text: str, spec: dict[str, Any], sections: dict[str, Any] | None = None, name: str = "README.md") -> str:
+def render(
+    text: str, spec: dict[str, Any], sections: Mapping[str, Build] | None = None, name: str = "README.md"
+) -> str:
     """`text` with every generated section of `sections` (the README's by default) replaced by what `spec` gives."""
     for section, build in (README_SECTIONS if sections is None else sections).items():
         start, end = f"<!-- generated:{section} -->\n", f"<!-- /generated:{section} -->"
@@ -84,9 +88,3 @@ def expected_documents(root: Path = ROOT, spec_path: Path = SPEC) -> list[tuple[
         current = document.read_text(encoding="utf-8")
         found.append((document, current, render(current, spec, sections, path.name)))
     return found
-
-
-def expected(readme_path: Path = README, spec_path: Path = SPEC) -> tuple[str, str]:
-    """The README as it is, and as the spec says it should be."""
-    current = readme_path.read_text(encoding="utf-8")
-    return current, render(current, yaml.safe_load(spec_path.read_text(encoding="utf-8")))
