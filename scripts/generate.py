@@ -6,8 +6,9 @@
 The generated tree is client/cadenya plus client/.stats.yml, which records the hashes of the inputs and
 the versions of the tools that produced it, and client/cadenya/openapi.yaml, a copy of the spec that ships
 with the package (the sandbox serves it). Top-level entries of client/cadenya named in HAND_WRITTEN are
-never written, deleted or compared. Beside the package, the README's generated sections (scripts/readme.py)
-and api.md, the API reference (scripts/apiref.py), are rewritten, and checked, from the same spec.
+never written, deleted or compared. Beside the package, the generated sections of README.md and
+CONTRIBUTING.md (scripts/readme.py) and api.md, the API reference (scripts/apiref.py), are rewritten, and
+checked, from the same spec.
 """
 
 from __future__ import annotations
@@ -194,17 +195,18 @@ def main() -> int:
             print(error, file=sys.stderr)
             return 2
         elapsed = time.perf_counter() - started
-        current_readme, wanted_readme = readme.expected()
+        documents = readme.expected_documents()
         current_apiref, wanted_apiref = apiref.expected()
         if args.check:
             problems = compare(Path(temporary), CLIENT)
-            if current_readme != wanted_readme:
-                problems.append(f"changed: README.md\n{_diff('README.md', current_readme, wanted_readme)}")
+            for document, current, wanted in documents:
+                if current != wanted:
+                    problems.append(f"changed: {document.name}\n{_diff(document.name, current, wanted)}")
             if current_apiref != wanted_apiref:
                 problems.append(f"stale: api.md\n{_diff('api.md', current_apiref, wanted_apiref)}")
             if problems:
                 print(
-                    "client/, README.md or api.md is out of date with openapi.yaml, generator-config.yaml or templates/:",
+                    "client/, README.md, CONTRIBUTING.md or api.md is out of date with openapi.yaml, generator-config.yaml or templates/:",
                     file=sys.stderr,
                 )
                 print("\n".join(problems), file=sys.stderr)
@@ -213,7 +215,8 @@ def main() -> int:
             print(f"client/ is up to date (regenerated in {elapsed:.2f}s)")
             return 0
         install(Path(temporary))
-        readme.README.write_text(wanted_readme, encoding="utf-8")
+        for document, _, wanted in documents:
+            document.write_text(wanted, encoding="utf-8")
         apiref.API_MD.write_text(wanted_apiref, encoding="utf-8")
         print(f"generated client/{PACKAGE} in {elapsed:.2f}s")
         return 0

@@ -1,10 +1,12 @@
-"""The parts of README.md that are generated from openapi.yaml, between `<!-- generated:NAME -->` markers.
+"""The parts of README.md and CONTRIBUTING.md generated from openapi.yaml (or the gate's rules), between
+`<!-- generated:NAME -->` markers.
 
 `make generate` rewrites them; `make check` fails when they differ from what the spec gives.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ from scripts.breaking import rules_table
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
+CONTRIBUTING = ROOT / "CONTRIBUTING.md"
 SPEC = ROOT / "openapi.yaml"
 HTTP_METHODS = ("get", "put", "post", "patch", "delete")
 
@@ -37,10 +40,12 @@ def error_codes_table(spec: dict[str, Any]) -> str:
                 answered_by.append(f"`{op['operationId']}`")
         if len(answered_by) == len(operations):
             who = "every operation"
+        elif len(answered_by) > 2:
+            who = f"{len(answered_by)} operations"
         elif answered_by:
             who = ", ".join(answered_by)
         else:
-            who = "no operation (any path, outside the operations)"
+            who = "any path, outside the operations"
         status = ", ".join(sorted(statuses)) if statuses else description.split(":", 1)[0]
         meaning = description.split(": ", 1)[1]
         rows.append(f"| `{code}` | {status} | {meaning} | {who} |")
@@ -52,24 +57,34 @@ def breaking_rules_table(spec: dict[str, Any]) -> str:
     return rules_table()
 
 
-SECTIONS = {"error-codes": error_codes_table, "breaking-rules": breaking_rules_table}
+Build = Callable[[dict[str, Any]], str]
+README_SECTIONS: dict[str, Build] = {"error-codes": error_codes_table}
+CONTRIBUTING_SECTIONS: dict[str, Build] = {"breaking-rules": breaking_rules_table}
+DOCUMENTS = ((README, README_SECTIONS), (CONTRIBUTING, CONTRIBUTING_SECTIONS))
 
 
-def render(readme: str, spec: dict[str, Any]) -> str:
-    """`readme` with every generated section replaced by what `spec` gives."""
-    for name, build in SECTIONS.items():
-        start, end = f"<!-- generated:{name} -->\n", f"<!-- /generated:{name} -->"
-        head, found, rest = readme.partition(start)
+def render(
+    text: str, spec: dict[str, Any], sections: Mapping[str, Build] | None = None, name: str = "README.md"
+) -> str:
+    """`text` with every generated section of `sections` (the README's by default) replaced by what `spec` gives."""
+    for section, build in (README_SECTIONS if sections is None else sections).items():
+        start, end = f"<!-- generated:{section} -->\n", f"<!-- /generated:{section} -->"
+        head, found, rest = text.partition(start)
         if not found:
-            raise ValueError(f"README.md has no {start.strip()} marker")
+            raise ValueError(f"{name} has no {start.strip()} marker")
         _, found, tail = rest.partition(end)
         if not found:
-            raise ValueError(f"README.md has no {end} marker")
-        readme = head + start + build(spec) + end + tail
-    return readme
+            raise ValueError(f"{name} has no {end} marker")
+        text = head + start + build(spec) + end + tail
+    return text
 
 
-def expected(readme_path: Path = README, spec_path: Path = SPEC) -> tuple[str, str]:
-    """The README as it is, and as the spec says it should be."""
-    current = readme_path.read_text(encoding="utf-8")
-    return current, render(current, yaml.safe_load(spec_path.read_text(encoding="utf-8")))
+def expected_documents(root: Path = ROOT, spec_path: Path = SPEC) -> list[tuple[Path, str, str]]:
+    """(path, text as it is, text as the spec says it should be) of README.md and CONTRIBUTING.md."""
+    spec = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
+    found = []
+    for path, sections in DOCUMENTS:
+        document = root / path.name
+        current = document.read_text(encoding="utf-8")
+        found.append((document, current, render(current, spec, sections, path.name)))
+    return found

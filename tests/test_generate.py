@@ -90,10 +90,31 @@ def test_package_ships_py_typed() -> None:
     assert (CLIENT / "cadenya" / "py.typed").is_file()
 
 
-def test_readme_sections_generated_from_the_spec_are_current() -> None:
-    """README.md's generated parts (the error code table) are what openapi.yaml gives; `make generate` rewrites them."""
-    current, wanted = readme.expected()
+@pytest.mark.parametrize("document", ["README.md", "CONTRIBUTING.md"])
+def test_readme_sections_generated_from_the_spec_are_current(document: str) -> None:
+    """The generated parts of README.md (the error code table) and CONTRIBUTING.md (the gate's rules) are what
+    their sources give; `make generate` rewrites them."""
+    ((_, current, wanted),) = [found for found in readme.expected_documents() if found[0].name == document]
     assert current == wanted
+
+
+@pytest.mark.parametrize(
+    ("answering", "who"),
+    [
+        pytest.param(["getA", "getB"], "`getA`, `getB`", id="named"),
+        pytest.param(["getA", "getB", "getC"], "3 operations", id="counted"),
+        pytest.param(["getA", "getB", "getC", "getD"], "every operation", id="every"),
+        pytest.param([], "any path, outside the operations", id="none"),
+    ],
+)
+def test_the_error_code_table_names_few_operations_and_counts_many(answering: list[str], who: str) -> None:
+    """A code answered by one or two operations names them, by more counts them (api.md names each)."""
+    paths = {
+        f"/{op}": {"get": {"operationId": op, "x-error-codes": {"404": ["not_found"] if op in answering else []}}}
+        for op in ("getA", "getB", "getC", "getD")
+    }
+    schemas = {"ErrorCode": {"enum": ["not_found"], "x-enum-descriptions": ["404: gone."]}}
+    assert f"| gone. | {who} |" in readme.error_codes_table({"paths": paths, "components": {"schemas": schemas}})
 
 
 def test_readme_sections_are_replaced_between_their_markers() -> None:
@@ -102,10 +123,7 @@ def test_readme_sections_are_replaced_between_their_markers() -> None:
         "paths": {"/x": {"get": {"operationId": "getX", "x-error-codes": {"404": ["not_found"]}}}},
         "components": {"schemas": {"ErrorCode": {"enum": ["not_found"], "x-enum-descriptions": ["404: gone."]}}},
     }
-    text = (
-        "before\n<!-- generated:error-codes -->\nstale\n<!-- /generated:error-codes -->\nafter\n"
-        "<!-- generated:breaking-rules -->\n<!-- /generated:breaking-rules -->\n"
-    )
+    text = "before\n<!-- generated:error-codes -->\nstale\n<!-- /generated:error-codes -->\nafter\n"
     rendered = readme.render(text, spec)
     assert rendered.startswith("before\n<!-- generated:error-codes -->\n| code |")
     assert "| `not_found` | 404 | gone. | every operation |" in rendered
@@ -113,3 +131,5 @@ def test_readme_sections_are_replaced_between_their_markers() -> None:
     assert "<!-- /generated:error-codes -->\nafter\n" in rendered
     with pytest.raises(ValueError, match="marker"):
         readme.render("no markers here\n", spec)
+    with pytest.raises(ValueError, match=r"CONTRIBUTING\.md has no <!-- generated:breaking-rules --> marker"):
+        readme.render("no markers here\n", spec, readme.CONTRIBUTING_SECTIONS, "CONTRIBUTING.md")
