@@ -16,16 +16,19 @@ from cadenya import Cadenya
 from cadenya.models import Account
 from cadenya.sandbox import free_port, wait_until_listening
 from tests.helpers import ROOT
-from tests.test_readme import runnable_blocks
+from tests.test_readme import PROGRAMS
 
 # The README's whole programs that call the API with the two variables `make sandbox` prints and nothing
 # else (the HTTP stack's read a proxy or certificates from the environment too, or need httpx2; the testing
 # one starts a sandbox of its own), and the example that rotates the key it runs with.
 EXAMPLES = [
     *(
-        (title, code)
-        for title, code in runnable_blocks()
-        if "environ" not in code and "httpx2" not in code and "cadenya.sandbox" not in code
+        (block.title, block.code)
+        for block in PROGRAMS
+        if block.document == "README.md"
+        and "environ" not in block.code
+        and "httpx2" not in block.code
+        and "cadenya.sandbox" not in block.code
     ),
     ("examples/rotate_key.py", (ROOT / "examples" / "rotate_key.py").read_text(encoding="utf-8")),
 ]
@@ -63,7 +66,7 @@ def make_sandbox(state: Path, port: int) -> Iterator[dict[str, str]]:
 def test_the_examples_run_include_the_one_that_rotates_the_key() -> None:
     """The examples below are the README's quick start and the rest, and the rotation of the key in use."""
     titles = [title for title, _ in EXAMPLES]
-    assert titles[0].startswith("Quick start") and titles[-1] == "examples/rotate_key.py"
+    assert titles[0].startswith("README.md: Quick start") and titles[-1] == "examples/rotate_key.py"
     assert len(titles) > 5
 
 
