@@ -16,12 +16,12 @@ TINY_SPEC = {
     "openapi": "3.1.0",
     "info": {"title": "Tiny API", "version": "0.1.0"},
     "tags": [{"name": "widgets", "description": "Widgets of the shop."}],
-    "security": [{"apiKeyAuth": []}],
     "paths": {
         "/widgets/{widgetId}": {
             "get": {
                 "operationId": "getWidget",
                 "tags": ["widgets"],
+                "security": [{"apiKeyAuth": []}],
                 "summary": "Get a widget",
                 "description": "Returns one widget.",
                 "parameters": [
