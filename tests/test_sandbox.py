@@ -180,6 +180,19 @@ def test_the_spec_is_served_at_openapi_json(sandbox: SandboxServer) -> None:
     assert httpx.get(f"{sandbox.base_url}/openapi.json").json() == load_spec()
 
 
+def test_an_operation_gets_one_handler_only() -> None:
+    """Registering a second handler for an operation id is refused, naming it, and keeps the first."""
+    handlers = _handlers.Handlers()
+
+    def first(call: _handlers.Call) -> Any:
+        return None
+
+    handlers.operation("getAccount")(first)
+    with pytest.raises(RuntimeError, match="two handlers for getAccount"):
+        handlers.operation("getAccount")(lambda call: None)
+    assert handlers == {"getAccount": first}
+
+
 def test_a_response_that_violates_the_spec_is_a_500_and_is_rolled_back(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, new_app: AppFactory
 ) -> None:
