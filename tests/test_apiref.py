@@ -21,6 +21,7 @@ TINY_SPEC = {
             "get": {
                 "operationId": "getWidget",
                 "tags": ["widgets"],
+                "security": [{"apiKeyAuth": []}],
                 "summary": "Get a widget",
                 "description": "Returns one widget.",
                 "parameters": [
@@ -47,6 +48,7 @@ TINY_SPEC = {
         }
     },
     "components": {
+        "securitySchemes": {"apiKeyAuth": {"type": "http", "scheme": "bearer"}},
         "schemas": {
             "Widget": {
                 "type": "object",
@@ -67,7 +69,7 @@ TINY_SPEC = {
                 "required": ["code"],
                 "properties": {"code": {"$ref": "#/components/schemas/ErrorCode"}},
             },
-        }
+        },
     },
 }
 
@@ -96,10 +98,10 @@ def test_an_operation_shows_its_resource_call(tiny_reference: str) -> None:
 
 
 def test_an_operation_shows_its_operation_functions(tiny_reference: str) -> None:
-    """The import line and the operation module's signatures are shown (an operation without security takes any client)."""
+    """The import line and the operation module's signatures are shown, with the client they take."""
     assert "from cadenya.api.widgets.get_widget import sync, sync_detailed, asyncio, asyncio_detailed" in tiny_reference
     assert (
-        "def sync_detailed(widget_id: str, *, client: AuthenticatedClient | Client) -> Response[Error | Widget]"
+        "def sync_detailed(widget_id: str, *, client: AuthenticatedClient) -> Response[Error | Widget]"
         in tiny_reference
     )
 

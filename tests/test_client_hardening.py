@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 import cadenya
-from cadenya import AuthenticatedClient, Client
+from cadenya import AuthenticatedClient
 from cadenya.api.account import get_account
 from cadenya.api.api_keys import create_api_key, get_api_key, list_api_keys, revoke_api_key
 from cadenya.lib import _send
@@ -133,8 +133,6 @@ def test_every_httpx_client_argument_in_httpx_args_works_or_is_refused_at_once(n
     if name in SET_BY_THE_CLIENT:
         with pytest.raises(cadenya.ConfigurationError, match=f"pass {SET_BY_THE_CLIENT[name]}="):
             AuthenticatedClient(base_url=BASE_URL, token=TOKEN, httpx_args={name: value})
-        with pytest.raises(cadenya.ConfigurationError):
-            Client(base_url=BASE_URL, httpx_args={name: value})
         return
     client = AuthenticatedClient(base_url=BASE_URL, token=TOKEN, httpx_args={name: value})
     with client.get_httpx_client() as http:
@@ -355,8 +353,6 @@ def test_constructors_take_keywords_only() -> None:
     """`AuthenticatedClient("cad_key_...")` cannot put the token in base_url any more."""
     with pytest.raises(TypeError):
         AuthenticatedClient("cad_key_positional")  # type: ignore[call-arg,arg-type]
-    with pytest.raises(TypeError):
-        Client("https://api.cadenya.com")  # type: ignore[call-arg,arg-type]
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 import pytest
@@ -72,6 +73,17 @@ def test_every_generated_python_file_says_it_is_generated() -> None:
     for name, content in generation.generated_files(CLIENT).items():
         if name.endswith(".py"):
             assert content.startswith(generation.HEADER.encode()), name
+
+
+def test_no_generated_module_names_a_client_without_a_credential() -> None:
+    """Every operation takes `AuthenticatedClient`: the generator writes `AuthenticatedClient | Client` for an
+    operation that declares no `security` of its own, and there is no `Client`."""
+    package = CLIENT / "cadenya"
+    generated = [path for path in package.rglob("*.py") if path.relative_to(package).parts[0] not in ("lib", "sandbox")]
+    bare = re.compile(r"(?<![\w.])Client\b")
+    naming = [str(path.relative_to(package)) for path in generated if bare.search(path.read_text(encoding="utf-8"))]
+    assert len(generated) > 50
+    assert not naming, f"these name `Client`; give their operations `security` in openapi.yaml: {naming}"
 
 
 def test_stats_record_the_hashes_of_the_committed_inputs() -> None:

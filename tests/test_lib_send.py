@@ -9,7 +9,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 import httpx
 import pytest
@@ -236,7 +236,7 @@ def test_the_caller_can_choose_the_idempotency_key(style: str) -> None:
 def test_a_post_without_a_key_is_never_retried() -> None:
     """The retry rule refuses a POST that has no Idempotency-Key."""
     client = client_for(lambda request: ok())
-    plan = _send.RequestPlan(client, cast("httpx.Client", client.get_httpx_client()))
+    plan = client.request_plan(client.get_httpx_client())
     request = httpx.Request("POST", f"{BASE_URL}/v1/api-keys")
     assert _send._Call(client, request, plan).retry_delay(httpx.Response(503)) is None
     assert _send._Call(client, request, plan).retry_delay(None) is None

@@ -33,7 +33,7 @@ from cadenya import AuthenticatedClient
 from cadenya.api.account import get_account
 from cadenya.api.api_keys import create_api_key, get_api_key, list_api_keys
 from cadenya.models import Account, APIKey, APIKeyWithToken, CreateAPIKeyRequest, Error, ListAPIKeysResponse
-from cadenya.sandbox import Store, _app, create_app, free_port
+from cadenya.sandbox import Store, _app, _handlers, _operations, create_app, free_port
 from cadenya.sandbox import __main__ as sandbox_cli
 from cadenya.sandbox._spec import Spec
 from cadenya.sandbox._store import StoreClosed, StoreUnusable
@@ -180,19 +180,32 @@ def test_the_spec_is_served_at_openapi_json(sandbox: SandboxServer) -> None:
     assert httpx.get(f"{sandbox.base_url}/openapi.json").json() == load_spec()
 
 
+def test_an_operation_gets_one_handler_only() -> None:
+    """Registering a second handler for an operation id is refused, naming it, and keeps the first."""
+    handlers = _handlers.Handlers()
+
+    def first(call: _handlers.Call) -> Any:
+        return None
+
+    handlers.operation("getAccount")(first)
+    with pytest.raises(RuntimeError, match="two handlers for getAccount"):
+        handlers.operation("getAccount")(lambda call: None)
+    assert handlers == {"getAccount": first}
+
+
 def test_a_response_that_violates_the_spec_is_a_500_and_is_rolled_back(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, new_app: AppFactory
 ) -> None:
     """A handler bug is never sent: 500 with the Error body, a log line, and none of its writes kept."""
     app = new_app(tmp_path / "bug.db")
     account = app.state.store.create_account("Bug")
-    original = _app.HANDLERS["createWorkspace"]
+    original = _operations.HANDLERS["createWorkspace"]
 
-    def broken(call: _app.Call) -> Any:
+    def broken(call: _handlers.Call) -> Any:
         original(call)
         return 201, {"metadata": {"id": 1}}
 
-    monkeypatch.setitem(_app.HANDLERS, "createWorkspace", broken)
+    monkeypatch.setitem(_operations.HANDLERS, "createWorkspace", broken)
 
     async def post() -> httpx.Response:
         transport = httpx.ASGITransport(app=app)
@@ -227,13 +240,13 @@ def test_an_error_code_the_spec_does_not_document_is_never_sent(
     """An error the spec does not list for the operation and status becomes a logged 500, with writes rolled back."""
     app = new_app(tmp_path / "codes.db")
     account = app.state.store.create_account("Codes")
-    original = _app.HANDLERS["createWorkspace"]
+    original = _operations.HANDLERS["createWorkspace"]
 
-    def undocumented(call: _app.Call) -> Any:
+    def undocumented(call: _handlers.Call) -> Any:
         original(call)
-        raise _app.ApiError(status, code, "not in the spec")
+        raise _handlers.ApiError(status, code, "not in the spec")
 
-    monkeypatch.setitem(_app.HANDLERS, "createWorkspace", undocumented)
+    monkeypatch.setitem(_operations.HANDLERS, "createWorkspace", undocumented)
 
     async def post() -> httpx.Response:
         transport = httpx.ASGITransport(app=app)
@@ -448,10 +461,10 @@ def test_an_unexpected_failure_is_a_json_500_on_a_connection_that_stays_up(
     app = new_app(tmp_path / "crash.db")
     account = app.state.store.create_account("Crash")
 
-    def crash(call: _app.Call) -> Any:
+    def crash(call: _handlers.Call) -> Any:
         raise RuntimeError("a bug")
 
-    monkeypatch.setitem(_app.HANDLERS, "listWorkspaces", crash)
+    monkeypatch.setitem(_operations.HANDLERS, "listWorkspaces", crash)
     with (
         caplog.at_level(logging.ERROR, logger="cadenya.sandbox"),
         serving(app) as base_url,

@@ -53,7 +53,7 @@ See `help(cadenya.Cadenya)`, `help(cadenya.api.api_keys)`, and the README.
 from typing import TYPE_CHECKING, Any
 
 from . import api
-from .client import AuthenticatedClient, Client
+from .client import AuthenticatedClient
 from .lib import (
     DEFAULT_BASE_URL,
     DEFAULT_DEADLINE,
@@ -127,7 +127,6 @@ __all__ = (
     "BadRequestError",
     "Cadenya",
     "CadenyaError",
-    "Client",
     "ConfigurationError",
     "ConflictError",
     "InternalServerError",

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from ..models.error import Error
 from ..types import Response
+from ._base_errors import CadenyaError as CadenyaError
+from ._base_errors import ConfigurationError as ConfigurationError
 from ._http import HTTPRequest, HTTPResponse, default_library
 from ._plural import counted
 
@@ -20,16 +22,6 @@ from ._headers import REQUEST_ID_HEADER as REQUEST_ID_HEADER  # the send path re
 from ._headers import retry_after_seconds
 
 T = TypeVar("T")
-
-
-class CadenyaError(Exception):
-    """Base of every exception this SDK raises on purpose."""
-
-
-class ConfigurationError(CadenyaError, ValueError):
-    """A local mistake found before any request is sent: a base URL without a scheme, an empty or malformed
-    token, an httpx client without a base URL, a client whose httpx client you closed. Its message never
-    repeats the value it refused, which may be a secret."""
 
 
 class InvalidPathParameterError(CadenyaError, ValueError):

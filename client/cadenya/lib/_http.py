@@ -26,6 +26,8 @@ from collections.abc import Mapping
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
+from ._base_errors import ConfigurationError
+
 # What the SDK takes from you, as a type checker sees it: the shape both libraries' classes have, so that your
 # code type-checks with the one library it uses, whether or not the other is installed (a union naming both
 # would read as Any for the one that is missing). When the client is made, it checks that a client is really
@@ -165,8 +167,6 @@ def _library(name: str) -> HTTPLibrary:
 
 
 def _configuration_error(message: str) -> Exception:
-    from ._errors import ConfigurationError  # _errors derives its connection errors from this module's library
-
     return ConfigurationError(message)
 
 

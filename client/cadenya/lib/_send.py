@@ -20,7 +20,6 @@ from collections.abc import Mapping
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, NoReturn, Protocol, TypeVar, cast
 
-from ..types import Response, UnmatchedVariant
 from ._config import DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
 from ._errors import (
     REQUEST_ID_HEADER,
@@ -31,19 +30,22 @@ from ._errors import (
     UnexpectedStatus,
 )
 from ._headers import attach_request_id, retry_after_seconds
-from ._http import HTTPLibrary, HTTPResponse, library_of
+from ._http import HTTPLibrary, HTTPResponse
 from ._path import check_no_dot_segments
+from ._plan import RequestPlan
 from ._plural import counted
+from ._protocol import SendingClient
+from ._types import Response, UnmatchedVariant
 
 if TYPE_CHECKING:
     import httpx
-
-    from ..client import AuthenticatedClient, Client
 
 __all__ = ["DEFAULT_BASE_URL", "DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT", "build_response", "send", "send_async"]
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
+C_contra = TypeVar("C_contra", contravariant=True)
+C = TypeVar("C", bound=SendingClient)
 
 INITIAL_RETRY_DELAY = 0.5
 MAX_RETRY_DELAY = 8.0
@@ -83,38 +85,6 @@ def _merged_headers(defaults: dict[str, str], extra: Mapping[str, str] | None) -
     return merged
 
 
-class RequestPlan:
-    """What every request of one client through one HTTP client shares, worked out once: its library, the
-    client's headers and timeout in that library's terms, and where the paths go.
-
-    A plan is checked against its sources at every call, so a changed timeout, header or HTTP client of
-    the client gives a new plan. The request itself is always made by the HTTP client's `build_request`,
-    so its own headers, cookies, query parameters and base URL apply as they would to any request of it.
-    """
-
-    __slots__ = ("defaults", "http", "idempotency_key_set", "library", "longest_timeout", "prefix", "timeout")
-
-    def __init__(self, client: Client | AuthenticatedClient, http: httpx.Client | httpx.AsyncClient) -> None:
-        self.http, self.defaults = http, client.default_headers()
-        self.library = library_of(http)
-        self.timeout = client.timeout
-        self.idempotency_key_set = any(name.lower() == "idempotency-key" for name in self.defaults)
-        # An HTTP client of yours without a base URL sends to the client's own.
-        self.prefix = "" if str(http.base_url) else client.base_url.removesuffix("/")
-        limits = [limit for limit in self.timeout.as_dict().values() if limit is not None]
-        self.longest_timeout = max(limits) if len(limits) == 4 else None
-
-    def current(self, client: Client | AuthenticatedClient, http: httpx.Client | httpx.AsyncClient) -> bool:
-        return self.http is http and self.timeout is client.timeout and self.defaults is client.default_headers()
-
-
-def _plan(client: Client | AuthenticatedClient, http: httpx.Client | httpx.AsyncClient) -> RequestPlan:
-    plan = client._request_plan
-    if plan is None or not plan.current(client, http):
-        plan = client._request_plan = RequestPlan(client, http)
-    return plan
-
-
 def _idempotency_key() -> str:
     import uuid  # only POSTs need it: not imported with the package
 
@@ -122,14 +92,14 @@ def _idempotency_key() -> str:
 
 
 def _prepare(
-    client: Client | AuthenticatedClient, http: httpx.Client | httpx.AsyncClient, kwargs: dict[str, Any]
+    client: SendingClient, http: httpx.Client | httpx.AsyncClient, kwargs: dict[str, Any]
 ) -> tuple[httpx.Request, RequestPlan]:
     """The request, with the client's headers and timeout, and for a POST its Idempotency-Key.
 
     The key is the caller's (`idempotency_key=` of the operation, or a header of the client in any case)
     or generated here, once per logical call, so every retry of the call carries the same key.
     """
-    plan = _plan(client, http)
+    plan = client.request_plan(http)
     method = str(kwargs["method"]).upper()
     extra: Mapping[str, str] | None = kwargs.get("headers")
     if method == "POST" and not plan.idempotency_key_set:
@@ -169,7 +139,7 @@ class _Call:
 
     __slots__ = ("client", "deadline", "library", "longest_timeout", "request", "retries", "started")
 
-    def __init__(self, client: Client | AuthenticatedClient, request: httpx.Request, plan: RequestPlan) -> None:
+    def __init__(self, client: SendingClient, request: httpx.Request, plan: RequestPlan) -> None:
         self.client, self.request, self.retries = client, request, 0
         self.library: HTTPLibrary = plan.library
         self.longest_timeout = plan.longest_timeout
@@ -300,13 +270,12 @@ def _redirect(call: _Call, response: httpx.Response, hops: int) -> httpx.Request
     if hops >= MAX_REDIRECTS:
         raise _TooManyRedirects
     if _origin(next_request.url) != _origin(call.request.url):
-        credential = getattr(call.client, "auth_header_name", "Authorization")
-        for name in {credential, "Authorization"}:
+        for name in {call.client.auth_header_name, "Authorization"}:
             next_request.headers.pop(name, None)
     return next_request
 
 
-def _follows(client: Client | AuthenticatedClient, http: httpx.Client | httpx.AsyncClient) -> bool:
+def _follows(client: SendingClient, http: httpx.Client | httpx.AsyncClient) -> bool:
     return client.follow_redirects or http.follow_redirects
 
 
@@ -428,7 +397,7 @@ def _final(call: _Call, problem: Exception) -> NoReturn:
     )
 
 
-def send(client: Client | AuthenticatedClient, kwargs: dict[str, Any]) -> httpx.Response:
+def send(client: SendingClient, kwargs: dict[str, Any]) -> httpx.Response:
     """Send one logical request, retrying what may be retried; the same Idempotency-Key on every attempt."""
     http = cast("httpx.Client", client.get_httpx_client())
     request, plan = _prepare(client, http, kwargs)
@@ -454,7 +423,7 @@ def send(client: Client | AuthenticatedClient, kwargs: dict[str, Any]) -> httpx.
         call.retries += 1
 
 
-async def send_async(client: Client | AuthenticatedClient, kwargs: dict[str, Any]) -> httpx.Response:
+async def send_async(client: SendingClient, kwargs: dict[str, Any]) -> httpx.Response:
     """`send`, for the asyncio call styles (any anyio backend)."""
     http = cast("httpx.AsyncClient", client.get_async_httpx_client())
     request, plan = _prepare(client, http, kwargs)
@@ -516,15 +485,13 @@ def _reason(error: BaseException) -> str:
     return type(error).__name__
 
 
-class Parser(Protocol[T_co]):
+class Parser(Protocol[C_contra, T_co]):
     """An operation module's `_parse_response`."""
 
-    def __call__(self, *, client: Client | AuthenticatedClient, response: HTTPResponse) -> T_co | None: ...
+    def __call__(self, *, client: C_contra, response: HTTPResponse) -> T_co | None: ...
 
 
-def build_response(
-    client: Client | AuthenticatedClient, response: HTTPResponse, operation: str, parse: Parser[T]
-) -> Response[T]:
+def build_response(client: C, response: HTTPResponse, operation: str, parse: Parser[C, T]) -> Response[T]:
     """The generated `Response`, with unreadable bodies turned into typed errors instead of leaking out.
 
     A 2xx body that cannot be parsed raises `ResponseValidationError` naming the operation. An error

@@ -12,7 +12,6 @@ import re
 import secrets
 import sqlite3
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import accumulate, repeat
 from pathlib import Path
@@ -29,6 +28,8 @@ from cadenya.lib._plural import counted
 
 from . import _secrets
 from ._faults import FaultMiddleware
+from ._handlers import ApiError, Call
+from ._operations import HANDLERS
 from ._routing import RawPathRoute
 from ._spec import Operation, ParameterError, Spec, describe, describe_safely, first_error
 from ._store import BUSY_TIMEOUT, SESSION_TTL, Busy, Store, active_api_key, active_session, now, timestamp
@@ -47,53 +48,6 @@ MAX_NUMBER_DIGITS = 100
 """The most digits an integer in a request body may have (no field of the API takes a number)."""
 BODY_TIMEOUT = 10.0
 """Seconds a request body has to arrive in full, once its headers have; then 408 and the connection closes."""
-
-
-class ApiError(Exception):
-    """An answer with the spec's Error body; raised anywhere while handling a request."""
-
-    def __init__(self, status: int, code: str, message: str, details: list[dict[str, str]] | None = None) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message, self.details = status, code, message, details
-
-    def body(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"code": self.code, "message": self.message}
-        if self.details:
-            body["details"] = self.details
-        return body
-
-
-@dataclass
-class Call:
-    """Everything a handler needs about the request it serves."""
-
-    operation: Operation
-    db: sqlite3.Connection
-    store: Store
-    account: sqlite3.Row
-    api_key: sqlite3.Row | None
-    path: dict[str, Any]
-    query: dict[str, Any]
-    body: Any
-    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-
-    @property
-    def account_id(self) -> str:
-        return str(self.account["id"])
-
-
-Handler = Callable[[Call], "tuple[int, Any] | Any"]
-HANDLERS: dict[str, Handler] = {}
-
-
-def operation(operation_id: str) -> Callable[[Handler], Handler]:
-    """Register the handler of one spec operation."""
-
-    def register(handler: Handler) -> Handler:
-        HANDLERS[operation_id] = handler
-        return handler
-
-    return register
 
 
 def _status_headers(status: int) -> dict[str, str]:
@@ -570,8 +524,6 @@ def create_app(
     request waits for another one's write lock (then 503), `session_ttl` the seconds a session token is
     accepted after it was issued (then 401).
     """
-    from . import _operations  # noqa: F401  (registers the handlers)
-
     spec = spec or Spec()
     missing = {op.operation_id for op in spec.operations} ^ HANDLERS.keys()
     if missing:

@@ -9,8 +9,12 @@ from collections.abc import Callable
 from typing import Any
 
 from . import _secrets
-from ._app import ApiError, Call, operation
+from ._handlers import ApiError, Call, Handlers
 from ._store import now
+
+HANDLERS = Handlers()
+"""The handler of every operation of the spec, by operation id: filled as this module is imported."""
+operation = HANDLERS.operation
 
 MAX_ACTIVE_API_KEYS = 50
 WORKSPACES_PREVIEW = 3

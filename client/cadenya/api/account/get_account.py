@@ -3,7 +3,7 @@
 from typing import Any
 
 from ... import errors
-from ...client import AuthenticatedClient, Client
+from ...client import AuthenticatedClient
 from ...lib import _json
 from ...lib._errors import parsed_answer
 from ...lib._http import HTTPResponse
@@ -34,9 +34,7 @@ def _get_kwargs() -> dict[str, Any]:
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: HTTPResponse
-) -> Account | SessionAccount | Error | None:
+def _parse_response(*, client: AuthenticatedClient, response: HTTPResponse) -> Account | SessionAccount | Error | None:
     if response.status_code == 200:
 
         def _parse_response_200(data: object) -> Account | SessionAccount:
@@ -84,7 +82,7 @@ def _parse_response(
 
 
 def _build_response(
-    *, client: AuthenticatedClient | Client, response: HTTPResponse
+    *, client: AuthenticatedClient, response: HTTPResponse
 ) -> Response[Account | SessionAccount | Error]:
     return build_response(client, response, "get_account", _parse_response)
 

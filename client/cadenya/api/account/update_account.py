@@ -3,7 +3,7 @@
 from typing import Any
 
 from ... import errors
-from ...client import AuthenticatedClient, Client
+from ...client import AuthenticatedClient
 from ...lib import _json
 from ...lib._errors import parsed_answer
 from ...lib._http import HTTPResponse
@@ -49,7 +49,7 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: HTTPResponse) -> Account | Error | None:
+def _parse_response(*, client: AuthenticatedClient, response: HTTPResponse) -> Account | Error | None:
     if response.status_code == 200:
         response_200 = Account.from_dict(_json.loads(response.content))
 
@@ -106,7 +106,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: HTTPRespo
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: HTTPResponse) -> Response[Account | Error]:
+def _build_response(*, client: AuthenticatedClient, response: HTTPResponse) -> Response[Account | Error]:
     return build_response(client, response, "update_account", _parse_response)
 
 

@@ -3,7 +3,7 @@
 from typing import Any
 
 from ... import errors
-from ...client import AuthenticatedClient, Client
+from ...client import AuthenticatedClient
 from ...lib import _json
 from ...lib._errors import parsed_answer
 from ...lib._http import HTTPResponse
@@ -54,7 +54,7 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: HTTPResponse) -> APIKeyWithToken | Error | None:
+def _parse_response(*, client: AuthenticatedClient, response: HTTPResponse) -> APIKeyWithToken | Error | None:
     if response.status_code == 201:
         response_201 = APIKeyWithToken.from_dict(_json.loads(response.content))
 
@@ -121,9 +121,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: HTTPRespo
         return None
 
 
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: HTTPResponse
-) -> Response[APIKeyWithToken | Error]:
+def _build_response(*, client: AuthenticatedClient, response: HTTPResponse) -> Response[APIKeyWithToken | Error]:
     return build_response(client, response, "create_api_key", _parse_response)
 
 

@@ -3,7 +3,7 @@
 from typing import Any
 
 from ... import errors
-from ...client import AuthenticatedClient, Client
+from ...client import AuthenticatedClient
 from ...lib import _json
 from ...lib._errors import parsed_answer
 from ...lib._http import HTTPResponse
@@ -39,7 +39,7 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: HTTPResponse) -> APIKey | Error | None:
+def _parse_response(*, client: AuthenticatedClient, response: HTTPResponse) -> APIKey | Error | None:
     if response.status_code == 200:
         response_200 = APIKey.from_dict(_json.loads(response.content))
 
@@ -71,7 +71,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: HTTPRespo
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: HTTPResponse) -> Response[APIKey | Error]:
+def _build_response(*, client: AuthenticatedClient, response: HTTPResponse) -> Response[APIKey | Error]:
     return build_response(client, response, "get_api_key", _parse_response)
 
 

@@ -3,7 +3,7 @@
 from typing import Any
 
 from ... import errors
-from ...client import AuthenticatedClient, Client
+from ...client import AuthenticatedClient
 from ...lib import _json
 from ...lib._errors import parsed_answer
 from ...lib._http import HTTPResponse
@@ -43,7 +43,7 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: HTTPResponse) -> APIKey | Error | None:
+def _parse_response(*, client: AuthenticatedClient, response: HTTPResponse) -> APIKey | Error | None:
     if response.status_code == 200:
         response_200 = APIKey.from_dict(_json.loads(response.content))
 
@@ -85,7 +85,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: HTTPRespo
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: HTTPResponse) -> Response[APIKey | Error]:
+def _build_response(*, client: AuthenticatedClient, response: HTTPResponse) -> Response[APIKey | Error]:
     return build_response(client, response, "grant_api_key_workspace", _parse_response)
 
 

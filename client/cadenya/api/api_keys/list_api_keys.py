@@ -3,7 +3,7 @@
 from typing import Any
 
 from ... import errors
-from ...client import AuthenticatedClient, Client
+from ...client import AuthenticatedClient
 from ...lib import _json
 from ...lib._errors import parsed_answer
 from ...lib._http import HTTPResponse
@@ -50,9 +50,7 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: HTTPResponse
-) -> Error | ListAPIKeysResponse | None:
+def _parse_response(*, client: AuthenticatedClient, response: HTTPResponse) -> Error | ListAPIKeysResponse | None:
     if response.status_code == 200:
         response_200 = ListAPIKeysResponse.from_dict(_json.loads(response.content))
 
@@ -84,9 +82,7 @@ def _parse_response(
         return None
 
 
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: HTTPResponse
-) -> Response[Error | ListAPIKeysResponse]:
+def _build_response(*, client: AuthenticatedClient, response: HTTPResponse) -> Response[Error | ListAPIKeysResponse]:
     return build_response(client, response, "list_api_keys", _parse_response)
 
 

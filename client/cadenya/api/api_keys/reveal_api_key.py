@@ -3,7 +3,7 @@
 from typing import Any
 
 from ... import errors
-from ...client import AuthenticatedClient, Client
+from ...client import AuthenticatedClient
 from ...lib import _json
 from ...lib._errors import parsed_answer
 from ...lib._http import HTTPResponse
@@ -48,9 +48,7 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: HTTPResponse
-) -> Error | RevealAPIKeyResponse | None:
+def _parse_response(*, client: AuthenticatedClient, response: HTTPResponse) -> Error | RevealAPIKeyResponse | None:
     if response.status_code == 200:
         response_200 = RevealAPIKeyResponse.from_dict(_json.loads(response.content))
 
@@ -97,9 +95,7 @@ def _parse_response(
         return None
 
 
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: HTTPResponse
-) -> Response[Error | RevealAPIKeyResponse]:
+def _build_response(*, client: AuthenticatedClient, response: HTTPResponse) -> Response[Error | RevealAPIKeyResponse]:
     return build_response(client, response, "reveal_api_key", _parse_response)
 
 

@@ -3,7 +3,7 @@
 from typing import Any
 
 from ... import errors
-from ...client import AuthenticatedClient, Client
+from ...client import AuthenticatedClient
 from ...lib import _json
 from ...lib._errors import parsed_answer
 from ...lib._http import HTTPResponse
@@ -61,7 +61,7 @@ def _get_kwargs(
 
 
 def _parse_response(
-    *, client: AuthenticatedClient | Client, response: HTTPResponse
+    *, client: AuthenticatedClient, response: HTTPResponse
 ) -> Error | ServiceAccountCredentialWithSecret | None:
     if response.status_code == 201:
         response_201 = ServiceAccountCredentialWithSecret.from_dict(_json.loads(response.content))
@@ -130,7 +130,7 @@ def _parse_response(
 
 
 def _build_response(
-    *, client: AuthenticatedClient | Client, response: HTTPResponse
+    *, client: AuthenticatedClient, response: HTTPResponse
 ) -> Response[Error | ServiceAccountCredentialWithSecret]:
     return build_response(client, response, "create_service_account_credential", _parse_response)
 

@@ -3,7 +3,7 @@
 from typing import Any
 
 from ... import errors
-from ...client import AuthenticatedClient, Client
+from ...client import AuthenticatedClient
 from ...lib import _json
 from ...lib._errors import parsed_answer
 from ...lib._http import HTTPResponse
@@ -43,7 +43,7 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: HTTPResponse) -> None | Error | None:
+def _parse_response(*, client: AuthenticatedClient, response: HTTPResponse) -> None | Error | None:
     if response.status_code == 204:
         return None
     if response.status_code == 401:
@@ -77,7 +77,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: HTTPRespo
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: HTTPResponse) -> Response[None | Error]:
+def _build_response(*, client: AuthenticatedClient, response: HTTPResponse) -> Response[None | Error]:
     return build_response(client, response, "delete_service_account_credential", _parse_response)
 
 

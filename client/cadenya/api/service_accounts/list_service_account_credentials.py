@@ -3,7 +3,7 @@
 from typing import Any
 
 from ... import errors
-from ...client import AuthenticatedClient, Client
+from ...client import AuthenticatedClient
 from ...lib import _json
 from ...lib._errors import parsed_answer
 from ...lib._http import HTTPResponse
@@ -66,7 +66,7 @@ def _get_kwargs(
 
 
 def _parse_response(
-    *, client: AuthenticatedClient | Client, response: HTTPResponse
+    *, client: AuthenticatedClient, response: HTTPResponse
 ) -> Error | ListServiceAccountCredentialsResponse | None:
     if response.status_code == 200:
         response_200 = ListServiceAccountCredentialsResponse.from_dict(_json.loads(response.content))
@@ -105,7 +105,7 @@ def _parse_response(
 
 
 def _build_response(
-    *, client: AuthenticatedClient | Client, response: HTTPResponse
+    *, client: AuthenticatedClient, response: HTTPResponse
 ) -> Response[Error | ListServiceAccountCredentialsResponse]:
     return build_response(client, response, "list_service_account_credentials", _parse_response)
 

@@ -3,7 +3,7 @@
 from typing import Any
 
 from ... import errors
-from ...client import AuthenticatedClient, Client
+from ...client import AuthenticatedClient
 from ...lib import _json
 from ...lib._errors import parsed_answer
 from ...lib._http import HTTPResponse
@@ -56,7 +56,7 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: HTTPResponse) -> Error | ServiceAccount | None:
+def _parse_response(*, client: AuthenticatedClient, response: HTTPResponse) -> Error | ServiceAccount | None:
     if response.status_code == 200:
         response_200 = ServiceAccount.from_dict(_json.loads(response.content))
 
@@ -118,9 +118,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: HTTPRespo
         return None
 
 
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: HTTPResponse
-) -> Response[Error | ServiceAccount]:
+def _build_response(*, client: AuthenticatedClient, response: HTTPResponse) -> Response[Error | ServiceAccount]:
     return build_response(client, response, "update_service_account", _parse_response)
 
 

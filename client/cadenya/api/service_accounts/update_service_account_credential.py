@@ -3,7 +3,7 @@
 from typing import Any
 
 from ... import errors
-from ...client import AuthenticatedClient, Client
+from ...client import AuthenticatedClient
 from ...lib import _json
 from ...lib._errors import parsed_answer
 from ...lib._http import HTTPResponse
@@ -58,9 +58,7 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: HTTPResponse
-) -> Error | ServiceAccountCredential | None:
+def _parse_response(*, client: AuthenticatedClient, response: HTTPResponse) -> Error | ServiceAccountCredential | None:
     if response.status_code == 200:
         response_200 = ServiceAccountCredential.from_dict(_json.loads(response.content))
 
@@ -123,7 +121,7 @@ def _parse_response(
 
 
 def _build_response(
-    *, client: AuthenticatedClient | Client, response: HTTPResponse
+    *, client: AuthenticatedClient, response: HTTPResponse
 ) -> Response[Error | ServiceAccountCredential]:
     return build_response(client, response, "update_service_account_credential", _parse_response)
 

@@ -3,7 +3,7 @@
 from typing import Any
 
 from ... import errors
-from ...client import AuthenticatedClient, Client
+from ...client import AuthenticatedClient
 from ...lib import _json
 from ...lib._errors import parsed_answer
 from ...lib._http import HTTPResponse
@@ -47,9 +47,7 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: HTTPResponse
-) -> Error | ListWorkspacesResponse | None:
+def _parse_response(*, client: AuthenticatedClient, response: HTTPResponse) -> Error | ListWorkspacesResponse | None:
     if response.status_code == 200:
         response_200 = ListWorkspacesResponse.from_dict(_json.loads(response.content))
 
@@ -81,9 +79,7 @@ def _parse_response(
         return None
 
 
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: HTTPResponse
-) -> Response[Error | ListWorkspacesResponse]:
+def _build_response(*, client: AuthenticatedClient, response: HTTPResponse) -> Response[Error | ListWorkspacesResponse]:
     return build_response(client, response, "list_workspaces", _parse_response)
 
 
