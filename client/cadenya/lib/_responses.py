@@ -22,8 +22,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Generic, Protocol, TypeVar
 
+from .. import errors  # `cadenya.errors`, the module the docstrings name, is loaded with every operation
 from . import _json
-from ._errors import UnexpectedStatus
 from ._http import HTTPResponse
 
 T = TypeVar("T")
@@ -106,7 +106,7 @@ class ResponseTable(Generic[T]):
         row = self._row(response.status_code)
         if row is None:
             if client.raise_on_unexpected_status:
-                raise UnexpectedStatus(response.status_code, response.content)
+                raise errors.UnexpectedStatus(response.status_code, response.content)
             return None
         reader, source = row
         if reader is None:
