@@ -23,7 +23,7 @@ def _pinned() -> str:
     dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["optional-dependencies"]
     pins = [pin for group in dependencies.values() for pin in group if pin.startswith("openapi-python-client==")]
     assert len(pins) == 1, pins
-    return pins[0].split("==", 1)[1]
+    return str(pins[0]).split("==", 1)[1]
 
 
 def _templates() -> list[str]:
