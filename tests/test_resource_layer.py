@@ -110,13 +110,15 @@ def test_a_wrong_body_is_refused_before_anything_is_sent(form: str) -> None:
     from cadenya.models import UpdateAPIKeyRequest
 
     sent: list[httpx.Request] = []
-    client = Cadenya(client=AuthenticatedClient(base_url=BASE_URL, token=TOKEN, httpx_args={"transport": _transport(sent)}))
+    client = Cadenya(
+        client=AuthenticatedClient(base_url=BASE_URL, token=TOKEN, httpx_args={"transport": _transport(sent)})
+    )
     with pytest.raises(TypeError, match=r"^(update|create)\(\)"):
         eval(f"client.api_keys.{form}", {"client": client, "UpdateAPIKeyRequest": UpdateAPIKeyRequest})  # noqa: S307
     assert sent == []
 
 
-TYPED = '''
+TYPED = """
 from typing import assert_type
 
 from cadenya import AsyncCadenya, Cadenya
@@ -148,7 +150,7 @@ async def asynchronous(client: AsyncCadenya) -> None:
     assert_type(await raw.list(), Response[ListAPIKeysResponse | Error])
     assert_type(await client.api_keys.get("apikey_1"), APIKey)
     assert_type(client.api_keys.workspaces.list("apikey_1"), AsyncPager[Workspace])
-'''
+"""
 
 
 def test_mypy_sees_the_real_return_type_of_each_raw_method(tmp_path: Path) -> None:

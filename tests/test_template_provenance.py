@@ -20,7 +20,9 @@ NEW = re.compile(r"\{# New, no stock counterpart in openapi-python-client (?P<ve
 
 
 def _pinned() -> str:
-    dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["optional-dependencies"]
+    dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"][
+        "optional-dependencies"
+    ]
     pins = [pin for group in dependencies.values() for pin in group if pin.startswith("openapi-python-client==")]
     assert len(pins) == 1, pins
     return str(pins[0]).split("==", 1)[1]

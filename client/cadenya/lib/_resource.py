@@ -79,7 +79,7 @@ class Operation(Protocol[T]):
     """What a resource reads of an operation module (`cadenya.api.api_keys.get_api_key`)."""
 
     @property
-    def _NO_CONTENT(self) -> tuple[int, ...]: ...  # noqa: N802  (the module's constant)
+    def _NO_CONTENT(self) -> tuple[int, ...]: ...  # the module's constant
 
     def _build_response(self, *, client: AuthenticatedClient, response: HTTPResponse) -> Response[T]: ...
 
