@@ -35,9 +35,6 @@ __all__ = [
 class AccountResourceWithRawResponse(SyncAPIResource):
     """`.with_raw_response`: the methods of `AccountResource`, each answering the whole `Response`."""
 
-    def __init__(self, holder: _ClientHolder) -> None:
-        super().__init__(holder)
-
     def get(
         self,
         *,
@@ -300,9 +297,6 @@ class AccountResource(SyncAPIResource):
 
 class AsyncAccountResourceWithRawResponse(AsyncAPIResource):
     """`.with_raw_response`: the methods of `AsyncAccountResource`, each answering the whole `Response`."""
-
-    def __init__(self, holder: _ClientHolder) -> None:
-        super().__init__(holder)
 
     async def get(
         self,

@@ -56,9 +56,6 @@ __all__ = [
 class ApiKeyWorkspacesResourceWithRawResponse(SyncAPIResource):
     """`.with_raw_response`: the methods of `ApiKeyWorkspacesResource`, each answering the whole `Response`."""
 
-    def __init__(self, holder: _ClientHolder) -> None:
-        super().__init__(holder)
-
     def list(
         self,
         api_key_id: str,
@@ -841,9 +838,6 @@ class ApiKeysResource(SyncAPIResource):
 
 class AsyncApiKeyWorkspacesResourceWithRawResponse(AsyncAPIResource):
     """`.with_raw_response`: the methods of `AsyncApiKeyWorkspacesResource`, each answering the whole `Response`."""
-
-    def __init__(self, holder: _ClientHolder) -> None:
-        super().__init__(holder)
 
     async def list(
         self,

@@ -57,9 +57,6 @@ __all__ = [
 class ServiceAccountCredentialsResourceWithRawResponse(SyncAPIResource):
     """`.with_raw_response`: the methods of `ServiceAccountCredentialsResource`, each answering the whole `Response`."""
 
-    def __init__(self, holder: _ClientHolder) -> None:
-        super().__init__(holder)
-
     def list(
         self,
         organization_id: str,
@@ -1044,9 +1041,6 @@ class ServiceAccountsResource(SyncAPIResource):
 
 class AsyncServiceAccountCredentialsResourceWithRawResponse(AsyncAPIResource):
     """`.with_raw_response`: the methods of `AsyncServiceAccountCredentialsResource`, each answering the whole `Response`."""
-
-    def __init__(self, holder: _ClientHolder) -> None:
-        super().__init__(holder)
 
     async def list(
         self,

@@ -37,9 +37,6 @@ __all__ = [
 class WorkspacesResourceWithRawResponse(SyncAPIResource):
     """`.with_raw_response`: the methods of `WorkspacesResource`, each answering the whole `Response`."""
 
-    def __init__(self, holder: _ClientHolder) -> None:
-        super().__init__(holder)
-
     def list(
         self,
         *,
@@ -415,9 +412,6 @@ class WorkspacesResource(SyncAPIResource):
 
 class AsyncWorkspacesResourceWithRawResponse(AsyncAPIResource):
     """`.with_raw_response`: the methods of `AsyncWorkspacesResource`, each answering the whole `Response`."""
-
-    def __init__(self, holder: _ClientHolder) -> None:
-        super().__init__(holder)
 
     async def list(
         self,
