@@ -4,16 +4,24 @@
 are grouped by tag in the order of the spec's `tags`, then in the order of `paths`; models follow
 `components/schemas`. Python names and types come from openapi-python-client's parse of the spec (the one
 the generated package is written from), the operation functions' parameters from its own `arguments`
-macro, and resource methods from scripts/resources.py, so api.md cannot name a call the package lacks.
+macro, and resource methods from scripts/resources.py's reading of the generated package, so api.md
+cannot name a call the package lacks.
 """
 
 from __future__ import annotations
 
 import re
+import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+from jinja2 import Environment
+from openapi_python_client import Project
+from openapi_python_client.config import Config, ConfigFile, MetaType
+from openapi_python_client.parser import GeneratorData
 from openapi_python_client.parser.openapi import Endpoint
 from openapi_python_client.parser.properties import ModelProperty, Property
 
@@ -124,7 +132,30 @@ def _code_meanings(spec: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def _resource_methods(parsed: resources.Parsed) -> dict[str, tuple[str, resources.Method]]:
+@dataclass
+class Parsed:
+    """The spec as read from disk, the generator's reading of it, its template environment, and the package
+    generated from it."""
+
+    spec: dict[str, Any]
+    openapi: GeneratorData
+    env: Environment
+    package: Path
+
+
+def parse(*, spec_path: Path, config_path: Path, templates: Path, package: Path) -> Parsed:
+    """Read `spec_path` the way openapi-python-client does when it writes the package at `package`."""
+    config = Config.from_sources(
+        ConfigFile.load_from_path(config_path), MetaType.NONE, spec_path, "utf-8", True, package
+    )
+    spec = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
+    openapi = GeneratorData.from_dict(spec, config=config)
+    if not isinstance(openapi, GeneratorData):
+        raise RuntimeError(f"the spec does not parse: {openapi.detail}")
+    return Parsed(spec, openapi, Project(openapi=openapi, config=config, custom_template_path=templates).env, package)
+
+
+def _resource_methods(parsed: Parsed) -> dict[str, tuple[str, resources.Method]]:
     """Each operation module's resource method, with the path by which a user reaches its resource."""
     found: dict[str, tuple[str, resources.Method]] = {}
 
@@ -134,7 +165,7 @@ def _resource_methods(parsed: resources.Parsed) -> dict[str, tuple[str, resource
         for child in resource.children:
             visit(child)
 
-    for root, _, _ in resources.plan(parsed.openapi, parsed.spec):
+    for root, _, _ in resources.plan(parsed.package, parsed.spec):
         visit(root)
     return found
 
@@ -155,7 +186,7 @@ def resource_calls(path: str, method: resources.Method) -> list[str]:
     return calls
 
 
-def operation_signatures(endpoint: Endpoint, parsed: resources.Parsed) -> list[str]:
+def operation_signatures(endpoint: Endpoint, parsed: Parsed) -> list[str]:
     """The four functions of an operation module, one line each, as templates/endpoint_module.py.jinja writes them."""
     arguments = str(parsed.env.get_template("endpoint_macros.py.jinja").module.arguments(endpoint))  # type: ignore[attr-defined]  # a Jinja macro
     parameters = ", ".join(line.strip().rstrip(",") for line in arguments.splitlines() if line.strip())
@@ -238,7 +269,7 @@ def _operation_section(
     operation: dict[str, Any],
     endpoint: Endpoint,
     tag_module: str,
-    parsed: resources.Parsed,
+    parsed: Parsed,
     resource_call: tuple[str, resources.Method],
 ) -> list[str]:
     spec = parsed.spec
@@ -326,7 +357,7 @@ def _field_description(declared: dict[str, Any], description: str, schemas: dict
     return " ".join([*(f"*{label}.*" for label in access), description])
 
 
-def _model_section(name: str, schema: dict[str, Any], parsed: resources.Parsed) -> list[str]:
+def _model_section(name: str, schema: dict[str, Any], parsed: Parsed) -> list[str]:
     spec = parsed.spec
     schemas = spec["components"]["schemas"]
     models = {_text(m.name).removeprefix(SCHEMAS_PREFIX): m for m in parsed.openapi.models}
@@ -376,7 +407,7 @@ def _model_section(name: str, schema: dict[str, Any], parsed: resources.Parsed) 
     return lines
 
 
-def render(parsed: resources.Parsed) -> str:
+def render(parsed: Parsed) -> str:
     """api.md for the spec and parse in `parsed`."""
     spec = parsed.spec
     endpoints = {
@@ -457,15 +488,22 @@ def check_anchors(text: str) -> None:
         raise ValueError(f"api.md would link to headings it does not have, which leads nowhere: {missing}")
 
 
-def render_file(spec_path: Path, *, config_path: Path = CONFIG, templates: Path = TEMPLATES) -> str:
-    """api.md for the spec at `spec_path`, read with the project's generator config and templates."""
-    parsed = resources.parse(
-        spec_path=spec_path, config_path=config_path, templates=templates, output=ROOT / "client" / PACKAGE
-    )
-    return render(parsed)
+def render_file(
+    spec_path: Path, *, package: Path | None = None, config_path: Path = CONFIG, templates: Path = TEMPLATES
+) -> str:
+    """api.md for the spec at `spec_path`, read with the project's generator config and templates.
+
+    `package` is the package generated from that spec; without it, one is generated for the occasion."""
+    if package is not None:
+        return render(parse(spec_path=spec_path, config_path=config_path, templates=templates, package=package))
+    from scripts import generate  # it imports this module
+
+    with tempfile.TemporaryDirectory(prefix="cadenya-apiref-") as temporary:
+        generate.generate(Path(temporary), spec_path)
+        return render_file(spec_path, package=Path(temporary) / PACKAGE, config_path=config_path, templates=templates)
 
 
-def expected(path: Path = API_MD, spec_path: Path = SPEC) -> tuple[str, str]:
-    """api.md as it is (empty when missing), and as the spec says it should be."""
+def expected(path: Path = API_MD, spec_path: Path = SPEC, package: Path | None = None) -> tuple[str, str]:
+    """api.md as it is (empty when missing), and as the spec and its generated `package` say it should be."""
     current = path.read_text(encoding="utf-8") if path.is_file() else ""
-    return current, render_file(spec_path)
+    return current, render_file(spec_path, package=package)

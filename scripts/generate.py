@@ -118,7 +118,7 @@ def generate(destination: Path, spec: Path = SPEC) -> None:
     """
     package_dir = destination / PACKAGE
     _run_generator(package_dir, spec)
-    resources.write(package_dir, spec_path=spec, config_path=CONFIG, templates=TEMPLATES)
+    resources.write(package_dir, spec_path=spec, templates=TEMPLATES)
     _format(package_dir)
     _stamp(package_dir)
     shutil.copyfile(spec, package_dir / SPEC.name)
@@ -196,7 +196,7 @@ def main() -> int:
             return 2
         elapsed = time.perf_counter() - started
         documents = readme.expected_documents()
-        current_apiref, wanted_apiref = apiref.expected()
+        current_apiref, wanted_apiref = apiref.expected(package=Path(temporary) / PACKAGE)
         if args.check:
             problems = compare(Path(temporary), CLIENT)
             for document, current, wanted in documents:

@@ -4,24 +4,33 @@ A resource method builds its request with the operation module's own `_get_kwarg
 per-call options, sends it through the one send path every call style uses (`send` / `send_async`) and
 parses it with the module's `_build_response`. So a resource call is the function call plus a few
 attribute lookups, and both layers behave the same way: retries, timeouts, idempotency keys, logging.
+
+The generated methods only state their signatures, build the request body (`request_body`) and hand the
+request to their class's base here: `SyncAPIResource` / `AsyncAPIResource` for the plain methods and the
+`*WithRawResponse` ones alike, so a plain method never goes through its raw twin, and checks its body once.
 """
 
 from __future__ import annotations
 
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator, Mapping
-from typing import Any, Generic, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, Self, TypeVar
 
 from ..client import AuthenticatedClient
-from ..types import UNSET, Unset
+from ..types import UNSET, Response, Unset
 from ._config import DEFAULT_MAX_PAGES
-from ._errors import ConfigurationError
-from ._http import AsyncHTTPClient, CertTypes, HTTPClient, Limits, is_async_client
+from ._errors import ConfigurationError, unwrap
+from ._http import AsyncHTTPClient, CertTypes, HTTPClient, HTTPResponse, Limits, is_async_client
 from ._http import Timeout as HTTPTimeout
 from ._pagination import next_token
+from ._send import send, send_async
+
+if TYPE_CHECKING:
+    from ..models.error import Error
 
 T = TypeVar("T")
 ItemT = TypeVar("ItemT")
+ModelT = TypeVar("ModelT")
 
 Timeout = HTTPTimeout | float | None
 
@@ -46,6 +55,33 @@ def with_extras(
             raise TypeError(f"extra_body: {kwargs['method'].upper()} {kwargs['url']} sends no JSON body")
         kwargs["json"] = {**kwargs["json"], **extra_body}
     return kwargs
+
+
+def request_body(
+    method: str, model: type[ModelT], body: ModelT | Unset, required: tuple[str, ...] = (), **fields: Any
+) -> ModelT:
+    """The request body of a resource call, given either whole (`body=`) or as its fields (keywords).
+
+    `fields` are the body model's fields as the caller passed them (UNSET when left out), `required` the
+    ones the model cannot do without. A `TypeError` names what is missing, or says that both forms were given.
+    """
+    if isinstance(body, Unset):
+        for name in required:
+            if isinstance(fields[name], Unset):
+                raise TypeError(f"{method}() needs {name}=..., or body={model.__name__}(...)")
+        return model(**fields)
+    if not all(isinstance(value, Unset) for value in fields.values()):
+        raise TypeError(f"{method}(): pass body= or its fields as keywords, not both")
+    return body
+
+
+class Operation(Protocol[T]):
+    """What a resource reads of an operation module (`cadenya.api.api_keys.get_api_key`)."""
+
+    @property
+    def _NO_CONTENT(self) -> tuple[int, ...]: ...  # the module's constant
+
+    def _build_response(self, *, client: AuthenticatedClient, response: HTTPResponse) -> Response[T]: ...
 
 
 class _ClientHolder:
@@ -157,6 +193,119 @@ class _ClientHolder:
             max_pages=max_pages,
         )
         return copy
+
+
+class SyncAPIResource:
+    """The base of every sync resource class: sends a built request through the client's send path."""
+
+    def __init__(self, holder: _ClientHolder) -> None:
+        self._holder = holder
+
+    def _request(
+        self,
+        operation: Operation[T],
+        kwargs: dict[str, Any],
+        timeout: Timeout | Unset,
+        max_retries: int | None,
+        extra_headers: Mapping[str, str] | None,
+        extra_query: Mapping[str, Any] | None,
+        extra_body: Mapping[str, Any] | None,
+    ) -> Response[T]:
+        """The whole `Response` of one call: what a `*WithRawResponse` method answers."""
+        client = self._holder._for_call(timeout, max_retries)
+        kwargs = with_extras(kwargs, extra_headers, extra_query, extra_body)
+        return operation._build_response(client=client, response=send(client, kwargs))
+
+    def _call(
+        self,
+        operation: Operation[T | Error],
+        kwargs: dict[str, Any],
+        timeout: Timeout | Unset,
+        max_retries: int | None,
+        extra_headers: Mapping[str, str] | None,
+        extra_query: Mapping[str, Any] | None,
+        extra_body: Mapping[str, Any] | None,
+    ) -> T:
+        """The success model of one call, or the typed exception of its error status."""
+        response = self._request(operation, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body)
+        return unwrap(response, no_content=operation._NO_CONTENT)
+
+    def _page(
+        self,
+        operation: Operation[Any],
+        kwargs: Callable[[str | Unset], dict[str, Any]],
+        page_token: str | Unset,
+        timeout: Timeout | Unset,
+        max_retries: int | None,
+        extra_headers: Mapping[str, str] | None,
+        extra_query: Mapping[str, Any] | None,
+        extra_body: Mapping[str, Any] | None,
+    ) -> SyncPage[Any]:
+        """The first page of a list, fetched from `page_token`; `kwargs(token)` builds the request of a page."""
+
+        def fetch(token: str | Unset) -> Any:
+            options = (timeout, max_retries, extra_headers, extra_query, extra_body)
+            return self._call(operation, kwargs(token), *options)
+
+        return SyncPage(fetch(page_token), fetch, max_pages=self._holder.client.max_pages)
+
+
+class AsyncAPIResource:
+    """`SyncAPIResource` for asyncio."""
+
+    def __init__(self, holder: _ClientHolder) -> None:
+        self._holder = holder
+
+    async def _request(
+        self,
+        operation: Operation[T],
+        kwargs: dict[str, Any],
+        timeout: Timeout | Unset,
+        max_retries: int | None,
+        extra_headers: Mapping[str, str] | None,
+        extra_query: Mapping[str, Any] | None,
+        extra_body: Mapping[str, Any] | None,
+    ) -> Response[T]:
+        """The whole `Response` of one call: what a `*WithRawResponse` method answers."""
+        client = self._holder._for_call(timeout, max_retries)
+        kwargs = with_extras(kwargs, extra_headers, extra_query, extra_body)
+        return operation._build_response(client=client, response=await send_async(client, kwargs))
+
+    async def _call(
+        self,
+        operation: Operation[T | Error],
+        kwargs: dict[str, Any],
+        timeout: Timeout | Unset,
+        max_retries: int | None,
+        extra_headers: Mapping[str, str] | None,
+        extra_query: Mapping[str, Any] | None,
+        extra_body: Mapping[str, Any] | None,
+    ) -> T:
+        """The success model of one call, or the typed exception of its error status."""
+        response = await self._request(operation, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body)
+        return unwrap(response, no_content=operation._NO_CONTENT)
+
+    def _page(
+        self,
+        operation: Operation[Any],
+        kwargs: Callable[[str | Unset], dict[str, Any]],
+        page_token: str | Unset,
+        timeout: Timeout | Unset,
+        max_retries: int | None,
+        extra_headers: Mapping[str, str] | None,
+        extra_query: Mapping[str, Any] | None,
+        extra_body: Mapping[str, Any] | None,
+    ) -> AsyncPager[Any]:
+        """An `AsyncPager` over a list from `page_token`; `kwargs(token)` builds the request of a page."""
+
+        async def fetch(token: str | Unset) -> Any:
+            options = (timeout, max_retries, extra_headers, extra_query, extra_body)
+            return await self._call(operation, kwargs(token), *options)
+
+        async def first() -> AsyncPage[Any]:
+            return AsyncPage(await fetch(page_token), fetch, max_pages=self._holder.client.max_pages)
+
+        return AsyncPager(first)
 
 
 class SyncClientBase(_ClientHolder):

@@ -12,10 +12,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast, overload
 
 from ..api.account import get_account, rotate_webhook_secret, update_account
-from ..lib._errors import unwrap
 from ..lib._http import Timeout
-from ..lib._resource import with_extras
-from ..lib._send import send, send_async
+from ..lib._resource import AsyncAPIResource, Operation, SyncAPIResource, request_body
 from ..models.account import Account
 from ..models.error import Error
 from ..models.labels import Labels
@@ -34,11 +32,8 @@ __all__ = [
 ]
 
 
-class AccountResourceWithRawResponse:
+class AccountResourceWithRawResponse(SyncAPIResource):
     """`.with_raw_response`: the methods of `AccountResource`, each answering the whole `Response`."""
-
-    def __init__(self, holder: _ClientHolder) -> None:
-        self._holder = holder
 
     def get(
         self,
@@ -49,36 +44,9 @@ class AccountResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[Account | SessionAccount | Error]:
-        """Get the calling account
-
-        Returns the account that owns the calling credentials; a cheap way to check that they are valid. Any
-        credential may call it. Called with the system key it returns the full `Account`. Called with any
-        other
-        API key it returns the `Account` with `spec.workspaces` limited to the workspaces that key reaches
-        and
-        without `info.webhookEventsHmacSecret`. Called with a session token it returns the minimal
-        `SessionAccount` shape.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            The whole `Response`: status, headers, raw body and `parsed`; an error status does not raise.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        client = self._holder._for_call(timeout, max_retries)
-        kwargs = with_extras(
-            get_account._get_kwargs(),
-            extra_headers,
-            extra_query,
-            extra_body,
-        )
-        return get_account._build_response(client=client, response=send(client, kwargs))
+        """`AccountResource.get`, answering the whole `Response` (status, headers, raw body, `parsed`); an error status does not raise."""
+        kwargs = get_account._get_kwargs()
+        return self._request(get_account, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body)
 
     @overload
     def update(
@@ -106,6 +74,7 @@ class AccountResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[Account | Error]: ...
+
     def update(
         self,
         *,
@@ -121,63 +90,20 @@ class AccountResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[Account | Error]:
-        """Update the account
-
-        Changes the account's name, labels, billing e-mail, description or domain. Fields left out keep
-        their
-        value. Requires the account's administrator (the system key); any other key gets 403
-        `account_admin_required`.
-
-        Args:
-            name: New `metadata.name`.
-            billing_email: New `spec.billingEmail`.
-            description: New `spec.description`.
-            domain: New `spec.domain`.
-            labels: Key-value pairs for sorting and filtering resources, for example `{"environment":
-                "production", "team": "platform"}`. At most 64 labels; a key is 1 to 63 letters, digits,
-                `-`, `_` and `.`, starting and ending with a letter or digit; a value is at most 256
-                characters.
-            body: the whole request as a `UpdateAccountRequest`, instead of its fields as keywords.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            The whole `Response`: status, headers, raw body and `parsed`; an error status does not raise.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        if isinstance(body, Unset):
-            body = UpdateAccountRequest(
-                name=name,
-                billing_email=billing_email,
-                description=description,
-                domain=domain,
-                labels=labels,
-            )
-        elif not (
-            isinstance(name, Unset)
-            and isinstance(billing_email, Unset)
-            and isinstance(description, Unset)
-            and isinstance(domain, Unset)
-            and isinstance(labels, Unset)
-        ):
-            raise TypeError("update(): pass body= or its fields as keywords, not both")
-
-        client = self._holder._for_call(timeout, max_retries)
-        kwargs = with_extras(
-            update_account._get_kwargs(
-                body=body,
-            ),
-            extra_headers,
-            extra_query,
-            extra_body,
+        """`AccountResource.update`, answering the whole `Response` (status, headers, raw body, `parsed`); an error status does not raise."""
+        body = request_body(
+            "update",
+            UpdateAccountRequest,
+            body,
+            (),
+            name=name,
+            billing_email=billing_email,
+            description=description,
+            domain=domain,
+            labels=labels,
         )
-        return update_account._build_response(client=client, response=send(client, kwargs))
+        kwargs = update_account._get_kwargs(body=body)
+        return self._request(update_account, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body)
 
     def rotate_webhook_secret(
         self,
@@ -189,51 +115,18 @@ class AccountResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[Account | Error]:
-        """Rotate the webhook signing secret
-
-        Replaces the secret that signs the account's webhook events with a new `wh_...` secret, returned in
-        `info.webhookEventsHmacSecret`. Events are signed with the new secret from then on; the old one
-        signs
-        nothing more. Requires the account's administrator (the system key); any other key gets 403
-        `account_admin_required`.
-
-        Args:
-            idempotency_key: Makes the POST safe to repeat. The first answer for a key is kept for 24 hours: the same
-                key with the same request replays it (with `Idempotent-Replayed: true`) and changes
-                nothing; the same key with a different request is a 409 `idempotency_key_reused`.
-                Answers are kept per API key: another key that sends the same `Idempotency-Key` makes a
-                request of its own. The SDK sends a fresh key on every call and reuses it on that call's
-                retries.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            The whole `Response`: status, headers, raw body and `parsed`; an error status does not raise.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        client = self._holder._for_call(timeout, max_retries)
-        kwargs = with_extras(
-            rotate_webhook_secret._get_kwargs(
-                idempotency_key=idempotency_key,
-            ),
-            extra_headers,
-            extra_query,
-            extra_body,
+        """`AccountResource.rotate_webhook_secret`, answering the whole `Response` (status, headers, raw body, `parsed`); an error status does not raise."""
+        kwargs = rotate_webhook_secret._get_kwargs(idempotency_key=idempotency_key)
+        return self._request(
+            rotate_webhook_secret, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body
         )
-        return rotate_webhook_secret._build_response(client=client, response=send(client, kwargs))
 
 
-class AccountResource:
+class AccountResource(SyncAPIResource):
     """`client.account`: The account of the calling credentials, its settings and its webhook signing secret."""
 
     def __init__(self, holder: _ClientHolder) -> None:
-        self._holder = holder
+        super().__init__(holder)
         self.with_raw_response = AccountResourceWithRawResponse(holder)
 
     def get(
@@ -249,11 +142,9 @@ class AccountResource:
 
         Returns the account that owns the calling credentials; a cheap way to check that they are valid. Any
         credential may call it. Called with the system key it returns the full `Account`. Called with any
-        other
-        API key it returns the `Account` with `spec.workspaces` limited to the workspaces that key reaches
-        and
-        without `info.webhookEventsHmacSecret`. Called with a session token it returns the minimal
-        `SessionAccount` shape.
+        other API key it returns the `Account` with `spec.workspaces` limited to the workspaces that key
+        reaches and without `info.webhookEventsHmacSecret`. Called with a session token it returns the
+        minimal `SessionAccount` shape.
 
         Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
         version of the SDK does not know yet.
@@ -266,16 +157,18 @@ class AccountResource:
             cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
             cadenya.ResponseValidationError: a success answer that does not fit the documented model.
         """
-
-        response = self.with_raw_response.get(
-            timeout=timeout,
-            max_retries=max_retries,
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            extra_body=extra_body,
-        )
+        kwargs = get_account._get_kwargs()
         return cast(
-            "Account | SessionAccount", unwrap(cast("Response[Any]", response), no_content=get_account._NO_CONTENT)
+            "Account | SessionAccount",
+            self._call(
+                cast("Operation[Any]", get_account),
+                kwargs,
+                timeout,
+                max_retries,
+                extra_headers,
+                extra_query,
+                extra_body,
+            ),
         )
 
     @overload
@@ -304,6 +197,7 @@ class AccountResource:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Account: ...
+
     def update(
         self,
         *,
@@ -322,8 +216,7 @@ class AccountResource:
         """Update the account
 
         Changes the account's name, labels, billing e-mail, description or domain. Fields left out keep
-        their
-        value. Requires the account's administrator (the system key); any other key gets 403
+        their value. Requires the account's administrator (the system key); any other key gets 403
         `account_admin_required`.
 
         Args:
@@ -348,35 +241,19 @@ class AccountResource:
             cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
             cadenya.ResponseValidationError: a success answer that does not fit the documented model.
         """
-
-        if isinstance(body, Unset):
-            body = UpdateAccountRequest(
-                name=name,
-                billing_email=billing_email,
-                description=description,
-                domain=domain,
-                labels=labels,
-            )
-        elif not (
-            isinstance(name, Unset)
-            and isinstance(billing_email, Unset)
-            and isinstance(description, Unset)
-            and isinstance(domain, Unset)
-            and isinstance(labels, Unset)
-        ):
-            raise TypeError("update(): pass body= or its fields as keywords, not both")
-
-        return unwrap(
-            self.with_raw_response.update(
-                body=body,
-                timeout=timeout,
-                max_retries=max_retries,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
-                extra_body=extra_body,
-            ),
-            no_content=update_account._NO_CONTENT,
+        body = request_body(
+            "update",
+            UpdateAccountRequest,
+            body,
+            (),
+            name=name,
+            billing_email=billing_email,
+            description=description,
+            domain=domain,
+            labels=labels,
         )
+        kwargs = update_account._get_kwargs(body=body)
+        return self._call(update_account, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body)
 
     def rotate_webhook_secret(
         self,
@@ -392,8 +269,7 @@ class AccountResource:
 
         Replaces the secret that signs the account's webhook events with a new `wh_...` secret, returned in
         `info.webhookEventsHmacSecret`. Events are signed with the new secret from then on; the old one
-        signs
-        nothing more. Requires the account's administrator (the system key); any other key gets 403
+        signs nothing more. Requires the account's administrator (the system key); any other key gets 403
         `account_admin_required`.
 
         Args:
@@ -415,25 +291,12 @@ class AccountResource:
             cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
             cadenya.ResponseValidationError: a success answer that does not fit the documented model.
         """
-
-        return unwrap(
-            self.with_raw_response.rotate_webhook_secret(
-                idempotency_key=idempotency_key,
-                timeout=timeout,
-                max_retries=max_retries,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
-                extra_body=extra_body,
-            ),
-            no_content=rotate_webhook_secret._NO_CONTENT,
-        )
+        kwargs = rotate_webhook_secret._get_kwargs(idempotency_key=idempotency_key)
+        return self._call(rotate_webhook_secret, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body)
 
 
-class AsyncAccountResourceWithRawResponse:
+class AsyncAccountResourceWithRawResponse(AsyncAPIResource):
     """`.with_raw_response`: the methods of `AsyncAccountResource`, each answering the whole `Response`."""
-
-    def __init__(self, holder: _ClientHolder) -> None:
-        self._holder = holder
 
     async def get(
         self,
@@ -444,36 +307,9 @@ class AsyncAccountResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[Account | SessionAccount | Error]:
-        """Get the calling account
-
-        Returns the account that owns the calling credentials; a cheap way to check that they are valid. Any
-        credential may call it. Called with the system key it returns the full `Account`. Called with any
-        other
-        API key it returns the `Account` with `spec.workspaces` limited to the workspaces that key reaches
-        and
-        without `info.webhookEventsHmacSecret`. Called with a session token it returns the minimal
-        `SessionAccount` shape.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            The whole `Response`: status, headers, raw body and `parsed`; an error status does not raise.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        client = self._holder._for_call(timeout, max_retries)
-        kwargs = with_extras(
-            get_account._get_kwargs(),
-            extra_headers,
-            extra_query,
-            extra_body,
-        )
-        return get_account._build_response(client=client, response=await send_async(client, kwargs))
+        """`AsyncAccountResource.get`, answering the whole `Response` (status, headers, raw body, `parsed`); an error status does not raise."""
+        kwargs = get_account._get_kwargs()
+        return await self._request(get_account, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body)
 
     @overload
     async def update(
@@ -501,6 +337,7 @@ class AsyncAccountResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[Account | Error]: ...
+
     async def update(
         self,
         *,
@@ -516,63 +353,20 @@ class AsyncAccountResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[Account | Error]:
-        """Update the account
-
-        Changes the account's name, labels, billing e-mail, description or domain. Fields left out keep
-        their
-        value. Requires the account's administrator (the system key); any other key gets 403
-        `account_admin_required`.
-
-        Args:
-            name: New `metadata.name`.
-            billing_email: New `spec.billingEmail`.
-            description: New `spec.description`.
-            domain: New `spec.domain`.
-            labels: Key-value pairs for sorting and filtering resources, for example `{"environment":
-                "production", "team": "platform"}`. At most 64 labels; a key is 1 to 63 letters, digits,
-                `-`, `_` and `.`, starting and ending with a letter or digit; a value is at most 256
-                characters.
-            body: the whole request as a `UpdateAccountRequest`, instead of its fields as keywords.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            The whole `Response`: status, headers, raw body and `parsed`; an error status does not raise.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        if isinstance(body, Unset):
-            body = UpdateAccountRequest(
-                name=name,
-                billing_email=billing_email,
-                description=description,
-                domain=domain,
-                labels=labels,
-            )
-        elif not (
-            isinstance(name, Unset)
-            and isinstance(billing_email, Unset)
-            and isinstance(description, Unset)
-            and isinstance(domain, Unset)
-            and isinstance(labels, Unset)
-        ):
-            raise TypeError("update(): pass body= or its fields as keywords, not both")
-
-        client = self._holder._for_call(timeout, max_retries)
-        kwargs = with_extras(
-            update_account._get_kwargs(
-                body=body,
-            ),
-            extra_headers,
-            extra_query,
-            extra_body,
+        """`AsyncAccountResource.update`, answering the whole `Response` (status, headers, raw body, `parsed`); an error status does not raise."""
+        body = request_body(
+            "update",
+            UpdateAccountRequest,
+            body,
+            (),
+            name=name,
+            billing_email=billing_email,
+            description=description,
+            domain=domain,
+            labels=labels,
         )
-        return update_account._build_response(client=client, response=await send_async(client, kwargs))
+        kwargs = update_account._get_kwargs(body=body)
+        return await self._request(update_account, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body)
 
     async def rotate_webhook_secret(
         self,
@@ -584,51 +378,18 @@ class AsyncAccountResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[Account | Error]:
-        """Rotate the webhook signing secret
-
-        Replaces the secret that signs the account's webhook events with a new `wh_...` secret, returned in
-        `info.webhookEventsHmacSecret`. Events are signed with the new secret from then on; the old one
-        signs
-        nothing more. Requires the account's administrator (the system key); any other key gets 403
-        `account_admin_required`.
-
-        Args:
-            idempotency_key: Makes the POST safe to repeat. The first answer for a key is kept for 24 hours: the same
-                key with the same request replays it (with `Idempotent-Replayed: true`) and changes
-                nothing; the same key with a different request is a 409 `idempotency_key_reused`.
-                Answers are kept per API key: another key that sends the same `Idempotency-Key` makes a
-                request of its own. The SDK sends a fresh key on every call and reuses it on that call's
-                retries.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            The whole `Response`: status, headers, raw body and `parsed`; an error status does not raise.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        client = self._holder._for_call(timeout, max_retries)
-        kwargs = with_extras(
-            rotate_webhook_secret._get_kwargs(
-                idempotency_key=idempotency_key,
-            ),
-            extra_headers,
-            extra_query,
-            extra_body,
+        """`AsyncAccountResource.rotate_webhook_secret`, answering the whole `Response` (status, headers, raw body, `parsed`); an error status does not raise."""
+        kwargs = rotate_webhook_secret._get_kwargs(idempotency_key=idempotency_key)
+        return await self._request(
+            rotate_webhook_secret, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body
         )
-        return rotate_webhook_secret._build_response(client=client, response=await send_async(client, kwargs))
 
 
-class AsyncAccountResource:
+class AsyncAccountResource(AsyncAPIResource):
     """`client.account`: The account of the calling credentials, its settings and its webhook signing secret."""
 
     def __init__(self, holder: _ClientHolder) -> None:
-        self._holder = holder
+        super().__init__(holder)
         self.with_raw_response = AsyncAccountResourceWithRawResponse(holder)
 
     async def get(
@@ -640,37 +401,19 @@ class AsyncAccountResource:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Account | SessionAccount:
-        """Get the calling account
-
-        Returns the account that owns the calling credentials; a cheap way to check that they are valid. Any
-        credential may call it. Called with the system key it returns the full `Account`. Called with any
-        other
-        API key it returns the `Account` with `spec.workspaces` limited to the workspaces that key reaches
-        and
-        without `info.webhookEventsHmacSecret`. Called with a session token it returns the minimal
-        `SessionAccount` shape.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            `Account | SessionAccount`, the success answer.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        response = await self.with_raw_response.get(
-            timeout=timeout,
-            max_retries=max_retries,
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            extra_body=extra_body,
-        )
+        """Get the calling account: `AccountResource.get` for asyncio; the arguments and errors are the same."""
+        kwargs = get_account._get_kwargs()
         return cast(
-            "Account | SessionAccount", unwrap(cast("Response[Any]", response), no_content=get_account._NO_CONTENT)
+            "Account | SessionAccount",
+            await self._call(
+                cast("Operation[Any]", get_account),
+                kwargs,
+                timeout,
+                max_retries,
+                extra_headers,
+                extra_query,
+                extra_body,
+            ),
         )
 
     @overload
@@ -699,6 +442,7 @@ class AsyncAccountResource:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Account: ...
+
     async def update(
         self,
         *,
@@ -714,64 +458,20 @@ class AsyncAccountResource:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Account:
-        """Update the account
-
-        Changes the account's name, labels, billing e-mail, description or domain. Fields left out keep
-        their
-        value. Requires the account's administrator (the system key); any other key gets 403
-        `account_admin_required`.
-
-        Args:
-            name: New `metadata.name`.
-            billing_email: New `spec.billingEmail`.
-            description: New `spec.description`.
-            domain: New `spec.domain`.
-            labels: Key-value pairs for sorting and filtering resources, for example `{"environment":
-                "production", "team": "platform"}`. At most 64 labels; a key is 1 to 63 letters, digits,
-                `-`, `_` and `.`, starting and ending with a letter or digit; a value is at most 256
-                characters.
-            body: the whole request as a `UpdateAccountRequest`, instead of its fields as keywords.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            `Account`, the success answer.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        if isinstance(body, Unset):
-            body = UpdateAccountRequest(
-                name=name,
-                billing_email=billing_email,
-                description=description,
-                domain=domain,
-                labels=labels,
-            )
-        elif not (
-            isinstance(name, Unset)
-            and isinstance(billing_email, Unset)
-            and isinstance(description, Unset)
-            and isinstance(domain, Unset)
-            and isinstance(labels, Unset)
-        ):
-            raise TypeError("update(): pass body= or its fields as keywords, not both")
-
-        return unwrap(
-            await self.with_raw_response.update(
-                body=body,
-                timeout=timeout,
-                max_retries=max_retries,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
-                extra_body=extra_body,
-            ),
-            no_content=update_account._NO_CONTENT,
+        """Update the account: `AccountResource.update` for asyncio; the arguments and errors are the same."""
+        body = request_body(
+            "update",
+            UpdateAccountRequest,
+            body,
+            (),
+            name=name,
+            billing_email=billing_email,
+            description=description,
+            domain=domain,
+            labels=labels,
         )
+        kwargs = update_account._get_kwargs(body=body)
+        return await self._call(update_account, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body)
 
     async def rotate_webhook_secret(
         self,
@@ -783,42 +483,8 @@ class AsyncAccountResource:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Account:
-        """Rotate the webhook signing secret
-
-        Replaces the secret that signs the account's webhook events with a new `wh_...` secret, returned in
-        `info.webhookEventsHmacSecret`. Events are signed with the new secret from then on; the old one
-        signs
-        nothing more. Requires the account's administrator (the system key); any other key gets 403
-        `account_admin_required`.
-
-        Args:
-            idempotency_key: Makes the POST safe to repeat. The first answer for a key is kept for 24 hours: the same
-                key with the same request replays it (with `Idempotent-Replayed: true`) and changes
-                nothing; the same key with a different request is a 409 `idempotency_key_reused`.
-                Answers are kept per API key: another key that sends the same `Idempotency-Key` makes a
-                request of its own. The SDK sends a fresh key on every call and reuses it on that call's
-                retries.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            `Account`, the success answer.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        return unwrap(
-            await self.with_raw_response.rotate_webhook_secret(
-                idempotency_key=idempotency_key,
-                timeout=timeout,
-                max_retries=max_retries,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
-                extra_body=extra_body,
-            ),
-            no_content=rotate_webhook_secret._NO_CONTENT,
+        """Rotate the webhook signing secret: `AccountResource.rotate_webhook_secret` for asyncio; the arguments and errors are the same."""
+        kwargs = rotate_webhook_secret._get_kwargs(idempotency_key=idempotency_key)
+        return await self._call(
+            rotate_webhook_secret, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body
         )

@@ -24,10 +24,8 @@ from ..api.api_keys import (
     rotate_api_key,
     update_api_key,
 )
-from ..lib._errors import unwrap
 from ..lib._http import Timeout
-from ..lib._resource import AsyncPage, AsyncPager, SyncPage, with_extras
-from ..lib._send import send, send_async
+from ..lib._resource import AsyncAPIResource, AsyncPager, SyncAPIResource, SyncPage, request_body
 from ..models.api_key import APIKey
 from ..models.api_key_with_token import APIKeyWithToken
 from ..models.create_api_key_request import CreateAPIKeyRequest
@@ -55,11 +53,8 @@ __all__ = [
 ]
 
 
-class ApiKeyWorkspacesResourceWithRawResponse:
+class ApiKeyWorkspacesResourceWithRawResponse(SyncAPIResource):
     """`.with_raw_response`: the methods of `ApiKeyWorkspacesResource`, each answering the whole `Response`."""
-
-    def __init__(self, holder: _ClientHolder) -> None:
-        self._holder = holder
 
     def list(
         self,
@@ -73,48 +68,11 @@ class ApiKeyWorkspacesResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[ListAPIKeyWorkspacesResponse | Error]:
-        """List an API key's workspaces
-
-        Lists every workspace the key has access to, one page at a time; the full list behind
-        `info.workspacesPreview`. Acting on a key requires a caller
-        that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
-        the
-        system key requires the system key itself (403 `account_admin_required`). A key may always act on
-        itself.
-
-        Args:
-            api_key_id: The API key's id (`apikey_...`).
-            page_size: How many items one page holds, from 1 to 100. The server uses 20 when it is not sent.
-            page_token: The `nextPageToken` of the previous page; leave it out for the first page. Tokens are
-                opaque, encrypted and tamper-evident. A token belongs to the list it came from: the same
-                account, operation, path and filters (such as `includeRevoked`); `pageSize` may change
-                between pages. A token of another list, of other filters or of another account, or
-                altered in any way, is a 400 `invalid_argument`.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            The whole `Response`: status, headers, raw body and `parsed`; an error status does not raise.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        client = self._holder._for_call(timeout, max_retries)
-        kwargs = with_extras(
-            list_api_key_workspaces._get_kwargs(
-                api_key_id=api_key_id,
-                page_size=page_size,
-                page_token=page_token,
-            ),
-            extra_headers,
-            extra_query,
-            extra_body,
+        """`ApiKeyWorkspacesResource.list`, answering the whole `Response` (status, headers, raw body, `parsed`); an error status does not raise."""
+        kwargs = list_api_key_workspaces._get_kwargs(api_key_id=api_key_id, page_size=page_size, page_token=page_token)
+        return self._request(
+            list_api_key_workspaces, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body
         )
-        return list_api_key_workspaces._build_response(client=client, response=send(client, kwargs))
 
     def grant(
         self,
@@ -127,47 +85,11 @@ class ApiKeyWorkspacesResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[APIKey | Error]:
-        """Grant an API key access to a workspace
-
-        Gives the key access to the workspace. Granting access the key already has succeeds and changes
-        nothing. Acting on a key requires a caller
-        that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
-        the
-        system key requires the system key itself (403 `account_admin_required`). A key may always act on
-        itself.
-        The caller must reach the workspace too (403 `permission_denied`). When another key holds the key's
-        current token (it created, revealed or rotated the key), that key must reach the workspace as well
-        and
-        not be revoked (409 `api_key_token_held`): rotate the key first, and its new token is held by the
-        caller alone.
-
-        Args:
-            api_key_id: The API key's id (`apikey_...`).
-            workspace_id: The workspace's id (`ws_...`).
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            The whole `Response`: status, headers, raw body and `parsed`; an error status does not raise.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        client = self._holder._for_call(timeout, max_retries)
-        kwargs = with_extras(
-            grant_api_key_workspace._get_kwargs(
-                api_key_id=api_key_id,
-                workspace_id=workspace_id,
-            ),
-            extra_headers,
-            extra_query,
-            extra_body,
+        """`ApiKeyWorkspacesResource.grant`, answering the whole `Response` (status, headers, raw body, `parsed`); an error status does not raise."""
+        kwargs = grant_api_key_workspace._get_kwargs(api_key_id=api_key_id, workspace_id=workspace_id)
+        return self._request(
+            grant_api_key_workspace, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body
         )
-        return grant_api_key_workspace._build_response(client=client, response=send(client, kwargs))
 
     def revoke(
         self,
@@ -180,55 +102,18 @@ class ApiKeyWorkspacesResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[None | Error]:
-        """Withdraw an API key's access to a workspace
-
-        Removes the key's access to the workspace; removing access the key does not have succeeds too. A key
-        left with no workspace stays valid but reaches no workspace-scoped resource. Acting on a key
-        requires a caller
-        that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
-        the
-        system key requires the system key itself (403 `account_admin_required`). A key may always act on
-        itself.
-        The caller must reach the workspace too (403 `permission_denied`). The workspace is withdrawn as
-        well
-        from every key whose current token this key holds (it created, revealed or rotated them), and from
-        the
-        keys whose tokens those hold, so that no token this key holds reaches a workspace it does not.
-
-        Args:
-            api_key_id: The API key's id (`apikey_...`).
-            workspace_id: The workspace's id (`ws_...`).
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            The whole `Response`: status, headers, raw body and `parsed`; an error status does not raise.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        client = self._holder._for_call(timeout, max_retries)
-        kwargs = with_extras(
-            revoke_api_key_workspace._get_kwargs(
-                api_key_id=api_key_id,
-                workspace_id=workspace_id,
-            ),
-            extra_headers,
-            extra_query,
-            extra_body,
+        """`ApiKeyWorkspacesResource.revoke`, answering the whole `Response` (status, headers, raw body, `parsed`); an error status does not raise."""
+        kwargs = revoke_api_key_workspace._get_kwargs(api_key_id=api_key_id, workspace_id=workspace_id)
+        return self._request(
+            revoke_api_key_workspace, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body
         )
-        return revoke_api_key_workspace._build_response(client=client, response=send(client, kwargs))
 
 
-class ApiKeyWorkspacesResource:
+class ApiKeyWorkspacesResource(SyncAPIResource):
     """`client.api_keys.workspaces`."""
 
     def __init__(self, holder: _ClientHolder) -> None:
-        self._holder = holder
+        super().__init__(holder)
         self.with_raw_response = ApiKeyWorkspacesResourceWithRawResponse(holder)
 
     def list(
@@ -246,11 +131,9 @@ class ApiKeyWorkspacesResource:
         """List an API key's workspaces
 
         Lists every workspace the key has access to, one page at a time; the full list behind
-        `info.workspacesPreview`. Acting on a key requires a caller
-        that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
-        the
-        system key requires the system key itself (403 `account_admin_required`). A key may always act on
-        itself.
+        `info.workspacesPreview`. Acting on a key requires a caller that already reaches every workspace
+        that key reaches (403 `permission_denied` otherwise); acting on the system key requires the system
+        key itself (403 `account_admin_required`). A key may always act on itself.
 
         Args:
             api_key_id: The API key's id (`apikey_...`).
@@ -272,23 +155,18 @@ class ApiKeyWorkspacesResource:
             cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
             cadenya.ResponseValidationError: a success answer that does not fit the documented model.
         """
-
-        def fetch(token: str | Unset) -> ListAPIKeyWorkspacesResponse:
-            return unwrap(
-                self.with_raw_response.list(
-                    api_key_id,
-                    page_size=page_size,
-                    page_token=token,
-                    timeout=timeout,
-                    max_retries=max_retries,
-                    extra_headers=extra_headers,
-                    extra_query=extra_query,
-                    extra_body=extra_body,
-                ),
-                no_content=list_api_key_workspaces._NO_CONTENT,
-            )
-
-        return SyncPage[Workspace](fetch(page_token), fetch, max_pages=self._holder.client.max_pages)
+        return self._page(
+            list_api_key_workspaces,
+            lambda token: list_api_key_workspaces._get_kwargs(
+                api_key_id=api_key_id, page_size=page_size, page_token=token
+            ),
+            page_token,
+            timeout,
+            max_retries,
+            extra_headers,
+            extra_query,
+            extra_body,
+        )
 
     def grant(
         self,
@@ -304,16 +182,12 @@ class ApiKeyWorkspacesResource:
         """Grant an API key access to a workspace
 
         Gives the key access to the workspace. Granting access the key already has succeeds and changes
-        nothing. Acting on a key requires a caller
-        that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
-        the
-        system key requires the system key itself (403 `account_admin_required`). A key may always act on
-        itself.
-        The caller must reach the workspace too (403 `permission_denied`). When another key holds the key's
-        current token (it created, revealed or rotated the key), that key must reach the workspace as well
-        and
-        not be revoked (409 `api_key_token_held`): rotate the key first, and its new token is held by the
-        caller alone.
+        nothing. Acting on a key requires a caller that already reaches every workspace that key reaches
+        (403 `permission_denied` otherwise); acting on the system key requires the system key itself (403
+        `account_admin_required`). A key may always act on itself. The caller must reach the workspace too
+        (403 `permission_denied`). When another key holds the key's current token (it created, revealed or
+        rotated the key), that key must reach the workspace as well and not be revoked (409
+        `api_key_token_held`): rotate the key first, and its new token is held by the caller alone.
 
         Args:
             api_key_id: The API key's id (`apikey_...`).
@@ -330,19 +204,8 @@ class ApiKeyWorkspacesResource:
             cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
             cadenya.ResponseValidationError: a success answer that does not fit the documented model.
         """
-
-        return unwrap(
-            self.with_raw_response.grant(
-                api_key_id,
-                workspace_id,
-                timeout=timeout,
-                max_retries=max_retries,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
-                extra_body=extra_body,
-            ),
-            no_content=grant_api_key_workspace._NO_CONTENT,
-        )
+        kwargs = grant_api_key_workspace._get_kwargs(api_key_id=api_key_id, workspace_id=workspace_id)
+        return self._call(grant_api_key_workspace, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body)
 
     def revoke(
         self,
@@ -359,16 +222,12 @@ class ApiKeyWorkspacesResource:
 
         Removes the key's access to the workspace; removing access the key does not have succeeds too. A key
         left with no workspace stays valid but reaches no workspace-scoped resource. Acting on a key
-        requires a caller
-        that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
-        the
-        system key requires the system key itself (403 `account_admin_required`). A key may always act on
-        itself.
-        The caller must reach the workspace too (403 `permission_denied`). The workspace is withdrawn as
-        well
-        from every key whose current token this key holds (it created, revealed or rotated them), and from
-        the
-        keys whose tokens those hold, so that no token this key holds reaches a workspace it does not.
+        requires a caller that already reaches every workspace that key reaches (403 `permission_denied`
+        otherwise); acting on the system key requires the system key itself (403 `account_admin_required`).
+        A key may always act on itself. The caller must reach the workspace too (403 `permission_denied`).
+        The workspace is withdrawn as well from every key whose current token this key holds (it created,
+        revealed or rotated them), and from the keys whose tokens those hold, so that no token this key
+        holds reaches a workspace it does not.
 
         Args:
             api_key_id: The API key's id (`apikey_...`).
@@ -385,26 +244,17 @@ class ApiKeyWorkspacesResource:
             cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
             cadenya.ResponseValidationError: a success answer that does not fit the documented model.
         """
-
-        unwrap(
-            self.with_raw_response.revoke(
-                api_key_id,
-                workspace_id,
-                timeout=timeout,
-                max_retries=max_retries,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
-                extra_body=extra_body,
-            ),
-            no_content=revoke_api_key_workspace._NO_CONTENT,
+        kwargs = revoke_api_key_workspace._get_kwargs(api_key_id=api_key_id, workspace_id=workspace_id)
+        return self._call(
+            revoke_api_key_workspace, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body
         )
 
 
-class ApiKeysResourceWithRawResponse:
+class ApiKeysResourceWithRawResponse(SyncAPIResource):
     """`.with_raw_response`: the methods of `ApiKeysResource`, each answering the whole `Response`."""
 
     def __init__(self, holder: _ClientHolder) -> None:
-        self._holder = holder
+        super().__init__(holder)
         self.workspaces = ApiKeyWorkspacesResourceWithRawResponse(holder)
 
     def list(
@@ -419,45 +269,9 @@ class ApiKeysResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[ListAPIKeysResponse | Error]:
-        """List API keys
-
-        Lists the account's API keys, oldest first, one page at a time. Revoked keys are left out unless
-        `includeRevoked` is true. Any API key may list them; tokens are never part of the answer, and
-        `info.workspacesPreview` shows only workspaces the calling key reaches.
-
-        Args:
-            include_revoked: Also list revoked keys. The server treats a missing value as false.
-            page_size: How many items one page holds, from 1 to 100. The server uses 20 when it is not sent.
-            page_token: The `nextPageToken` of the previous page; leave it out for the first page. Tokens are
-                opaque, encrypted and tamper-evident. A token belongs to the list it came from: the same
-                account, operation, path and filters (such as `includeRevoked`); `pageSize` may change
-                between pages. A token of another list, of other filters or of another account, or
-                altered in any way, is a 400 `invalid_argument`.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            The whole `Response`: status, headers, raw body and `parsed`; an error status does not raise.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        client = self._holder._for_call(timeout, max_retries)
-        kwargs = with_extras(
-            list_api_keys._get_kwargs(
-                include_revoked=include_revoked,
-                page_size=page_size,
-                page_token=page_token,
-            ),
-            extra_headers,
-            extra_query,
-            extra_body,
-        )
-        return list_api_keys._build_response(client=client, response=send(client, kwargs))
+        """`ApiKeysResource.list`, answering the whole `Response` (status, headers, raw body, `parsed`); an error status does not raise."""
+        kwargs = list_api_keys._get_kwargs(include_revoked=include_revoked, page_size=page_size, page_token=page_token)
+        return self._request(list_api_keys, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body)
 
     @overload
     def create(
@@ -489,6 +303,7 @@ class ApiKeysResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[APIKeyWithToken | Error]: ...
+
     def create(
         self,
         *,
@@ -507,83 +322,22 @@ class ApiKeysResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[APIKeyWithToken | Error]:
-        """Create an API key
-
-        Issues a new API key. The plaintext token is in `spec.token` of this answer and nowhere else, ever,
-        unless the key is created `revealable`. An account holds at most 50 active keys; creating one more
-        fails with the code `api_key_limit_reached`. `workspaceIds` grants the new key access to those
-        workspaces at once; each must be one the calling key reaches (403 `permission_denied` otherwise), so
-        a
-        new key never reaches more than its creator. Any API key may create keys; the creator holds the new
-        key's token (see `grantApiKeyWorkspace`).
-
-        Args:
-            name: The key's name.
-            description: What the key is for.
-            permissions: Permissions as `verb:resource` strings; stored, not yet enforced.
-            labels: Key-value pairs for sorting and filtering resources, for example `{"environment":
-                "production", "team": "platform"}`. At most 64 labels; a key is 1 to 63 letters, digits,
-                `-`, `_` and `.`, starting and ending with a letter or digit; a value is at most 256
-                characters.
-            external_id: The key's id in a system outside Cadenya.
-            workspace_ids: Workspaces (`ws_...`) the key gets access to from the start; each must be one the
-                calling key reaches.
-            revealable: Keep the token, encrypted, so that revealApiKey can return it later. Off unless set; a
-                key that is not revealable shows its token only once.
-            idempotency_key: Makes the POST safe to repeat. The first answer for a key is kept for 24 hours: the same
-                key with the same request replays it (with `Idempotent-Replayed: true`) and changes
-                nothing; the same key with a different request is a 409 `idempotency_key_reused`.
-                Answers are kept per API key: another key that sends the same `Idempotency-Key` makes a
-                request of its own. The SDK sends a fresh key on every call and reuses it on that call's
-                retries.
-            body: the whole request as a `CreateAPIKeyRequest`, instead of its fields as keywords.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            The whole `Response`: status, headers, raw body and `parsed`; an error status does not raise.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        if isinstance(body, Unset):
-            if isinstance(name, Unset):
-                raise TypeError("create() needs name=..., or body=CreateAPIKeyRequest(...)")
-            body = CreateAPIKeyRequest(
-                name=name,
-                description=description,
-                permissions=permissions,
-                labels=labels,
-                external_id=external_id,
-                workspace_ids=workspace_ids,
-                revealable=revealable,
-            )
-        elif not (
-            isinstance(name, Unset)
-            and isinstance(description, Unset)
-            and isinstance(permissions, Unset)
-            and isinstance(labels, Unset)
-            and isinstance(external_id, Unset)
-            and isinstance(workspace_ids, Unset)
-            and isinstance(revealable, Unset)
-        ):
-            raise TypeError("create(): pass body= or its fields as keywords, not both")
-
-        client = self._holder._for_call(timeout, max_retries)
-        kwargs = with_extras(
-            create_api_key._get_kwargs(
-                body=body,
-                idempotency_key=idempotency_key,
-            ),
-            extra_headers,
-            extra_query,
-            extra_body,
+        """`ApiKeysResource.create`, answering the whole `Response` (status, headers, raw body, `parsed`); an error status does not raise."""
+        body = request_body(
+            "create",
+            CreateAPIKeyRequest,
+            body,
+            ("name",),
+            name=name,
+            description=description,
+            permissions=permissions,
+            labels=labels,
+            external_id=external_id,
+            workspace_ids=workspace_ids,
+            revealable=revealable,
         )
-        return create_api_key._build_response(client=client, response=send(client, kwargs))
+        kwargs = create_api_key._get_kwargs(body=body, idempotency_key=idempotency_key)
+        return self._request(create_api_key, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body)
 
     def get(
         self,
@@ -595,36 +349,9 @@ class ApiKeysResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[APIKey | Error]:
-        """Get an API key
-
-        Returns one API key, without its token, with who created it, a preview of its workspaces (those the
-        calling key reaches) and its timestamps. Any API key may read any key of the account.
-
-        Args:
-            api_key_id: The API key's id (`apikey_...`).
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            The whole `Response`: status, headers, raw body and `parsed`; an error status does not raise.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        client = self._holder._for_call(timeout, max_retries)
-        kwargs = with_extras(
-            get_api_key._get_kwargs(
-                api_key_id=api_key_id,
-            ),
-            extra_headers,
-            extra_query,
-            extra_body,
-        )
-        return get_api_key._build_response(client=client, response=send(client, kwargs))
+        """`ApiKeysResource.get`, answering the whole `Response` (status, headers, raw body, `parsed`); an error status does not raise."""
+        kwargs = get_api_key._get_kwargs(api_key_id=api_key_id)
+        return self._request(get_api_key, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body)
 
     def revoke(
         self,
@@ -636,41 +363,9 @@ class ApiKeysResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[None | Error]:
-        """Revoke an API key
-
-        Revokes an API key: its token authenticates nothing from the next request on. Revoking a key that is
-        already revoked succeeds again. The account's system key cannot be revoked (code
-        `system_api_key_not_revocable`); rotate it instead. Acting on a key requires a caller
-        that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
-        the
-        system key requires the system key itself (403 `account_admin_required`). A key may always act on
-        itself.
-
-        Args:
-            api_key_id: The API key's id (`apikey_...`).
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            The whole `Response`: status, headers, raw body and `parsed`; an error status does not raise.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        client = self._holder._for_call(timeout, max_retries)
-        kwargs = with_extras(
-            revoke_api_key._get_kwargs(
-                api_key_id=api_key_id,
-            ),
-            extra_headers,
-            extra_query,
-            extra_body,
-        )
-        return revoke_api_key._build_response(client=client, response=send(client, kwargs))
+        """`ApiKeysResource.revoke`, answering the whole `Response` (status, headers, raw body, `parsed`); an error status does not raise."""
+        kwargs = revoke_api_key._get_kwargs(api_key_id=api_key_id)
+        return self._request(revoke_api_key, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body)
 
     @overload
     def update(
@@ -698,6 +393,7 @@ class ApiKeysResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[APIKey | Error]: ...
+
     def update(
         self,
         api_key_id: str,
@@ -712,57 +408,10 @@ class ApiKeysResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[APIKey | Error]:
-        """Update an API key
-
-        Renames an API key or changes its description or labels. The token does not change. Acting on a key
-        requires a caller
-        that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
-        the
-        system key requires the system key itself (403 `account_admin_required`). A key may always act on
-        itself.
-
-        Args:
-            api_key_id: The API key's id (`apikey_...`).
-            name: New name.
-            description: New description.
-            labels: Key-value pairs for sorting and filtering resources, for example `{"environment":
-                "production", "team": "platform"}`. At most 64 labels; a key is 1 to 63 letters, digits,
-                `-`, `_` and `.`, starting and ending with a letter or digit; a value is at most 256
-                characters.
-            body: the whole request as a `UpdateAPIKeyRequest`, instead of its fields as keywords.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            The whole `Response`: status, headers, raw body and `parsed`; an error status does not raise.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        if isinstance(body, Unset):
-            body = UpdateAPIKeyRequest(
-                name=name,
-                description=description,
-                labels=labels,
-            )
-        elif not (isinstance(name, Unset) and isinstance(description, Unset) and isinstance(labels, Unset)):
-            raise TypeError("update(): pass body= or its fields as keywords, not both")
-
-        client = self._holder._for_call(timeout, max_retries)
-        kwargs = with_extras(
-            update_api_key._get_kwargs(
-                api_key_id=api_key_id,
-                body=body,
-            ),
-            extra_headers,
-            extra_query,
-            extra_body,
-        )
-        return update_api_key._build_response(client=client, response=send(client, kwargs))
+        """`ApiKeysResource.update`, answering the whole `Response` (status, headers, raw body, `parsed`); an error status does not raise."""
+        body = request_body("update", UpdateAPIKeyRequest, body, (), name=name, description=description, labels=labels)
+        kwargs = update_api_key._get_kwargs(api_key_id=api_key_id, body=body)
+        return self._request(update_api_key, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body)
 
     def rotate(
         self,
@@ -775,49 +424,9 @@ class ApiKeysResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[APIKeyWithToken | Error]:
-        """Rotate an API key
-
-        Replaces the key's token with a new one, returned in `spec.token` of this answer only. The old token
-        stops working at once, and only the caller holds the new one (see `grantApiKeyWorkspace`). System
-        keys
-        can be rotated; a revoked key cannot (`api_key_revoked`). Acting on a key requires a caller
-        that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
-        the
-        system key requires the system key itself (403 `account_admin_required`). A key may always act on
-        itself.
-
-        Args:
-            api_key_id: The API key's id (`apikey_...`).
-            idempotency_key: Makes the POST safe to repeat. The first answer for a key is kept for 24 hours: the same
-                key with the same request replays it (with `Idempotent-Replayed: true`) and changes
-                nothing; the same key with a different request is a 409 `idempotency_key_reused`.
-                Answers are kept per API key: another key that sends the same `Idempotency-Key` makes a
-                request of its own. The SDK sends a fresh key on every call and reuses it on that call's
-                retries.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            The whole `Response`: status, headers, raw body and `parsed`; an error status does not raise.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        client = self._holder._for_call(timeout, max_retries)
-        kwargs = with_extras(
-            rotate_api_key._get_kwargs(
-                api_key_id=api_key_id,
-                idempotency_key=idempotency_key,
-            ),
-            extra_headers,
-            extra_query,
-            extra_body,
-        )
-        return rotate_api_key._build_response(client=client, response=send(client, kwargs))
+        """`ApiKeysResource.rotate`, answering the whole `Response` (status, headers, raw body, `parsed`); an error status does not raise."""
+        kwargs = rotate_api_key._get_kwargs(api_key_id=api_key_id, idempotency_key=idempotency_key)
+        return self._request(rotate_api_key, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body)
 
     def reveal(
         self,
@@ -830,56 +439,16 @@ class ApiKeysResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[RevealAPIKeyResponse | Error]:
-        """Reveal an API key's token
-
-        Decrypts and returns the key's current plaintext token. Only keys created with `revealable: true`
-        can be revealed (`info.revealAvailable`); any other key answers with the code `reveal_unavailable`,
-        and a revoked key with `api_key_revoked`. The caller then holds the key's token too (see
-        `grantApiKeyWorkspace`). Acting on a key requires a caller
-        that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
-        the
-        system key requires the system key itself (403 `account_admin_required`). A key may always act on
-        itself.
-
-        Args:
-            api_key_id: The API key's id (`apikey_...`).
-            idempotency_key: Makes the POST safe to repeat. The first answer for a key is kept for 24 hours: the same
-                key with the same request replays it (with `Idempotent-Replayed: true`) and changes
-                nothing; the same key with a different request is a 409 `idempotency_key_reused`.
-                Answers are kept per API key: another key that sends the same `Idempotency-Key` makes a
-                request of its own. The SDK sends a fresh key on every call and reuses it on that call's
-                retries.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            The whole `Response`: status, headers, raw body and `parsed`; an error status does not raise.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        client = self._holder._for_call(timeout, max_retries)
-        kwargs = with_extras(
-            reveal_api_key._get_kwargs(
-                api_key_id=api_key_id,
-                idempotency_key=idempotency_key,
-            ),
-            extra_headers,
-            extra_query,
-            extra_body,
-        )
-        return reveal_api_key._build_response(client=client, response=send(client, kwargs))
+        """`ApiKeysResource.reveal`, answering the whole `Response` (status, headers, raw body, `parsed`); an error status does not raise."""
+        kwargs = reveal_api_key._get_kwargs(api_key_id=api_key_id, idempotency_key=idempotency_key)
+        return self._request(reveal_api_key, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body)
 
 
-class ApiKeysResource:
+class ApiKeysResource(SyncAPIResource):
     """`client.api_keys`: Issue, rotate, reveal and revoke the account's API keys, and grant or withdraw their access to workspaces."""
 
     def __init__(self, holder: _ClientHolder) -> None:
-        self._holder = holder
+        super().__init__(holder)
         self.with_raw_response = ApiKeysResourceWithRawResponse(holder)
         self.workspaces = ApiKeyWorkspacesResource(holder)
 
@@ -921,23 +490,18 @@ class ApiKeysResource:
             cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
             cadenya.ResponseValidationError: a success answer that does not fit the documented model.
         """
-
-        def fetch(token: str | Unset) -> ListAPIKeysResponse:
-            return unwrap(
-                self.with_raw_response.list(
-                    include_revoked=include_revoked,
-                    page_size=page_size,
-                    page_token=token,
-                    timeout=timeout,
-                    max_retries=max_retries,
-                    extra_headers=extra_headers,
-                    extra_query=extra_query,
-                    extra_body=extra_body,
-                ),
-                no_content=list_api_keys._NO_CONTENT,
-            )
-
-        return SyncPage[APIKey](fetch(page_token), fetch, max_pages=self._holder.client.max_pages)
+        return self._page(
+            list_api_keys,
+            lambda token: list_api_keys._get_kwargs(
+                include_revoked=include_revoked, page_size=page_size, page_token=token
+            ),
+            page_token,
+            timeout,
+            max_retries,
+            extra_headers,
+            extra_query,
+            extra_body,
+        )
 
     @overload
     def create(
@@ -969,6 +533,7 @@ class ApiKeysResource:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> APIKeyWithToken: ...
+
     def create(
         self,
         *,
@@ -993,9 +558,8 @@ class ApiKeysResource:
         unless the key is created `revealable`. An account holds at most 50 active keys; creating one more
         fails with the code `api_key_limit_reached`. `workspaceIds` grants the new key access to those
         workspaces at once; each must be one the calling key reaches (403 `permission_denied` otherwise), so
-        a
-        new key never reaches more than its creator. Any API key may create keys; the creator holds the new
-        key's token (see `grantApiKeyWorkspace`).
+        a new key never reaches more than its creator. Any API key may create keys; the creator holds the
+        new key's token (see `grantApiKeyWorkspace`).
 
         Args:
             name: The key's name.
@@ -1029,42 +593,21 @@ class ApiKeysResource:
             cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
             cadenya.ResponseValidationError: a success answer that does not fit the documented model.
         """
-
-        if isinstance(body, Unset):
-            if isinstance(name, Unset):
-                raise TypeError("create() needs name=..., or body=CreateAPIKeyRequest(...)")
-            body = CreateAPIKeyRequest(
-                name=name,
-                description=description,
-                permissions=permissions,
-                labels=labels,
-                external_id=external_id,
-                workspace_ids=workspace_ids,
-                revealable=revealable,
-            )
-        elif not (
-            isinstance(name, Unset)
-            and isinstance(description, Unset)
-            and isinstance(permissions, Unset)
-            and isinstance(labels, Unset)
-            and isinstance(external_id, Unset)
-            and isinstance(workspace_ids, Unset)
-            and isinstance(revealable, Unset)
-        ):
-            raise TypeError("create(): pass body= or its fields as keywords, not both")
-
-        return unwrap(
-            self.with_raw_response.create(
-                body=body,
-                idempotency_key=idempotency_key,
-                timeout=timeout,
-                max_retries=max_retries,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
-                extra_body=extra_body,
-            ),
-            no_content=create_api_key._NO_CONTENT,
+        body = request_body(
+            "create",
+            CreateAPIKeyRequest,
+            body,
+            ("name",),
+            name=name,
+            description=description,
+            permissions=permissions,
+            labels=labels,
+            external_id=external_id,
+            workspace_ids=workspace_ids,
+            revealable=revealable,
         )
+        kwargs = create_api_key._get_kwargs(body=body, idempotency_key=idempotency_key)
+        return self._call(create_api_key, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body)
 
     def get(
         self,
@@ -1095,18 +638,8 @@ class ApiKeysResource:
             cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
             cadenya.ResponseValidationError: a success answer that does not fit the documented model.
         """
-
-        return unwrap(
-            self.with_raw_response.get(
-                api_key_id,
-                timeout=timeout,
-                max_retries=max_retries,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
-                extra_body=extra_body,
-            ),
-            no_content=get_api_key._NO_CONTENT,
-        )
+        kwargs = get_api_key._get_kwargs(api_key_id=api_key_id)
+        return self._call(get_api_key, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body)
 
     def revoke(
         self,
@@ -1122,11 +655,9 @@ class ApiKeysResource:
 
         Revokes an API key: its token authenticates nothing from the next request on. Revoking a key that is
         already revoked succeeds again. The account's system key cannot be revoked (code
-        `system_api_key_not_revocable`); rotate it instead. Acting on a key requires a caller
-        that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
-        the
-        system key requires the system key itself (403 `account_admin_required`). A key may always act on
-        itself.
+        `system_api_key_not_revocable`); rotate it instead. Acting on a key requires a caller that already
+        reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on the system
+        key requires the system key itself (403 `account_admin_required`). A key may always act on itself.
 
         Args:
             api_key_id: The API key's id (`apikey_...`).
@@ -1142,18 +673,8 @@ class ApiKeysResource:
             cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
             cadenya.ResponseValidationError: a success answer that does not fit the documented model.
         """
-
-        unwrap(
-            self.with_raw_response.revoke(
-                api_key_id,
-                timeout=timeout,
-                max_retries=max_retries,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
-                extra_body=extra_body,
-            ),
-            no_content=revoke_api_key._NO_CONTENT,
-        )
+        kwargs = revoke_api_key._get_kwargs(api_key_id=api_key_id)
+        return self._call(revoke_api_key, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body)
 
     @overload
     def update(
@@ -1181,6 +702,7 @@ class ApiKeysResource:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> APIKey: ...
+
     def update(
         self,
         api_key_id: str,
@@ -1198,11 +720,9 @@ class ApiKeysResource:
         """Update an API key
 
         Renames an API key or changes its description or labels. The token does not change. Acting on a key
-        requires a caller
-        that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
-        the
-        system key requires the system key itself (403 `account_admin_required`). A key may always act on
-        itself.
+        requires a caller that already reaches every workspace that key reaches (403 `permission_denied`
+        otherwise); acting on the system key requires the system key itself (403 `account_admin_required`).
+        A key may always act on itself.
 
         Args:
             api_key_id: The API key's id (`apikey_...`).
@@ -1225,28 +745,9 @@ class ApiKeysResource:
             cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
             cadenya.ResponseValidationError: a success answer that does not fit the documented model.
         """
-
-        if isinstance(body, Unset):
-            body = UpdateAPIKeyRequest(
-                name=name,
-                description=description,
-                labels=labels,
-            )
-        elif not (isinstance(name, Unset) and isinstance(description, Unset) and isinstance(labels, Unset)):
-            raise TypeError("update(): pass body= or its fields as keywords, not both")
-
-        return unwrap(
-            self.with_raw_response.update(
-                api_key_id,
-                body=body,
-                timeout=timeout,
-                max_retries=max_retries,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
-                extra_body=extra_body,
-            ),
-            no_content=update_api_key._NO_CONTENT,
-        )
+        body = request_body("update", UpdateAPIKeyRequest, body, (), name=name, description=description, labels=labels)
+        kwargs = update_api_key._get_kwargs(api_key_id=api_key_id, body=body)
+        return self._call(update_api_key, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body)
 
     def rotate(
         self,
@@ -1263,12 +764,10 @@ class ApiKeysResource:
 
         Replaces the key's token with a new one, returned in `spec.token` of this answer only. The old token
         stops working at once, and only the caller holds the new one (see `grantApiKeyWorkspace`). System
-        keys
-        can be rotated; a revoked key cannot (`api_key_revoked`). Acting on a key requires a caller
+        keys can be rotated; a revoked key cannot (`api_key_revoked`). Acting on a key requires a caller
         that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
-        the
-        system key requires the system key itself (403 `account_admin_required`). A key may always act on
-        itself.
+        the system key requires the system key itself (403 `account_admin_required`). A key may always act
+        on itself.
 
         Args:
             api_key_id: The API key's id (`apikey_...`).
@@ -1290,19 +789,8 @@ class ApiKeysResource:
             cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
             cadenya.ResponseValidationError: a success answer that does not fit the documented model.
         """
-
-        return unwrap(
-            self.with_raw_response.rotate(
-                api_key_id,
-                idempotency_key=idempotency_key,
-                timeout=timeout,
-                max_retries=max_retries,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
-                extra_body=extra_body,
-            ),
-            no_content=rotate_api_key._NO_CONTENT,
-        )
+        kwargs = rotate_api_key._get_kwargs(api_key_id=api_key_id, idempotency_key=idempotency_key)
+        return self._call(rotate_api_key, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body)
 
     def reveal(
         self,
@@ -1320,11 +808,9 @@ class ApiKeysResource:
         Decrypts and returns the key's current plaintext token. Only keys created with `revealable: true`
         can be revealed (`info.revealAvailable`); any other key answers with the code `reveal_unavailable`,
         and a revoked key with `api_key_revoked`. The caller then holds the key's token too (see
-        `grantApiKeyWorkspace`). Acting on a key requires a caller
-        that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
-        the
-        system key requires the system key itself (403 `account_admin_required`). A key may always act on
-        itself.
+        `grantApiKeyWorkspace`). Acting on a key requires a caller that already reaches every workspace that
+        key reaches (403 `permission_denied` otherwise); acting on the system key requires the system key
+        itself (403 `account_admin_required`). A key may always act on itself.
 
         Args:
             api_key_id: The API key's id (`apikey_...`).
@@ -1346,26 +832,12 @@ class ApiKeysResource:
             cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
             cadenya.ResponseValidationError: a success answer that does not fit the documented model.
         """
-
-        return unwrap(
-            self.with_raw_response.reveal(
-                api_key_id,
-                idempotency_key=idempotency_key,
-                timeout=timeout,
-                max_retries=max_retries,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
-                extra_body=extra_body,
-            ),
-            no_content=reveal_api_key._NO_CONTENT,
-        )
+        kwargs = reveal_api_key._get_kwargs(api_key_id=api_key_id, idempotency_key=idempotency_key)
+        return self._call(reveal_api_key, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body)
 
 
-class AsyncApiKeyWorkspacesResourceWithRawResponse:
+class AsyncApiKeyWorkspacesResourceWithRawResponse(AsyncAPIResource):
     """`.with_raw_response`: the methods of `AsyncApiKeyWorkspacesResource`, each answering the whole `Response`."""
-
-    def __init__(self, holder: _ClientHolder) -> None:
-        self._holder = holder
 
     async def list(
         self,
@@ -1379,48 +851,11 @@ class AsyncApiKeyWorkspacesResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[ListAPIKeyWorkspacesResponse | Error]:
-        """List an API key's workspaces
-
-        Lists every workspace the key has access to, one page at a time; the full list behind
-        `info.workspacesPreview`. Acting on a key requires a caller
-        that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
-        the
-        system key requires the system key itself (403 `account_admin_required`). A key may always act on
-        itself.
-
-        Args:
-            api_key_id: The API key's id (`apikey_...`).
-            page_size: How many items one page holds, from 1 to 100. The server uses 20 when it is not sent.
-            page_token: The `nextPageToken` of the previous page; leave it out for the first page. Tokens are
-                opaque, encrypted and tamper-evident. A token belongs to the list it came from: the same
-                account, operation, path and filters (such as `includeRevoked`); `pageSize` may change
-                between pages. A token of another list, of other filters or of another account, or
-                altered in any way, is a 400 `invalid_argument`.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            The whole `Response`: status, headers, raw body and `parsed`; an error status does not raise.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        client = self._holder._for_call(timeout, max_retries)
-        kwargs = with_extras(
-            list_api_key_workspaces._get_kwargs(
-                api_key_id=api_key_id,
-                page_size=page_size,
-                page_token=page_token,
-            ),
-            extra_headers,
-            extra_query,
-            extra_body,
+        """`AsyncApiKeyWorkspacesResource.list`, answering the whole `Response` (status, headers, raw body, `parsed`); an error status does not raise."""
+        kwargs = list_api_key_workspaces._get_kwargs(api_key_id=api_key_id, page_size=page_size, page_token=page_token)
+        return await self._request(
+            list_api_key_workspaces, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body
         )
-        return list_api_key_workspaces._build_response(client=client, response=await send_async(client, kwargs))
 
     async def grant(
         self,
@@ -1433,47 +868,11 @@ class AsyncApiKeyWorkspacesResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[APIKey | Error]:
-        """Grant an API key access to a workspace
-
-        Gives the key access to the workspace. Granting access the key already has succeeds and changes
-        nothing. Acting on a key requires a caller
-        that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
-        the
-        system key requires the system key itself (403 `account_admin_required`). A key may always act on
-        itself.
-        The caller must reach the workspace too (403 `permission_denied`). When another key holds the key's
-        current token (it created, revealed or rotated the key), that key must reach the workspace as well
-        and
-        not be revoked (409 `api_key_token_held`): rotate the key first, and its new token is held by the
-        caller alone.
-
-        Args:
-            api_key_id: The API key's id (`apikey_...`).
-            workspace_id: The workspace's id (`ws_...`).
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            The whole `Response`: status, headers, raw body and `parsed`; an error status does not raise.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        client = self._holder._for_call(timeout, max_retries)
-        kwargs = with_extras(
-            grant_api_key_workspace._get_kwargs(
-                api_key_id=api_key_id,
-                workspace_id=workspace_id,
-            ),
-            extra_headers,
-            extra_query,
-            extra_body,
+        """`AsyncApiKeyWorkspacesResource.grant`, answering the whole `Response` (status, headers, raw body, `parsed`); an error status does not raise."""
+        kwargs = grant_api_key_workspace._get_kwargs(api_key_id=api_key_id, workspace_id=workspace_id)
+        return await self._request(
+            grant_api_key_workspace, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body
         )
-        return grant_api_key_workspace._build_response(client=client, response=await send_async(client, kwargs))
 
     async def revoke(
         self,
@@ -1486,55 +885,18 @@ class AsyncApiKeyWorkspacesResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[None | Error]:
-        """Withdraw an API key's access to a workspace
-
-        Removes the key's access to the workspace; removing access the key does not have succeeds too. A key
-        left with no workspace stays valid but reaches no workspace-scoped resource. Acting on a key
-        requires a caller
-        that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
-        the
-        system key requires the system key itself (403 `account_admin_required`). A key may always act on
-        itself.
-        The caller must reach the workspace too (403 `permission_denied`). The workspace is withdrawn as
-        well
-        from every key whose current token this key holds (it created, revealed or rotated them), and from
-        the
-        keys whose tokens those hold, so that no token this key holds reaches a workspace it does not.
-
-        Args:
-            api_key_id: The API key's id (`apikey_...`).
-            workspace_id: The workspace's id (`ws_...`).
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            The whole `Response`: status, headers, raw body and `parsed`; an error status does not raise.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        client = self._holder._for_call(timeout, max_retries)
-        kwargs = with_extras(
-            revoke_api_key_workspace._get_kwargs(
-                api_key_id=api_key_id,
-                workspace_id=workspace_id,
-            ),
-            extra_headers,
-            extra_query,
-            extra_body,
+        """`AsyncApiKeyWorkspacesResource.revoke`, answering the whole `Response` (status, headers, raw body, `parsed`); an error status does not raise."""
+        kwargs = revoke_api_key_workspace._get_kwargs(api_key_id=api_key_id, workspace_id=workspace_id)
+        return await self._request(
+            revoke_api_key_workspace, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body
         )
-        return revoke_api_key_workspace._build_response(client=client, response=await send_async(client, kwargs))
 
 
-class AsyncApiKeyWorkspacesResource:
+class AsyncApiKeyWorkspacesResource(AsyncAPIResource):
     """`client.api_keys.workspaces`."""
 
     def __init__(self, holder: _ClientHolder) -> None:
-        self._holder = holder
+        super().__init__(holder)
         self.with_raw_response = AsyncApiKeyWorkspacesResourceWithRawResponse(holder)
 
     def list(
@@ -1549,55 +911,19 @@ class AsyncApiKeyWorkspacesResource:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> AsyncPager[Workspace]:
-        """List an API key's workspaces
-
-        Lists every workspace the key has access to, one page at a time; the full list behind
-        `info.workspacesPreview`. Acting on a key requires a caller
-        that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
-        the
-        system key requires the system key itself (403 `account_admin_required`). A key may always act on
-        itself.
-
-        Args:
-            api_key_id: The API key's id (`apikey_...`).
-            page_size: How many items one page holds, from 1 to 100. The server uses 20 when it is not sent.
-            page_token: The `nextPageToken` of the previous page; leave it out for the first page. Tokens are
-                opaque, encrypted and tamper-evident. A token belongs to the list it came from: the same
-                account, operation, path and filters (such as `includeRevoked`); `pageSize` may change
-                between pages. A token of another list, of other filters or of another account, or
-                altered in any way, is a 400 `invalid_argument`.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            An `AsyncPager`: `await` it for the first page, or `async for` every item of every page.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        async def fetch(token: str | Unset) -> ListAPIKeyWorkspacesResponse:
-            return unwrap(
-                await self.with_raw_response.list(
-                    api_key_id,
-                    page_size=page_size,
-                    page_token=token,
-                    timeout=timeout,
-                    max_retries=max_retries,
-                    extra_headers=extra_headers,
-                    extra_query=extra_query,
-                    extra_body=extra_body,
-                ),
-                no_content=list_api_key_workspaces._NO_CONTENT,
-            )
-
-        async def first() -> AsyncPage[Workspace]:
-            return AsyncPage[Workspace](await fetch(page_token), fetch, max_pages=self._holder.client.max_pages)
-
-        return AsyncPager(first)
+        """List an API key's workspaces: `ApiKeyWorkspacesResource.list` for asyncio, answering an `AsyncPager`: `await` it for the first page, or `async for` every item of every page; the arguments and errors are the same."""
+        return self._page(
+            list_api_key_workspaces,
+            lambda token: list_api_key_workspaces._get_kwargs(
+                api_key_id=api_key_id, page_size=page_size, page_token=token
+            ),
+            page_token,
+            timeout,
+            max_retries,
+            extra_headers,
+            extra_query,
+            extra_body,
+        )
 
     async def grant(
         self,
@@ -1610,47 +936,10 @@ class AsyncApiKeyWorkspacesResource:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> APIKey:
-        """Grant an API key access to a workspace
-
-        Gives the key access to the workspace. Granting access the key already has succeeds and changes
-        nothing. Acting on a key requires a caller
-        that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
-        the
-        system key requires the system key itself (403 `account_admin_required`). A key may always act on
-        itself.
-        The caller must reach the workspace too (403 `permission_denied`). When another key holds the key's
-        current token (it created, revealed or rotated the key), that key must reach the workspace as well
-        and
-        not be revoked (409 `api_key_token_held`): rotate the key first, and its new token is held by the
-        caller alone.
-
-        Args:
-            api_key_id: The API key's id (`apikey_...`).
-            workspace_id: The workspace's id (`ws_...`).
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            `APIKey`, the success answer.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        return unwrap(
-            await self.with_raw_response.grant(
-                api_key_id,
-                workspace_id,
-                timeout=timeout,
-                max_retries=max_retries,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
-                extra_body=extra_body,
-            ),
-            no_content=grant_api_key_workspace._NO_CONTENT,
+        """Grant an API key access to a workspace: `ApiKeyWorkspacesResource.grant` for asyncio; the arguments and errors are the same."""
+        kwargs = grant_api_key_workspace._get_kwargs(api_key_id=api_key_id, workspace_id=workspace_id)
+        return await self._call(
+            grant_api_key_workspace, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body
         )
 
     async def revoke(
@@ -1664,56 +953,18 @@ class AsyncApiKeyWorkspacesResource:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> None:
-        """Withdraw an API key's access to a workspace
-
-        Removes the key's access to the workspace; removing access the key does not have succeeds too. A key
-        left with no workspace stays valid but reaches no workspace-scoped resource. Acting on a key
-        requires a caller
-        that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
-        the
-        system key requires the system key itself (403 `account_admin_required`). A key may always act on
-        itself.
-        The caller must reach the workspace too (403 `permission_denied`). The workspace is withdrawn as
-        well
-        from every key whose current token this key holds (it created, revealed or rotated them), and from
-        the
-        keys whose tokens those hold, so that no token this key holds reaches a workspace it does not.
-
-        Args:
-            api_key_id: The API key's id (`apikey_...`).
-            workspace_id: The workspace's id (`ws_...`).
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            None: the operation answers 204, no content.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        unwrap(
-            await self.with_raw_response.revoke(
-                api_key_id,
-                workspace_id,
-                timeout=timeout,
-                max_retries=max_retries,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
-                extra_body=extra_body,
-            ),
-            no_content=revoke_api_key_workspace._NO_CONTENT,
+        """Withdraw an API key's access to a workspace: `ApiKeyWorkspacesResource.revoke` for asyncio; the arguments and errors are the same."""
+        kwargs = revoke_api_key_workspace._get_kwargs(api_key_id=api_key_id, workspace_id=workspace_id)
+        return await self._call(
+            revoke_api_key_workspace, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body
         )
 
 
-class AsyncApiKeysResourceWithRawResponse:
+class AsyncApiKeysResourceWithRawResponse(AsyncAPIResource):
     """`.with_raw_response`: the methods of `AsyncApiKeysResource`, each answering the whole `Response`."""
 
     def __init__(self, holder: _ClientHolder) -> None:
-        self._holder = holder
+        super().__init__(holder)
         self.workspaces = AsyncApiKeyWorkspacesResourceWithRawResponse(holder)
 
     async def list(
@@ -1728,45 +979,9 @@ class AsyncApiKeysResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[ListAPIKeysResponse | Error]:
-        """List API keys
-
-        Lists the account's API keys, oldest first, one page at a time. Revoked keys are left out unless
-        `includeRevoked` is true. Any API key may list them; tokens are never part of the answer, and
-        `info.workspacesPreview` shows only workspaces the calling key reaches.
-
-        Args:
-            include_revoked: Also list revoked keys. The server treats a missing value as false.
-            page_size: How many items one page holds, from 1 to 100. The server uses 20 when it is not sent.
-            page_token: The `nextPageToken` of the previous page; leave it out for the first page. Tokens are
-                opaque, encrypted and tamper-evident. A token belongs to the list it came from: the same
-                account, operation, path and filters (such as `includeRevoked`); `pageSize` may change
-                between pages. A token of another list, of other filters or of another account, or
-                altered in any way, is a 400 `invalid_argument`.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            The whole `Response`: status, headers, raw body and `parsed`; an error status does not raise.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        client = self._holder._for_call(timeout, max_retries)
-        kwargs = with_extras(
-            list_api_keys._get_kwargs(
-                include_revoked=include_revoked,
-                page_size=page_size,
-                page_token=page_token,
-            ),
-            extra_headers,
-            extra_query,
-            extra_body,
-        )
-        return list_api_keys._build_response(client=client, response=await send_async(client, kwargs))
+        """`AsyncApiKeysResource.list`, answering the whole `Response` (status, headers, raw body, `parsed`); an error status does not raise."""
+        kwargs = list_api_keys._get_kwargs(include_revoked=include_revoked, page_size=page_size, page_token=page_token)
+        return await self._request(list_api_keys, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body)
 
     @overload
     async def create(
@@ -1798,6 +1013,7 @@ class AsyncApiKeysResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[APIKeyWithToken | Error]: ...
+
     async def create(
         self,
         *,
@@ -1816,83 +1032,22 @@ class AsyncApiKeysResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[APIKeyWithToken | Error]:
-        """Create an API key
-
-        Issues a new API key. The plaintext token is in `spec.token` of this answer and nowhere else, ever,
-        unless the key is created `revealable`. An account holds at most 50 active keys; creating one more
-        fails with the code `api_key_limit_reached`. `workspaceIds` grants the new key access to those
-        workspaces at once; each must be one the calling key reaches (403 `permission_denied` otherwise), so
-        a
-        new key never reaches more than its creator. Any API key may create keys; the creator holds the new
-        key's token (see `grantApiKeyWorkspace`).
-
-        Args:
-            name: The key's name.
-            description: What the key is for.
-            permissions: Permissions as `verb:resource` strings; stored, not yet enforced.
-            labels: Key-value pairs for sorting and filtering resources, for example `{"environment":
-                "production", "team": "platform"}`. At most 64 labels; a key is 1 to 63 letters, digits,
-                `-`, `_` and `.`, starting and ending with a letter or digit; a value is at most 256
-                characters.
-            external_id: The key's id in a system outside Cadenya.
-            workspace_ids: Workspaces (`ws_...`) the key gets access to from the start; each must be one the
-                calling key reaches.
-            revealable: Keep the token, encrypted, so that revealApiKey can return it later. Off unless set; a
-                key that is not revealable shows its token only once.
-            idempotency_key: Makes the POST safe to repeat. The first answer for a key is kept for 24 hours: the same
-                key with the same request replays it (with `Idempotent-Replayed: true`) and changes
-                nothing; the same key with a different request is a 409 `idempotency_key_reused`.
-                Answers are kept per API key: another key that sends the same `Idempotency-Key` makes a
-                request of its own. The SDK sends a fresh key on every call and reuses it on that call's
-                retries.
-            body: the whole request as a `CreateAPIKeyRequest`, instead of its fields as keywords.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            The whole `Response`: status, headers, raw body and `parsed`; an error status does not raise.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        if isinstance(body, Unset):
-            if isinstance(name, Unset):
-                raise TypeError("create() needs name=..., or body=CreateAPIKeyRequest(...)")
-            body = CreateAPIKeyRequest(
-                name=name,
-                description=description,
-                permissions=permissions,
-                labels=labels,
-                external_id=external_id,
-                workspace_ids=workspace_ids,
-                revealable=revealable,
-            )
-        elif not (
-            isinstance(name, Unset)
-            and isinstance(description, Unset)
-            and isinstance(permissions, Unset)
-            and isinstance(labels, Unset)
-            and isinstance(external_id, Unset)
-            and isinstance(workspace_ids, Unset)
-            and isinstance(revealable, Unset)
-        ):
-            raise TypeError("create(): pass body= or its fields as keywords, not both")
-
-        client = self._holder._for_call(timeout, max_retries)
-        kwargs = with_extras(
-            create_api_key._get_kwargs(
-                body=body,
-                idempotency_key=idempotency_key,
-            ),
-            extra_headers,
-            extra_query,
-            extra_body,
+        """`AsyncApiKeysResource.create`, answering the whole `Response` (status, headers, raw body, `parsed`); an error status does not raise."""
+        body = request_body(
+            "create",
+            CreateAPIKeyRequest,
+            body,
+            ("name",),
+            name=name,
+            description=description,
+            permissions=permissions,
+            labels=labels,
+            external_id=external_id,
+            workspace_ids=workspace_ids,
+            revealable=revealable,
         )
-        return create_api_key._build_response(client=client, response=await send_async(client, kwargs))
+        kwargs = create_api_key._get_kwargs(body=body, idempotency_key=idempotency_key)
+        return await self._request(create_api_key, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body)
 
     async def get(
         self,
@@ -1904,36 +1059,9 @@ class AsyncApiKeysResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[APIKey | Error]:
-        """Get an API key
-
-        Returns one API key, without its token, with who created it, a preview of its workspaces (those the
-        calling key reaches) and its timestamps. Any API key may read any key of the account.
-
-        Args:
-            api_key_id: The API key's id (`apikey_...`).
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            The whole `Response`: status, headers, raw body and `parsed`; an error status does not raise.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        client = self._holder._for_call(timeout, max_retries)
-        kwargs = with_extras(
-            get_api_key._get_kwargs(
-                api_key_id=api_key_id,
-            ),
-            extra_headers,
-            extra_query,
-            extra_body,
-        )
-        return get_api_key._build_response(client=client, response=await send_async(client, kwargs))
+        """`AsyncApiKeysResource.get`, answering the whole `Response` (status, headers, raw body, `parsed`); an error status does not raise."""
+        kwargs = get_api_key._get_kwargs(api_key_id=api_key_id)
+        return await self._request(get_api_key, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body)
 
     async def revoke(
         self,
@@ -1945,41 +1073,9 @@ class AsyncApiKeysResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[None | Error]:
-        """Revoke an API key
-
-        Revokes an API key: its token authenticates nothing from the next request on. Revoking a key that is
-        already revoked succeeds again. The account's system key cannot be revoked (code
-        `system_api_key_not_revocable`); rotate it instead. Acting on a key requires a caller
-        that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
-        the
-        system key requires the system key itself (403 `account_admin_required`). A key may always act on
-        itself.
-
-        Args:
-            api_key_id: The API key's id (`apikey_...`).
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            The whole `Response`: status, headers, raw body and `parsed`; an error status does not raise.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        client = self._holder._for_call(timeout, max_retries)
-        kwargs = with_extras(
-            revoke_api_key._get_kwargs(
-                api_key_id=api_key_id,
-            ),
-            extra_headers,
-            extra_query,
-            extra_body,
-        )
-        return revoke_api_key._build_response(client=client, response=await send_async(client, kwargs))
+        """`AsyncApiKeysResource.revoke`, answering the whole `Response` (status, headers, raw body, `parsed`); an error status does not raise."""
+        kwargs = revoke_api_key._get_kwargs(api_key_id=api_key_id)
+        return await self._request(revoke_api_key, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body)
 
     @overload
     async def update(
@@ -2007,6 +1103,7 @@ class AsyncApiKeysResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[APIKey | Error]: ...
+
     async def update(
         self,
         api_key_id: str,
@@ -2021,57 +1118,10 @@ class AsyncApiKeysResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[APIKey | Error]:
-        """Update an API key
-
-        Renames an API key or changes its description or labels. The token does not change. Acting on a key
-        requires a caller
-        that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
-        the
-        system key requires the system key itself (403 `account_admin_required`). A key may always act on
-        itself.
-
-        Args:
-            api_key_id: The API key's id (`apikey_...`).
-            name: New name.
-            description: New description.
-            labels: Key-value pairs for sorting and filtering resources, for example `{"environment":
-                "production", "team": "platform"}`. At most 64 labels; a key is 1 to 63 letters, digits,
-                `-`, `_` and `.`, starting and ending with a letter or digit; a value is at most 256
-                characters.
-            body: the whole request as a `UpdateAPIKeyRequest`, instead of its fields as keywords.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            The whole `Response`: status, headers, raw body and `parsed`; an error status does not raise.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        if isinstance(body, Unset):
-            body = UpdateAPIKeyRequest(
-                name=name,
-                description=description,
-                labels=labels,
-            )
-        elif not (isinstance(name, Unset) and isinstance(description, Unset) and isinstance(labels, Unset)):
-            raise TypeError("update(): pass body= or its fields as keywords, not both")
-
-        client = self._holder._for_call(timeout, max_retries)
-        kwargs = with_extras(
-            update_api_key._get_kwargs(
-                api_key_id=api_key_id,
-                body=body,
-            ),
-            extra_headers,
-            extra_query,
-            extra_body,
-        )
-        return update_api_key._build_response(client=client, response=await send_async(client, kwargs))
+        """`AsyncApiKeysResource.update`, answering the whole `Response` (status, headers, raw body, `parsed`); an error status does not raise."""
+        body = request_body("update", UpdateAPIKeyRequest, body, (), name=name, description=description, labels=labels)
+        kwargs = update_api_key._get_kwargs(api_key_id=api_key_id, body=body)
+        return await self._request(update_api_key, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body)
 
     async def rotate(
         self,
@@ -2084,49 +1134,9 @@ class AsyncApiKeysResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[APIKeyWithToken | Error]:
-        """Rotate an API key
-
-        Replaces the key's token with a new one, returned in `spec.token` of this answer only. The old token
-        stops working at once, and only the caller holds the new one (see `grantApiKeyWorkspace`). System
-        keys
-        can be rotated; a revoked key cannot (`api_key_revoked`). Acting on a key requires a caller
-        that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
-        the
-        system key requires the system key itself (403 `account_admin_required`). A key may always act on
-        itself.
-
-        Args:
-            api_key_id: The API key's id (`apikey_...`).
-            idempotency_key: Makes the POST safe to repeat. The first answer for a key is kept for 24 hours: the same
-                key with the same request replays it (with `Idempotent-Replayed: true`) and changes
-                nothing; the same key with a different request is a 409 `idempotency_key_reused`.
-                Answers are kept per API key: another key that sends the same `Idempotency-Key` makes a
-                request of its own. The SDK sends a fresh key on every call and reuses it on that call's
-                retries.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            The whole `Response`: status, headers, raw body and `parsed`; an error status does not raise.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        client = self._holder._for_call(timeout, max_retries)
-        kwargs = with_extras(
-            rotate_api_key._get_kwargs(
-                api_key_id=api_key_id,
-                idempotency_key=idempotency_key,
-            ),
-            extra_headers,
-            extra_query,
-            extra_body,
-        )
-        return rotate_api_key._build_response(client=client, response=await send_async(client, kwargs))
+        """`AsyncApiKeysResource.rotate`, answering the whole `Response` (status, headers, raw body, `parsed`); an error status does not raise."""
+        kwargs = rotate_api_key._get_kwargs(api_key_id=api_key_id, idempotency_key=idempotency_key)
+        return await self._request(rotate_api_key, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body)
 
     async def reveal(
         self,
@@ -2139,56 +1149,16 @@ class AsyncApiKeysResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[RevealAPIKeyResponse | Error]:
-        """Reveal an API key's token
-
-        Decrypts and returns the key's current plaintext token. Only keys created with `revealable: true`
-        can be revealed (`info.revealAvailable`); any other key answers with the code `reveal_unavailable`,
-        and a revoked key with `api_key_revoked`. The caller then holds the key's token too (see
-        `grantApiKeyWorkspace`). Acting on a key requires a caller
-        that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
-        the
-        system key requires the system key itself (403 `account_admin_required`). A key may always act on
-        itself.
-
-        Args:
-            api_key_id: The API key's id (`apikey_...`).
-            idempotency_key: Makes the POST safe to repeat. The first answer for a key is kept for 24 hours: the same
-                key with the same request replays it (with `Idempotent-Replayed: true`) and changes
-                nothing; the same key with a different request is a 409 `idempotency_key_reused`.
-                Answers are kept per API key: another key that sends the same `Idempotency-Key` makes a
-                request of its own. The SDK sends a fresh key on every call and reuses it on that call's
-                retries.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            The whole `Response`: status, headers, raw body and `parsed`; an error status does not raise.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        client = self._holder._for_call(timeout, max_retries)
-        kwargs = with_extras(
-            reveal_api_key._get_kwargs(
-                api_key_id=api_key_id,
-                idempotency_key=idempotency_key,
-            ),
-            extra_headers,
-            extra_query,
-            extra_body,
-        )
-        return reveal_api_key._build_response(client=client, response=await send_async(client, kwargs))
+        """`AsyncApiKeysResource.reveal`, answering the whole `Response` (status, headers, raw body, `parsed`); an error status does not raise."""
+        kwargs = reveal_api_key._get_kwargs(api_key_id=api_key_id, idempotency_key=idempotency_key)
+        return await self._request(reveal_api_key, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body)
 
 
-class AsyncApiKeysResource:
+class AsyncApiKeysResource(AsyncAPIResource):
     """`client.api_keys`: Issue, rotate, reveal and revoke the account's API keys, and grant or withdraw their access to workspaces."""
 
     def __init__(self, holder: _ClientHolder) -> None:
-        self._holder = holder
+        super().__init__(holder)
         self.with_raw_response = AsyncApiKeysResourceWithRawResponse(holder)
         self.workspaces = AsyncApiKeyWorkspacesResource(holder)
 
@@ -2204,52 +1174,19 @@ class AsyncApiKeysResource:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> AsyncPager[APIKey]:
-        """List API keys
-
-        Lists the account's API keys, oldest first, one page at a time. Revoked keys are left out unless
-        `includeRevoked` is true. Any API key may list them; tokens are never part of the answer, and
-        `info.workspacesPreview` shows only workspaces the calling key reaches.
-
-        Args:
-            include_revoked: Also list revoked keys. The server treats a missing value as false.
-            page_size: How many items one page holds, from 1 to 100. The server uses 20 when it is not sent.
-            page_token: The `nextPageToken` of the previous page; leave it out for the first page. Tokens are
-                opaque, encrypted and tamper-evident. A token belongs to the list it came from: the same
-                account, operation, path and filters (such as `includeRevoked`); `pageSize` may change
-                between pages. A token of another list, of other filters or of another account, or
-                altered in any way, is a 400 `invalid_argument`.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            An `AsyncPager`: `await` it for the first page, or `async for` every item of every page.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        async def fetch(token: str | Unset) -> ListAPIKeysResponse:
-            return unwrap(
-                await self.with_raw_response.list(
-                    include_revoked=include_revoked,
-                    page_size=page_size,
-                    page_token=token,
-                    timeout=timeout,
-                    max_retries=max_retries,
-                    extra_headers=extra_headers,
-                    extra_query=extra_query,
-                    extra_body=extra_body,
-                ),
-                no_content=list_api_keys._NO_CONTENT,
-            )
-
-        async def first() -> AsyncPage[APIKey]:
-            return AsyncPage[APIKey](await fetch(page_token), fetch, max_pages=self._holder.client.max_pages)
-
-        return AsyncPager(first)
+        """List API keys: `ApiKeysResource.list` for asyncio, answering an `AsyncPager`: `await` it for the first page, or `async for` every item of every page; the arguments and errors are the same."""
+        return self._page(
+            list_api_keys,
+            lambda token: list_api_keys._get_kwargs(
+                include_revoked=include_revoked, page_size=page_size, page_token=token
+            ),
+            page_token,
+            timeout,
+            max_retries,
+            extra_headers,
+            extra_query,
+            extra_body,
+        )
 
     @overload
     async def create(
@@ -2281,6 +1218,7 @@ class AsyncApiKeysResource:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> APIKeyWithToken: ...
+
     async def create(
         self,
         *,
@@ -2299,84 +1237,22 @@ class AsyncApiKeysResource:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> APIKeyWithToken:
-        """Create an API key
-
-        Issues a new API key. The plaintext token is in `spec.token` of this answer and nowhere else, ever,
-        unless the key is created `revealable`. An account holds at most 50 active keys; creating one more
-        fails with the code `api_key_limit_reached`. `workspaceIds` grants the new key access to those
-        workspaces at once; each must be one the calling key reaches (403 `permission_denied` otherwise), so
-        a
-        new key never reaches more than its creator. Any API key may create keys; the creator holds the new
-        key's token (see `grantApiKeyWorkspace`).
-
-        Args:
-            name: The key's name.
-            description: What the key is for.
-            permissions: Permissions as `verb:resource` strings; stored, not yet enforced.
-            labels: Key-value pairs for sorting and filtering resources, for example `{"environment":
-                "production", "team": "platform"}`. At most 64 labels; a key is 1 to 63 letters, digits,
-                `-`, `_` and `.`, starting and ending with a letter or digit; a value is at most 256
-                characters.
-            external_id: The key's id in a system outside Cadenya.
-            workspace_ids: Workspaces (`ws_...`) the key gets access to from the start; each must be one the
-                calling key reaches.
-            revealable: Keep the token, encrypted, so that revealApiKey can return it later. Off unless set; a
-                key that is not revealable shows its token only once.
-            idempotency_key: Makes the POST safe to repeat. The first answer for a key is kept for 24 hours: the same
-                key with the same request replays it (with `Idempotent-Replayed: true`) and changes
-                nothing; the same key with a different request is a 409 `idempotency_key_reused`.
-                Answers are kept per API key: another key that sends the same `Idempotency-Key` makes a
-                request of its own. The SDK sends a fresh key on every call and reuses it on that call's
-                retries.
-            body: the whole request as a `CreateAPIKeyRequest`, instead of its fields as keywords.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            `APIKeyWithToken`, the success answer.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        if isinstance(body, Unset):
-            if isinstance(name, Unset):
-                raise TypeError("create() needs name=..., or body=CreateAPIKeyRequest(...)")
-            body = CreateAPIKeyRequest(
-                name=name,
-                description=description,
-                permissions=permissions,
-                labels=labels,
-                external_id=external_id,
-                workspace_ids=workspace_ids,
-                revealable=revealable,
-            )
-        elif not (
-            isinstance(name, Unset)
-            and isinstance(description, Unset)
-            and isinstance(permissions, Unset)
-            and isinstance(labels, Unset)
-            and isinstance(external_id, Unset)
-            and isinstance(workspace_ids, Unset)
-            and isinstance(revealable, Unset)
-        ):
-            raise TypeError("create(): pass body= or its fields as keywords, not both")
-
-        return unwrap(
-            await self.with_raw_response.create(
-                body=body,
-                idempotency_key=idempotency_key,
-                timeout=timeout,
-                max_retries=max_retries,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
-                extra_body=extra_body,
-            ),
-            no_content=create_api_key._NO_CONTENT,
+        """Create an API key: `ApiKeysResource.create` for asyncio; the arguments and errors are the same."""
+        body = request_body(
+            "create",
+            CreateAPIKeyRequest,
+            body,
+            ("name",),
+            name=name,
+            description=description,
+            permissions=permissions,
+            labels=labels,
+            external_id=external_id,
+            workspace_ids=workspace_ids,
+            revealable=revealable,
         )
+        kwargs = create_api_key._get_kwargs(body=body, idempotency_key=idempotency_key)
+        return await self._call(create_api_key, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body)
 
     async def get(
         self,
@@ -2388,37 +1264,9 @@ class AsyncApiKeysResource:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> APIKey:
-        """Get an API key
-
-        Returns one API key, without its token, with who created it, a preview of its workspaces (those the
-        calling key reaches) and its timestamps. Any API key may read any key of the account.
-
-        Args:
-            api_key_id: The API key's id (`apikey_...`).
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            `APIKey`, the success answer.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        return unwrap(
-            await self.with_raw_response.get(
-                api_key_id,
-                timeout=timeout,
-                max_retries=max_retries,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
-                extra_body=extra_body,
-            ),
-            no_content=get_api_key._NO_CONTENT,
-        )
+        """Get an API key: `ApiKeysResource.get` for asyncio; the arguments and errors are the same."""
+        kwargs = get_api_key._get_kwargs(api_key_id=api_key_id)
+        return await self._call(get_api_key, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body)
 
     async def revoke(
         self,
@@ -2430,42 +1278,9 @@ class AsyncApiKeysResource:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> None:
-        """Revoke an API key
-
-        Revokes an API key: its token authenticates nothing from the next request on. Revoking a key that is
-        already revoked succeeds again. The account's system key cannot be revoked (code
-        `system_api_key_not_revocable`); rotate it instead. Acting on a key requires a caller
-        that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
-        the
-        system key requires the system key itself (403 `account_admin_required`). A key may always act on
-        itself.
-
-        Args:
-            api_key_id: The API key's id (`apikey_...`).
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            None: the operation answers 204, no content.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        unwrap(
-            await self.with_raw_response.revoke(
-                api_key_id,
-                timeout=timeout,
-                max_retries=max_retries,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
-                extra_body=extra_body,
-            ),
-            no_content=revoke_api_key._NO_CONTENT,
-        )
+        """Revoke an API key: `ApiKeysResource.revoke` for asyncio; the arguments and errors are the same."""
+        kwargs = revoke_api_key._get_kwargs(api_key_id=api_key_id)
+        return await self._call(revoke_api_key, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body)
 
     @overload
     async def update(
@@ -2493,6 +1308,7 @@ class AsyncApiKeysResource:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> APIKey: ...
+
     async def update(
         self,
         api_key_id: str,
@@ -2507,58 +1323,10 @@ class AsyncApiKeysResource:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> APIKey:
-        """Update an API key
-
-        Renames an API key or changes its description or labels. The token does not change. Acting on a key
-        requires a caller
-        that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
-        the
-        system key requires the system key itself (403 `account_admin_required`). A key may always act on
-        itself.
-
-        Args:
-            api_key_id: The API key's id (`apikey_...`).
-            name: New name.
-            description: New description.
-            labels: Key-value pairs for sorting and filtering resources, for example `{"environment":
-                "production", "team": "platform"}`. At most 64 labels; a key is 1 to 63 letters, digits,
-                `-`, `_` and `.`, starting and ending with a letter or digit; a value is at most 256
-                characters.
-            body: the whole request as a `UpdateAPIKeyRequest`, instead of its fields as keywords.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            `APIKey`, the success answer.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        if isinstance(body, Unset):
-            body = UpdateAPIKeyRequest(
-                name=name,
-                description=description,
-                labels=labels,
-            )
-        elif not (isinstance(name, Unset) and isinstance(description, Unset) and isinstance(labels, Unset)):
-            raise TypeError("update(): pass body= or its fields as keywords, not both")
-
-        return unwrap(
-            await self.with_raw_response.update(
-                api_key_id,
-                body=body,
-                timeout=timeout,
-                max_retries=max_retries,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
-                extra_body=extra_body,
-            ),
-            no_content=update_api_key._NO_CONTENT,
-        )
+        """Update an API key: `ApiKeysResource.update` for asyncio; the arguments and errors are the same."""
+        body = request_body("update", UpdateAPIKeyRequest, body, (), name=name, description=description, labels=labels)
+        kwargs = update_api_key._get_kwargs(api_key_id=api_key_id, body=body)
+        return await self._call(update_api_key, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body)
 
     async def rotate(
         self,
@@ -2571,50 +1339,9 @@ class AsyncApiKeysResource:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> APIKeyWithToken:
-        """Rotate an API key
-
-        Replaces the key's token with a new one, returned in `spec.token` of this answer only. The old token
-        stops working at once, and only the caller holds the new one (see `grantApiKeyWorkspace`). System
-        keys
-        can be rotated; a revoked key cannot (`api_key_revoked`). Acting on a key requires a caller
-        that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
-        the
-        system key requires the system key itself (403 `account_admin_required`). A key may always act on
-        itself.
-
-        Args:
-            api_key_id: The API key's id (`apikey_...`).
-            idempotency_key: Makes the POST safe to repeat. The first answer for a key is kept for 24 hours: the same
-                key with the same request replays it (with `Idempotent-Replayed: true`) and changes
-                nothing; the same key with a different request is a 409 `idempotency_key_reused`.
-                Answers are kept per API key: another key that sends the same `Idempotency-Key` makes a
-                request of its own. The SDK sends a fresh key on every call and reuses it on that call's
-                retries.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            `APIKeyWithToken`, the success answer.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        return unwrap(
-            await self.with_raw_response.rotate(
-                api_key_id,
-                idempotency_key=idempotency_key,
-                timeout=timeout,
-                max_retries=max_retries,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
-                extra_body=extra_body,
-            ),
-            no_content=rotate_api_key._NO_CONTENT,
-        )
+        """Rotate an API key: `ApiKeysResource.rotate` for asyncio; the arguments and errors are the same."""
+        kwargs = rotate_api_key._get_kwargs(api_key_id=api_key_id, idempotency_key=idempotency_key)
+        return await self._call(rotate_api_key, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body)
 
     async def reveal(
         self,
@@ -2627,47 +1354,6 @@ class AsyncApiKeysResource:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> RevealAPIKeyResponse:
-        """Reveal an API key's token
-
-        Decrypts and returns the key's current plaintext token. Only keys created with `revealable: true`
-        can be revealed (`info.revealAvailable`); any other key answers with the code `reveal_unavailable`,
-        and a revoked key with `api_key_revoked`. The caller then holds the key's token too (see
-        `grantApiKeyWorkspace`). Acting on a key requires a caller
-        that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
-        the
-        system key requires the system key itself (403 `account_admin_required`). A key may always act on
-        itself.
-
-        Args:
-            api_key_id: The API key's id (`apikey_...`).
-            idempotency_key: Makes the POST safe to repeat. The first answer for a key is kept for 24 hours: the same
-                key with the same request replays it (with `Idempotent-Replayed: true`) and changes
-                nothing; the same key with a different request is a 409 `idempotency_key_reused`.
-                Answers are kept per API key: another key that sends the same `Idempotency-Key` makes a
-                request of its own. The SDK sends a fresh key on every call and reuses it on that call's
-                retries.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            `RevealAPIKeyResponse`, the success answer.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        return unwrap(
-            await self.with_raw_response.reveal(
-                api_key_id,
-                idempotency_key=idempotency_key,
-                timeout=timeout,
-                max_retries=max_retries,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
-                extra_body=extra_body,
-            ),
-            no_content=reveal_api_key._NO_CONTENT,
-        )
+        """Reveal an API key's token: `ApiKeysResource.reveal` for asyncio; the arguments and errors are the same."""
+        kwargs = reveal_api_key._get_kwargs(api_key_id=api_key_id, idempotency_key=idempotency_key)
+        return await self._call(reveal_api_key, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body)

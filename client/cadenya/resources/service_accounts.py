@@ -24,10 +24,8 @@ from ..api.service_accounts import (
     update_service_account,
     update_service_account_credential,
 )
-from ..lib._errors import unwrap
 from ..lib._http import Timeout
-from ..lib._resource import AsyncPage, AsyncPager, SyncPage, with_extras
-from ..lib._send import send, send_async
+from ..lib._resource import AsyncAPIResource, AsyncPager, SyncAPIResource, SyncPage, request_body
 from ..models.create_service_account_credential_request import CreateServiceAccountCredentialRequest
 from ..models.create_service_account_request import CreateServiceAccountRequest
 from ..models.error import Error
@@ -56,11 +54,8 @@ __all__ = [
 ]
 
 
-class ServiceAccountCredentialsResourceWithRawResponse:
+class ServiceAccountCredentialsResourceWithRawResponse(SyncAPIResource):
     """`.with_raw_response`: the methods of `ServiceAccountCredentialsResource`, each answering the whole `Response`."""
-
-    def __init__(self, holder: _ClientHolder) -> None:
-        self._holder = holder
 
     def list(
         self,
@@ -76,50 +71,17 @@ class ServiceAccountCredentialsResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[ListServiceAccountCredentialsResponse | Error]:
-        """List a service account's credentials
-
-        Lists the credentials of the service account, oldest first, one page at a time. Secrets are never
-        listed. Any API key may read service accounts and their credentials.
-
-        Args:
-            organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
-                found.
-            service_account_id: The service account's id.
-            expand: Extra fields to fill in. `permissions` fills the `permissions` map of each returned
-                object.
-            page_size: How many items one page holds, from 1 to 100. The server uses 20 when it is not sent.
-            page_token: The `next_page_token` of the previous page; leave it out for the first page. Tokens are
-                opaque, encrypted and tamper-evident. A token belongs to the list it came from: the same
-                account, operation and path; `page_size` and `expand[]` may change between pages. A
-                token of another list or of another account, or altered in any way, is a 400
-                `invalid_argument`.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            The whole `Response`: status, headers, raw body and `parsed`; an error status does not raise.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        client = self._holder._for_call(timeout, max_retries)
-        kwargs = with_extras(
-            list_service_account_credentials._get_kwargs(
-                organization_id=organization_id,
-                service_account_id=service_account_id,
-                expand=expand,
-                page_size=page_size,
-                page_token=page_token,
-            ),
-            extra_headers,
-            extra_query,
-            extra_body,
+        """`ServiceAccountCredentialsResource.list`, answering the whole `Response` (status, headers, raw body, `parsed`); an error status does not raise."""
+        kwargs = list_service_account_credentials._get_kwargs(
+            organization_id=organization_id,
+            service_account_id=service_account_id,
+            expand=expand,
+            page_size=page_size,
+            page_token=page_token,
         )
-        return list_service_account_credentials._build_response(client=client, response=send(client, kwargs))
+        return self._request(
+            list_service_account_credentials, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body
+        )
 
     @overload
     def create(
@@ -150,6 +112,7 @@ class ServiceAccountCredentialsResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[ServiceAccountCredentialWithSecret | Error]: ...
+
     def create(
         self,
         organization_id: str,
@@ -165,63 +128,19 @@ class ServiceAccountCredentialsResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[ServiceAccountCredentialWithSecret | Error]:
-        """Create a service account credential
-
-        Issues a client credential for the service account. The answer is the only place `client_secret`
-        ever appears. Service accounts and their credentials are
-        organization-level principals: creating, changing and deleting them requires the account's
-        administrator
-        (the system key); any other key gets 403 `account_admin_required`.
-
-        Args:
-            organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
-                found.
-            service_account_id: The service account's id.
-            name: The name shown in user interfaces.
-            description: What the credential is for.
-            idempotency_key: Makes the POST safe to repeat. The first answer for a key is kept for 24 hours: the same
-                key with the same request replays it (with `Idempotent-Replayed: true`) and changes
-                nothing; the same key with a different request is a 409 `idempotency_key_reused`.
-                Answers are kept per API key: another key that sends the same `Idempotency-Key` makes a
-                request of its own. The SDK sends a fresh key on every call and reuses it on that call's
-                retries.
-            body: the whole request as a `CreateServiceAccountCredentialRequest`, instead of its fields as keywords.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            The whole `Response`: status, headers, raw body and `parsed`; an error status does not raise.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        if isinstance(body, Unset):
-            if isinstance(name, Unset):
-                raise TypeError("create() needs name=..., or body=CreateServiceAccountCredentialRequest(...)")
-            body = CreateServiceAccountCredentialRequest(
-                name=name,
-                description=description,
-            )
-        elif not (isinstance(name, Unset) and isinstance(description, Unset)):
-            raise TypeError("create(): pass body= or its fields as keywords, not both")
-
-        client = self._holder._for_call(timeout, max_retries)
-        kwargs = with_extras(
-            create_service_account_credential._get_kwargs(
-                organization_id=organization_id,
-                service_account_id=service_account_id,
-                body=body,
-                idempotency_key=idempotency_key,
-            ),
-            extra_headers,
-            extra_query,
-            extra_body,
+        """`ServiceAccountCredentialsResource.create`, answering the whole `Response` (status, headers, raw body, `parsed`); an error status does not raise."""
+        body = request_body(
+            "create", CreateServiceAccountCredentialRequest, body, ("name",), name=name, description=description
         )
-        return create_service_account_credential._build_response(client=client, response=send(client, kwargs))
+        kwargs = create_service_account_credential._get_kwargs(
+            organization_id=organization_id,
+            service_account_id=service_account_id,
+            body=body,
+            idempotency_key=idempotency_key,
+        )
+        return self._request(
+            create_service_account_credential, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body
+        )
 
     def get(
         self,
@@ -236,44 +155,16 @@ class ServiceAccountCredentialsResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[ServiceAccountCredential | Error]:
-        """Get a service account credential
-
-        Returns one credential, without its secret. Any API key may read service accounts and their
-        credentials.
-
-        Args:
-            organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
-                found.
-            service_account_id: The service account's id.
-            credential_id: The credential's id.
-            expand: Extra fields to fill in. `permissions` fills the `permissions` map of each returned
-                object.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            The whole `Response`: status, headers, raw body and `parsed`; an error status does not raise.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        client = self._holder._for_call(timeout, max_retries)
-        kwargs = with_extras(
-            get_service_account_credential._get_kwargs(
-                organization_id=organization_id,
-                service_account_id=service_account_id,
-                credential_id=credential_id,
-                expand=expand,
-            ),
-            extra_headers,
-            extra_query,
-            extra_body,
+        """`ServiceAccountCredentialsResource.get`, answering the whole `Response` (status, headers, raw body, `parsed`); an error status does not raise."""
+        kwargs = get_service_account_credential._get_kwargs(
+            organization_id=organization_id,
+            service_account_id=service_account_id,
+            credential_id=credential_id,
+            expand=expand,
         )
-        return get_service_account_credential._build_response(client=client, response=send(client, kwargs))
+        return self._request(
+            get_service_account_credential, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body
+        )
 
     def delete(
         self,
@@ -287,44 +178,13 @@ class ServiceAccountCredentialsResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[None | Error]:
-        """Delete a service account credential
-
-        Deletes the credential; its client id and secret authenticate nothing from then on. Service accounts
-        and their credentials are
-        organization-level principals: creating, changing and deleting them requires the account's
-        administrator
-        (the system key); any other key gets 403 `account_admin_required`.
-
-        Args:
-            organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
-                found.
-            service_account_id: The service account's id.
-            credential_id: The credential's id.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            The whole `Response`: status, headers, raw body and `parsed`; an error status does not raise.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        client = self._holder._for_call(timeout, max_retries)
-        kwargs = with_extras(
-            delete_service_account_credential._get_kwargs(
-                organization_id=organization_id,
-                service_account_id=service_account_id,
-                credential_id=credential_id,
-            ),
-            extra_headers,
-            extra_query,
-            extra_body,
+        """`ServiceAccountCredentialsResource.delete`, answering the whole `Response` (status, headers, raw body, `parsed`); an error status does not raise."""
+        kwargs = delete_service_account_credential._get_kwargs(
+            organization_id=organization_id, service_account_id=service_account_id, credential_id=credential_id
         )
-        return delete_service_account_credential._build_response(client=client, response=send(client, kwargs))
+        return self._request(
+            delete_service_account_credential, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body
+        )
 
     @overload
     def update(
@@ -355,6 +215,7 @@ class ServiceAccountCredentialsResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[ServiceAccountCredential | Error]: ...
+
     def update(
         self,
         organization_id: str,
@@ -370,63 +231,26 @@ class ServiceAccountCredentialsResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[ServiceAccountCredential | Error]:
-        """Update a service account credential
-
-        Changes the credential's name or description. The secret does not change. Service accounts and their
-        credentials are
-        organization-level principals: creating, changing and deleting them requires the account's
-        administrator
-        (the system key); any other key gets 403 `account_admin_required`.
-
-        Args:
-            organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
-                found.
-            service_account_id: The service account's id.
-            credential_id: The credential's id.
-            name: New name.
-            description: New description.
-            body: the whole request as a `UpdateServiceAccountCredentialRequest`, instead of its fields as keywords.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            The whole `Response`: status, headers, raw body and `parsed`; an error status does not raise.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        if isinstance(body, Unset):
-            body = UpdateServiceAccountCredentialRequest(
-                name=name,
-                description=description,
-            )
-        elif not (isinstance(name, Unset) and isinstance(description, Unset)):
-            raise TypeError("update(): pass body= or its fields as keywords, not both")
-
-        client = self._holder._for_call(timeout, max_retries)
-        kwargs = with_extras(
-            update_service_account_credential._get_kwargs(
-                organization_id=organization_id,
-                service_account_id=service_account_id,
-                credential_id=credential_id,
-                body=body,
-            ),
-            extra_headers,
-            extra_query,
-            extra_body,
+        """`ServiceAccountCredentialsResource.update`, answering the whole `Response` (status, headers, raw body, `parsed`); an error status does not raise."""
+        body = request_body(
+            "update", UpdateServiceAccountCredentialRequest, body, (), name=name, description=description
         )
-        return update_service_account_credential._build_response(client=client, response=send(client, kwargs))
+        kwargs = update_service_account_credential._get_kwargs(
+            organization_id=organization_id,
+            service_account_id=service_account_id,
+            credential_id=credential_id,
+            body=body,
+        )
+        return self._request(
+            update_service_account_credential, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body
+        )
 
 
-class ServiceAccountCredentialsResource:
+class ServiceAccountCredentialsResource(SyncAPIResource):
     """`client.service_accounts.credentials`."""
 
     def __init__(self, holder: _ClientHolder) -> None:
-        self._holder = holder
+        super().__init__(holder)
         self.with_raw_response = ServiceAccountCredentialsResourceWithRawResponse(holder)
 
     def list(
@@ -472,25 +296,22 @@ class ServiceAccountCredentialsResource:
             cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
             cadenya.ResponseValidationError: a success answer that does not fit the documented model.
         """
-
-        def fetch(token: str | Unset) -> ListServiceAccountCredentialsResponse:
-            return unwrap(
-                self.with_raw_response.list(
-                    organization_id,
-                    service_account_id,
-                    expand=expand,
-                    page_size=page_size,
-                    page_token=token,
-                    timeout=timeout,
-                    max_retries=max_retries,
-                    extra_headers=extra_headers,
-                    extra_query=extra_query,
-                    extra_body=extra_body,
-                ),
-                no_content=list_service_account_credentials._NO_CONTENT,
-            )
-
-        return SyncPage[ServiceAccountCredential](fetch(page_token), fetch, max_pages=self._holder.client.max_pages)
+        return self._page(
+            list_service_account_credentials,
+            lambda token: list_service_account_credentials._get_kwargs(
+                organization_id=organization_id,
+                service_account_id=service_account_id,
+                expand=expand,
+                page_size=page_size,
+                page_token=token,
+            ),
+            page_token,
+            timeout,
+            max_retries,
+            extra_headers,
+            extra_query,
+            extra_body,
+        )
 
     @overload
     def create(
@@ -521,6 +342,7 @@ class ServiceAccountCredentialsResource:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> ServiceAccountCredentialWithSecret: ...
+
     def create(
         self,
         organization_id: str,
@@ -539,10 +361,9 @@ class ServiceAccountCredentialsResource:
         """Create a service account credential
 
         Issues a client credential for the service account. The answer is the only place `client_secret`
-        ever appears. Service accounts and their credentials are
-        organization-level principals: creating, changing and deleting them requires the account's
-        administrator
-        (the system key); any other key gets 403 `account_admin_required`.
+        ever appears. Service accounts and their credentials are organization-level principals: creating,
+        changing and deleting them requires the account's administrator (the system key); any other key gets
+        403 `account_admin_required`.
 
         Args:
             organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
@@ -569,30 +390,17 @@ class ServiceAccountCredentialsResource:
             cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
             cadenya.ResponseValidationError: a success answer that does not fit the documented model.
         """
-
-        if isinstance(body, Unset):
-            if isinstance(name, Unset):
-                raise TypeError("create() needs name=..., or body=CreateServiceAccountCredentialRequest(...)")
-            body = CreateServiceAccountCredentialRequest(
-                name=name,
-                description=description,
-            )
-        elif not (isinstance(name, Unset) and isinstance(description, Unset)):
-            raise TypeError("create(): pass body= or its fields as keywords, not both")
-
-        return unwrap(
-            self.with_raw_response.create(
-                organization_id,
-                service_account_id,
-                body=body,
-                idempotency_key=idempotency_key,
-                timeout=timeout,
-                max_retries=max_retries,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
-                extra_body=extra_body,
-            ),
-            no_content=create_service_account_credential._NO_CONTENT,
+        body = request_body(
+            "create", CreateServiceAccountCredentialRequest, body, ("name",), name=name, description=description
+        )
+        kwargs = create_service_account_credential._get_kwargs(
+            organization_id=organization_id,
+            service_account_id=service_account_id,
+            body=body,
+            idempotency_key=idempotency_key,
+        )
+        return self._call(
+            create_service_account_credential, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body
         )
 
     def get(
@@ -632,20 +440,14 @@ class ServiceAccountCredentialsResource:
             cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
             cadenya.ResponseValidationError: a success answer that does not fit the documented model.
         """
-
-        return unwrap(
-            self.with_raw_response.get(
-                organization_id,
-                service_account_id,
-                credential_id,
-                expand=expand,
-                timeout=timeout,
-                max_retries=max_retries,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
-                extra_body=extra_body,
-            ),
-            no_content=get_service_account_credential._NO_CONTENT,
+        kwargs = get_service_account_credential._get_kwargs(
+            organization_id=organization_id,
+            service_account_id=service_account_id,
+            credential_id=credential_id,
+            expand=expand,
+        )
+        return self._call(
+            get_service_account_credential, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body
         )
 
     def delete(
@@ -663,10 +465,9 @@ class ServiceAccountCredentialsResource:
         """Delete a service account credential
 
         Deletes the credential; its client id and secret authenticate nothing from then on. Service accounts
-        and their credentials are
-        organization-level principals: creating, changing and deleting them requires the account's
-        administrator
-        (the system key); any other key gets 403 `account_admin_required`.
+        and their credentials are organization-level principals: creating, changing and deleting them
+        requires the account's administrator (the system key); any other key gets 403
+        `account_admin_required`.
 
         Args:
             organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
@@ -685,19 +486,11 @@ class ServiceAccountCredentialsResource:
             cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
             cadenya.ResponseValidationError: a success answer that does not fit the documented model.
         """
-
-        unwrap(
-            self.with_raw_response.delete(
-                organization_id,
-                service_account_id,
-                credential_id,
-                timeout=timeout,
-                max_retries=max_retries,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
-                extra_body=extra_body,
-            ),
-            no_content=delete_service_account_credential._NO_CONTENT,
+        kwargs = delete_service_account_credential._get_kwargs(
+            organization_id=organization_id, service_account_id=service_account_id, credential_id=credential_id
+        )
+        return self._call(
+            delete_service_account_credential, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body
         )
 
     @overload
@@ -729,6 +522,7 @@ class ServiceAccountCredentialsResource:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> ServiceAccountCredential: ...
+
     def update(
         self,
         organization_id: str,
@@ -747,10 +541,8 @@ class ServiceAccountCredentialsResource:
         """Update a service account credential
 
         Changes the credential's name or description. The secret does not change. Service accounts and their
-        credentials are
-        organization-level principals: creating, changing and deleting them requires the account's
-        administrator
-        (the system key); any other key gets 403 `account_admin_required`.
+        credentials are organization-level principals: creating, changing and deleting them requires the
+        account's administrator (the system key); any other key gets 403 `account_admin_required`.
 
         Args:
             organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
@@ -772,36 +564,25 @@ class ServiceAccountCredentialsResource:
             cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
             cadenya.ResponseValidationError: a success answer that does not fit the documented model.
         """
-
-        if isinstance(body, Unset):
-            body = UpdateServiceAccountCredentialRequest(
-                name=name,
-                description=description,
-            )
-        elif not (isinstance(name, Unset) and isinstance(description, Unset)):
-            raise TypeError("update(): pass body= or its fields as keywords, not both")
-
-        return unwrap(
-            self.with_raw_response.update(
-                organization_id,
-                service_account_id,
-                credential_id,
-                body=body,
-                timeout=timeout,
-                max_retries=max_retries,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
-                extra_body=extra_body,
-            ),
-            no_content=update_service_account_credential._NO_CONTENT,
+        body = request_body(
+            "update", UpdateServiceAccountCredentialRequest, body, (), name=name, description=description
+        )
+        kwargs = update_service_account_credential._get_kwargs(
+            organization_id=organization_id,
+            service_account_id=service_account_id,
+            credential_id=credential_id,
+            body=body,
+        )
+        return self._call(
+            update_service_account_credential, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body
         )
 
 
-class ServiceAccountsResourceWithRawResponse:
+class ServiceAccountsResourceWithRawResponse(SyncAPIResource):
     """`.with_raw_response`: the methods of `ServiceAccountsResource`, each answering the whole `Response`."""
 
     def __init__(self, holder: _ClientHolder) -> None:
-        self._holder = holder
+        super().__init__(holder)
         self.credentials = ServiceAccountCredentialsResourceWithRawResponse(holder)
 
     def list(
@@ -817,48 +598,13 @@ class ServiceAccountsResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[ListServiceAccountsResponse | Error]:
-        """List service accounts
-
-        Lists the organization's service accounts, oldest first, one page at a time. Any API key may read
-        service accounts and their credentials.
-
-        Args:
-            organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
-                found.
-            expand: Extra fields to fill in. `permissions` fills the `permissions` map of each returned
-                object.
-            page_size: How many items one page holds, from 1 to 100. The server uses 20 when it is not sent.
-            page_token: The `next_page_token` of the previous page; leave it out for the first page. Tokens are
-                opaque, encrypted and tamper-evident. A token belongs to the list it came from: the same
-                account, operation and path; `page_size` and `expand[]` may change between pages. A
-                token of another list or of another account, or altered in any way, is a 400
-                `invalid_argument`.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            The whole `Response`: status, headers, raw body and `parsed`; an error status does not raise.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        client = self._holder._for_call(timeout, max_retries)
-        kwargs = with_extras(
-            list_service_accounts._get_kwargs(
-                organization_id=organization_id,
-                expand=expand,
-                page_size=page_size,
-                page_token=page_token,
-            ),
-            extra_headers,
-            extra_query,
-            extra_body,
+        """`ServiceAccountsResource.list`, answering the whole `Response` (status, headers, raw body, `parsed`); an error status does not raise."""
+        kwargs = list_service_accounts._get_kwargs(
+            organization_id=organization_id, expand=expand, page_size=page_size, page_token=page_token
         )
-        return list_service_accounts._build_response(client=client, response=send(client, kwargs))
+        return self._request(
+            list_service_accounts, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body
+        )
 
     @overload
     def create(
@@ -887,6 +633,7 @@ class ServiceAccountsResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[ServiceAccount | Error]: ...
+
     def create(
         self,
         organization_id: str,
@@ -901,61 +648,14 @@ class ServiceAccountsResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[ServiceAccount | Error]:
-        """Create a service account
-
-        Creates a service account in the organization, a non-human principal that authenticates with client
-        credentials. Service accounts and their credentials are
-        organization-level principals: creating, changing and deleting them requires the account's
-        administrator
-        (the system key); any other key gets 403 `account_admin_required`.
-
-        Args:
-            organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
-                found.
-            name: The name shown in user interfaces.
-            description: What the service account is for.
-            idempotency_key: Makes the POST safe to repeat. The first answer for a key is kept for 24 hours: the same
-                key with the same request replays it (with `Idempotent-Replayed: true`) and changes
-                nothing; the same key with a different request is a 409 `idempotency_key_reused`.
-                Answers are kept per API key: another key that sends the same `Idempotency-Key` makes a
-                request of its own. The SDK sends a fresh key on every call and reuses it on that call's
-                retries.
-            body: the whole request as a `CreateServiceAccountRequest`, instead of its fields as keywords.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            The whole `Response`: status, headers, raw body and `parsed`; an error status does not raise.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        if isinstance(body, Unset):
-            if isinstance(name, Unset):
-                raise TypeError("create() needs name=..., or body=CreateServiceAccountRequest(...)")
-            body = CreateServiceAccountRequest(
-                name=name,
-                description=description,
-            )
-        elif not (isinstance(name, Unset) and isinstance(description, Unset)):
-            raise TypeError("create(): pass body= or its fields as keywords, not both")
-
-        client = self._holder._for_call(timeout, max_retries)
-        kwargs = with_extras(
-            create_service_account._get_kwargs(
-                organization_id=organization_id,
-                body=body,
-                idempotency_key=idempotency_key,
-            ),
-            extra_headers,
-            extra_query,
-            extra_body,
+        """`ServiceAccountsResource.create`, answering the whole `Response` (status, headers, raw body, `parsed`); an error status does not raise."""
+        body = request_body("create", CreateServiceAccountRequest, body, ("name",), name=name, description=description)
+        kwargs = create_service_account._get_kwargs(
+            organization_id=organization_id, body=body, idempotency_key=idempotency_key
         )
-        return create_service_account._build_response(client=client, response=send(client, kwargs))
+        return self._request(
+            create_service_account, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body
+        )
 
     def get(
         self,
@@ -969,42 +669,11 @@ class ServiceAccountsResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[ServiceAccount | Error]:
-        """Get a service account
-
-        Returns one service account of the organization; `expand[]=permissions` fills in its `permissions`.
-        Any API key may read service accounts and their credentials.
-
-        Args:
-            organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
-                found.
-            service_account_id: The service account's id.
-            expand: Extra fields to fill in. `permissions` fills the `permissions` map of each returned
-                object.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            The whole `Response`: status, headers, raw body and `parsed`; an error status does not raise.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        client = self._holder._for_call(timeout, max_retries)
-        kwargs = with_extras(
-            get_service_account._get_kwargs(
-                organization_id=organization_id,
-                service_account_id=service_account_id,
-                expand=expand,
-            ),
-            extra_headers,
-            extra_query,
-            extra_body,
+        """`ServiceAccountsResource.get`, answering the whole `Response` (status, headers, raw body, `parsed`); an error status does not raise."""
+        kwargs = get_service_account._get_kwargs(
+            organization_id=organization_id, service_account_id=service_account_id, expand=expand
         )
-        return get_service_account._build_response(client=client, response=send(client, kwargs))
+        return self._request(get_service_account, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body)
 
     def delete(
         self,
@@ -1017,42 +686,13 @@ class ServiceAccountsResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[None | Error]:
-        """Delete a service account
-
-        Deletes the service account together with all of its credentials. Service accounts and their
-        credentials are
-        organization-level principals: creating, changing and deleting them requires the account's
-        administrator
-        (the system key); any other key gets 403 `account_admin_required`.
-
-        Args:
-            organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
-                found.
-            service_account_id: The service account's id.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            The whole `Response`: status, headers, raw body and `parsed`; an error status does not raise.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        client = self._holder._for_call(timeout, max_retries)
-        kwargs = with_extras(
-            delete_service_account._get_kwargs(
-                organization_id=organization_id,
-                service_account_id=service_account_id,
-            ),
-            extra_headers,
-            extra_query,
-            extra_body,
+        """`ServiceAccountsResource.delete`, answering the whole `Response` (status, headers, raw body, `parsed`); an error status does not raise."""
+        kwargs = delete_service_account._get_kwargs(
+            organization_id=organization_id, service_account_id=service_account_id
         )
-        return delete_service_account._build_response(client=client, response=send(client, kwargs))
+        return self._request(
+            delete_service_account, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body
+        )
 
     @overload
     def update(
@@ -1081,6 +721,7 @@ class ServiceAccountsResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[ServiceAccount | Error]: ...
+
     def update(
         self,
         organization_id: str,
@@ -1095,61 +736,21 @@ class ServiceAccountsResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[ServiceAccount | Error]:
-        """Update a service account
-
-        Changes the name or description; `updated_at` moves forward. Service accounts and their credentials
-        are
-        organization-level principals: creating, changing and deleting them requires the account's
-        administrator
-        (the system key); any other key gets 403 `account_admin_required`.
-
-        Args:
-            organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
-                found.
-            service_account_id: The service account's id.
-            name: New name.
-            description: New description.
-            body: the whole request as a `UpdateServiceAccountRequest`, instead of its fields as keywords.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            The whole `Response`: status, headers, raw body and `parsed`; an error status does not raise.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        if isinstance(body, Unset):
-            body = UpdateServiceAccountRequest(
-                name=name,
-                description=description,
-            )
-        elif not (isinstance(name, Unset) and isinstance(description, Unset)):
-            raise TypeError("update(): pass body= or its fields as keywords, not both")
-
-        client = self._holder._for_call(timeout, max_retries)
-        kwargs = with_extras(
-            update_service_account._get_kwargs(
-                organization_id=organization_id,
-                service_account_id=service_account_id,
-                body=body,
-            ),
-            extra_headers,
-            extra_query,
-            extra_body,
+        """`ServiceAccountsResource.update`, answering the whole `Response` (status, headers, raw body, `parsed`); an error status does not raise."""
+        body = request_body("update", UpdateServiceAccountRequest, body, (), name=name, description=description)
+        kwargs = update_service_account._get_kwargs(
+            organization_id=organization_id, service_account_id=service_account_id, body=body
         )
-        return update_service_account._build_response(client=client, response=send(client, kwargs))
+        return self._request(
+            update_service_account, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body
+        )
 
 
-class ServiceAccountsResource:
+class ServiceAccountsResource(SyncAPIResource):
     """`client.service_accounts`: Non-human principals of an organization and the client credentials they authenticate with."""
 
     def __init__(self, holder: _ClientHolder) -> None:
-        self._holder = holder
+        super().__init__(holder)
         self.with_raw_response = ServiceAccountsResourceWithRawResponse(holder)
         self.credentials = ServiceAccountCredentialsResource(holder)
 
@@ -1194,24 +795,18 @@ class ServiceAccountsResource:
             cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
             cadenya.ResponseValidationError: a success answer that does not fit the documented model.
         """
-
-        def fetch(token: str | Unset) -> ListServiceAccountsResponse:
-            return unwrap(
-                self.with_raw_response.list(
-                    organization_id,
-                    expand=expand,
-                    page_size=page_size,
-                    page_token=token,
-                    timeout=timeout,
-                    max_retries=max_retries,
-                    extra_headers=extra_headers,
-                    extra_query=extra_query,
-                    extra_body=extra_body,
-                ),
-                no_content=list_service_accounts._NO_CONTENT,
-            )
-
-        return SyncPage[ServiceAccount](fetch(page_token), fetch, max_pages=self._holder.client.max_pages)
+        return self._page(
+            list_service_accounts,
+            lambda token: list_service_accounts._get_kwargs(
+                organization_id=organization_id, expand=expand, page_size=page_size, page_token=token
+            ),
+            page_token,
+            timeout,
+            max_retries,
+            extra_headers,
+            extra_query,
+            extra_body,
+        )
 
     @overload
     def create(
@@ -1240,6 +835,7 @@ class ServiceAccountsResource:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> ServiceAccount: ...
+
     def create(
         self,
         organization_id: str,
@@ -1257,10 +853,9 @@ class ServiceAccountsResource:
         """Create a service account
 
         Creates a service account in the organization, a non-human principal that authenticates with client
-        credentials. Service accounts and their credentials are
-        organization-level principals: creating, changing and deleting them requires the account's
-        administrator
-        (the system key); any other key gets 403 `account_admin_required`.
+        credentials. Service accounts and their credentials are organization-level principals: creating,
+        changing and deleting them requires the account's administrator (the system key); any other key gets
+        403 `account_admin_required`.
 
         Args:
             organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
@@ -1286,30 +881,11 @@ class ServiceAccountsResource:
             cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
             cadenya.ResponseValidationError: a success answer that does not fit the documented model.
         """
-
-        if isinstance(body, Unset):
-            if isinstance(name, Unset):
-                raise TypeError("create() needs name=..., or body=CreateServiceAccountRequest(...)")
-            body = CreateServiceAccountRequest(
-                name=name,
-                description=description,
-            )
-        elif not (isinstance(name, Unset) and isinstance(description, Unset)):
-            raise TypeError("create(): pass body= or its fields as keywords, not both")
-
-        return unwrap(
-            self.with_raw_response.create(
-                organization_id,
-                body=body,
-                idempotency_key=idempotency_key,
-                timeout=timeout,
-                max_retries=max_retries,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
-                extra_body=extra_body,
-            ),
-            no_content=create_service_account._NO_CONTENT,
+        body = request_body("create", CreateServiceAccountRequest, body, ("name",), name=name, description=description)
+        kwargs = create_service_account._get_kwargs(
+            organization_id=organization_id, body=body, idempotency_key=idempotency_key
         )
+        return self._call(create_service_account, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body)
 
     def get(
         self,
@@ -1346,20 +922,10 @@ class ServiceAccountsResource:
             cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
             cadenya.ResponseValidationError: a success answer that does not fit the documented model.
         """
-
-        return unwrap(
-            self.with_raw_response.get(
-                organization_id,
-                service_account_id,
-                expand=expand,
-                timeout=timeout,
-                max_retries=max_retries,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
-                extra_body=extra_body,
-            ),
-            no_content=get_service_account._NO_CONTENT,
+        kwargs = get_service_account._get_kwargs(
+            organization_id=organization_id, service_account_id=service_account_id, expand=expand
         )
+        return self._call(get_service_account, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body)
 
     def delete(
         self,
@@ -1375,10 +941,8 @@ class ServiceAccountsResource:
         """Delete a service account
 
         Deletes the service account together with all of its credentials. Service accounts and their
-        credentials are
-        organization-level principals: creating, changing and deleting them requires the account's
-        administrator
-        (the system key); any other key gets 403 `account_admin_required`.
+        credentials are organization-level principals: creating, changing and deleting them requires the
+        account's administrator (the system key); any other key gets 403 `account_admin_required`.
 
         Args:
             organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
@@ -1396,19 +960,10 @@ class ServiceAccountsResource:
             cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
             cadenya.ResponseValidationError: a success answer that does not fit the documented model.
         """
-
-        unwrap(
-            self.with_raw_response.delete(
-                organization_id,
-                service_account_id,
-                timeout=timeout,
-                max_retries=max_retries,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
-                extra_body=extra_body,
-            ),
-            no_content=delete_service_account._NO_CONTENT,
+        kwargs = delete_service_account._get_kwargs(
+            organization_id=organization_id, service_account_id=service_account_id
         )
+        return self._call(delete_service_account, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body)
 
     @overload
     def update(
@@ -1437,6 +992,7 @@ class ServiceAccountsResource:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> ServiceAccount: ...
+
     def update(
         self,
         organization_id: str,
@@ -1454,10 +1010,8 @@ class ServiceAccountsResource:
         """Update a service account
 
         Changes the name or description; `updated_at` moves forward. Service accounts and their credentials
-        are
-        organization-level principals: creating, changing and deleting them requires the account's
-        administrator
-        (the system key); any other key gets 403 `account_admin_required`.
+        are organization-level principals: creating, changing and deleting them requires the account's
+        administrator (the system key); any other key gets 403 `account_admin_required`.
 
         Args:
             organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
@@ -1478,35 +1032,15 @@ class ServiceAccountsResource:
             cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
             cadenya.ResponseValidationError: a success answer that does not fit the documented model.
         """
-
-        if isinstance(body, Unset):
-            body = UpdateServiceAccountRequest(
-                name=name,
-                description=description,
-            )
-        elif not (isinstance(name, Unset) and isinstance(description, Unset)):
-            raise TypeError("update(): pass body= or its fields as keywords, not both")
-
-        return unwrap(
-            self.with_raw_response.update(
-                organization_id,
-                service_account_id,
-                body=body,
-                timeout=timeout,
-                max_retries=max_retries,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
-                extra_body=extra_body,
-            ),
-            no_content=update_service_account._NO_CONTENT,
+        body = request_body("update", UpdateServiceAccountRequest, body, (), name=name, description=description)
+        kwargs = update_service_account._get_kwargs(
+            organization_id=organization_id, service_account_id=service_account_id, body=body
         )
+        return self._call(update_service_account, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body)
 
 
-class AsyncServiceAccountCredentialsResourceWithRawResponse:
+class AsyncServiceAccountCredentialsResourceWithRawResponse(AsyncAPIResource):
     """`.with_raw_response`: the methods of `AsyncServiceAccountCredentialsResource`, each answering the whole `Response`."""
-
-    def __init__(self, holder: _ClientHolder) -> None:
-        self._holder = holder
 
     async def list(
         self,
@@ -1522,51 +1056,16 @@ class AsyncServiceAccountCredentialsResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[ListServiceAccountCredentialsResponse | Error]:
-        """List a service account's credentials
-
-        Lists the credentials of the service account, oldest first, one page at a time. Secrets are never
-        listed. Any API key may read service accounts and their credentials.
-
-        Args:
-            organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
-                found.
-            service_account_id: The service account's id.
-            expand: Extra fields to fill in. `permissions` fills the `permissions` map of each returned
-                object.
-            page_size: How many items one page holds, from 1 to 100. The server uses 20 when it is not sent.
-            page_token: The `next_page_token` of the previous page; leave it out for the first page. Tokens are
-                opaque, encrypted and tamper-evident. A token belongs to the list it came from: the same
-                account, operation and path; `page_size` and `expand[]` may change between pages. A
-                token of another list or of another account, or altered in any way, is a 400
-                `invalid_argument`.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            The whole `Response`: status, headers, raw body and `parsed`; an error status does not raise.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        client = self._holder._for_call(timeout, max_retries)
-        kwargs = with_extras(
-            list_service_account_credentials._get_kwargs(
-                organization_id=organization_id,
-                service_account_id=service_account_id,
-                expand=expand,
-                page_size=page_size,
-                page_token=page_token,
-            ),
-            extra_headers,
-            extra_query,
-            extra_body,
+        """`AsyncServiceAccountCredentialsResource.list`, answering the whole `Response` (status, headers, raw body, `parsed`); an error status does not raise."""
+        kwargs = list_service_account_credentials._get_kwargs(
+            organization_id=organization_id,
+            service_account_id=service_account_id,
+            expand=expand,
+            page_size=page_size,
+            page_token=page_token,
         )
-        return list_service_account_credentials._build_response(
-            client=client, response=await send_async(client, kwargs)
+        return await self._request(
+            list_service_account_credentials, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body
         )
 
     @overload
@@ -1598,6 +1097,7 @@ class AsyncServiceAccountCredentialsResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[ServiceAccountCredentialWithSecret | Error]: ...
+
     async def create(
         self,
         organization_id: str,
@@ -1613,64 +1113,18 @@ class AsyncServiceAccountCredentialsResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[ServiceAccountCredentialWithSecret | Error]:
-        """Create a service account credential
-
-        Issues a client credential for the service account. The answer is the only place `client_secret`
-        ever appears. Service accounts and their credentials are
-        organization-level principals: creating, changing and deleting them requires the account's
-        administrator
-        (the system key); any other key gets 403 `account_admin_required`.
-
-        Args:
-            organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
-                found.
-            service_account_id: The service account's id.
-            name: The name shown in user interfaces.
-            description: What the credential is for.
-            idempotency_key: Makes the POST safe to repeat. The first answer for a key is kept for 24 hours: the same
-                key with the same request replays it (with `Idempotent-Replayed: true`) and changes
-                nothing; the same key with a different request is a 409 `idempotency_key_reused`.
-                Answers are kept per API key: another key that sends the same `Idempotency-Key` makes a
-                request of its own. The SDK sends a fresh key on every call and reuses it on that call's
-                retries.
-            body: the whole request as a `CreateServiceAccountCredentialRequest`, instead of its fields as keywords.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            The whole `Response`: status, headers, raw body and `parsed`; an error status does not raise.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        if isinstance(body, Unset):
-            if isinstance(name, Unset):
-                raise TypeError("create() needs name=..., or body=CreateServiceAccountCredentialRequest(...)")
-            body = CreateServiceAccountCredentialRequest(
-                name=name,
-                description=description,
-            )
-        elif not (isinstance(name, Unset) and isinstance(description, Unset)):
-            raise TypeError("create(): pass body= or its fields as keywords, not both")
-
-        client = self._holder._for_call(timeout, max_retries)
-        kwargs = with_extras(
-            create_service_account_credential._get_kwargs(
-                organization_id=organization_id,
-                service_account_id=service_account_id,
-                body=body,
-                idempotency_key=idempotency_key,
-            ),
-            extra_headers,
-            extra_query,
-            extra_body,
+        """`AsyncServiceAccountCredentialsResource.create`, answering the whole `Response` (status, headers, raw body, `parsed`); an error status does not raise."""
+        body = request_body(
+            "create", CreateServiceAccountCredentialRequest, body, ("name",), name=name, description=description
         )
-        return create_service_account_credential._build_response(
-            client=client, response=await send_async(client, kwargs)
+        kwargs = create_service_account_credential._get_kwargs(
+            organization_id=organization_id,
+            service_account_id=service_account_id,
+            body=body,
+            idempotency_key=idempotency_key,
+        )
+        return await self._request(
+            create_service_account_credential, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body
         )
 
     async def get(
@@ -1686,44 +1140,16 @@ class AsyncServiceAccountCredentialsResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[ServiceAccountCredential | Error]:
-        """Get a service account credential
-
-        Returns one credential, without its secret. Any API key may read service accounts and their
-        credentials.
-
-        Args:
-            organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
-                found.
-            service_account_id: The service account's id.
-            credential_id: The credential's id.
-            expand: Extra fields to fill in. `permissions` fills the `permissions` map of each returned
-                object.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            The whole `Response`: status, headers, raw body and `parsed`; an error status does not raise.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        client = self._holder._for_call(timeout, max_retries)
-        kwargs = with_extras(
-            get_service_account_credential._get_kwargs(
-                organization_id=organization_id,
-                service_account_id=service_account_id,
-                credential_id=credential_id,
-                expand=expand,
-            ),
-            extra_headers,
-            extra_query,
-            extra_body,
+        """`AsyncServiceAccountCredentialsResource.get`, answering the whole `Response` (status, headers, raw body, `parsed`); an error status does not raise."""
+        kwargs = get_service_account_credential._get_kwargs(
+            organization_id=organization_id,
+            service_account_id=service_account_id,
+            credential_id=credential_id,
+            expand=expand,
         )
-        return get_service_account_credential._build_response(client=client, response=await send_async(client, kwargs))
+        return await self._request(
+            get_service_account_credential, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body
+        )
 
     async def delete(
         self,
@@ -1737,45 +1163,12 @@ class AsyncServiceAccountCredentialsResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[None | Error]:
-        """Delete a service account credential
-
-        Deletes the credential; its client id and secret authenticate nothing from then on. Service accounts
-        and their credentials are
-        organization-level principals: creating, changing and deleting them requires the account's
-        administrator
-        (the system key); any other key gets 403 `account_admin_required`.
-
-        Args:
-            organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
-                found.
-            service_account_id: The service account's id.
-            credential_id: The credential's id.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            The whole `Response`: status, headers, raw body and `parsed`; an error status does not raise.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        client = self._holder._for_call(timeout, max_retries)
-        kwargs = with_extras(
-            delete_service_account_credential._get_kwargs(
-                organization_id=organization_id,
-                service_account_id=service_account_id,
-                credential_id=credential_id,
-            ),
-            extra_headers,
-            extra_query,
-            extra_body,
+        """`AsyncServiceAccountCredentialsResource.delete`, answering the whole `Response` (status, headers, raw body, `parsed`); an error status does not raise."""
+        kwargs = delete_service_account_credential._get_kwargs(
+            organization_id=organization_id, service_account_id=service_account_id, credential_id=credential_id
         )
-        return delete_service_account_credential._build_response(
-            client=client, response=await send_async(client, kwargs)
+        return await self._request(
+            delete_service_account_credential, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body
         )
 
     @overload
@@ -1807,6 +1200,7 @@ class AsyncServiceAccountCredentialsResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[ServiceAccountCredential | Error]: ...
+
     async def update(
         self,
         organization_id: str,
@@ -1822,65 +1216,26 @@ class AsyncServiceAccountCredentialsResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[ServiceAccountCredential | Error]:
-        """Update a service account credential
-
-        Changes the credential's name or description. The secret does not change. Service accounts and their
-        credentials are
-        organization-level principals: creating, changing and deleting them requires the account's
-        administrator
-        (the system key); any other key gets 403 `account_admin_required`.
-
-        Args:
-            organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
-                found.
-            service_account_id: The service account's id.
-            credential_id: The credential's id.
-            name: New name.
-            description: New description.
-            body: the whole request as a `UpdateServiceAccountCredentialRequest`, instead of its fields as keywords.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            The whole `Response`: status, headers, raw body and `parsed`; an error status does not raise.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        if isinstance(body, Unset):
-            body = UpdateServiceAccountCredentialRequest(
-                name=name,
-                description=description,
-            )
-        elif not (isinstance(name, Unset) and isinstance(description, Unset)):
-            raise TypeError("update(): pass body= or its fields as keywords, not both")
-
-        client = self._holder._for_call(timeout, max_retries)
-        kwargs = with_extras(
-            update_service_account_credential._get_kwargs(
-                organization_id=organization_id,
-                service_account_id=service_account_id,
-                credential_id=credential_id,
-                body=body,
-            ),
-            extra_headers,
-            extra_query,
-            extra_body,
+        """`AsyncServiceAccountCredentialsResource.update`, answering the whole `Response` (status, headers, raw body, `parsed`); an error status does not raise."""
+        body = request_body(
+            "update", UpdateServiceAccountCredentialRequest, body, (), name=name, description=description
         )
-        return update_service_account_credential._build_response(
-            client=client, response=await send_async(client, kwargs)
+        kwargs = update_service_account_credential._get_kwargs(
+            organization_id=organization_id,
+            service_account_id=service_account_id,
+            credential_id=credential_id,
+            body=body,
+        )
+        return await self._request(
+            update_service_account_credential, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body
         )
 
 
-class AsyncServiceAccountCredentialsResource:
+class AsyncServiceAccountCredentialsResource(AsyncAPIResource):
     """`client.service_accounts.credentials`."""
 
     def __init__(self, holder: _ClientHolder) -> None:
-        self._holder = holder
+        super().__init__(holder)
         self.with_raw_response = AsyncServiceAccountCredentialsResourceWithRawResponse(holder)
 
     def list(
@@ -1897,59 +1252,23 @@ class AsyncServiceAccountCredentialsResource:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> AsyncPager[ServiceAccountCredential]:
-        """List a service account's credentials
-
-        Lists the credentials of the service account, oldest first, one page at a time. Secrets are never
-        listed. Any API key may read service accounts and their credentials.
-
-        Args:
-            organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
-                found.
-            service_account_id: The service account's id.
-            expand: Extra fields to fill in. `permissions` fills the `permissions` map of each returned
-                object.
-            page_size: How many items one page holds, from 1 to 100. The server uses 20 when it is not sent.
-            page_token: The `next_page_token` of the previous page; leave it out for the first page. Tokens are
-                opaque, encrypted and tamper-evident. A token belongs to the list it came from: the same
-                account, operation and path; `page_size` and `expand[]` may change between pages. A
-                token of another list or of another account, or altered in any way, is a 400
-                `invalid_argument`.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            An `AsyncPager`: `await` it for the first page, or `async for` every item of every page.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        async def fetch(token: str | Unset) -> ListServiceAccountCredentialsResponse:
-            return unwrap(
-                await self.with_raw_response.list(
-                    organization_id,
-                    service_account_id,
-                    expand=expand,
-                    page_size=page_size,
-                    page_token=token,
-                    timeout=timeout,
-                    max_retries=max_retries,
-                    extra_headers=extra_headers,
-                    extra_query=extra_query,
-                    extra_body=extra_body,
-                ),
-                no_content=list_service_account_credentials._NO_CONTENT,
-            )
-
-        async def first() -> AsyncPage[ServiceAccountCredential]:
-            return AsyncPage[ServiceAccountCredential](
-                await fetch(page_token), fetch, max_pages=self._holder.client.max_pages
-            )
-
-        return AsyncPager(first)
+        """List a service account's credentials: `ServiceAccountCredentialsResource.list` for asyncio, answering an `AsyncPager`: `await` it for the first page, or `async for` every item of every page; the arguments and errors are the same."""
+        return self._page(
+            list_service_account_credentials,
+            lambda token: list_service_account_credentials._get_kwargs(
+                organization_id=organization_id,
+                service_account_id=service_account_id,
+                expand=expand,
+                page_size=page_size,
+                page_token=token,
+            ),
+            page_token,
+            timeout,
+            max_retries,
+            extra_headers,
+            extra_query,
+            extra_body,
+        )
 
     @overload
     async def create(
@@ -1980,6 +1299,7 @@ class AsyncServiceAccountCredentialsResource:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> ServiceAccountCredentialWithSecret: ...
+
     async def create(
         self,
         organization_id: str,
@@ -1995,63 +1315,18 @@ class AsyncServiceAccountCredentialsResource:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> ServiceAccountCredentialWithSecret:
-        """Create a service account credential
-
-        Issues a client credential for the service account. The answer is the only place `client_secret`
-        ever appears. Service accounts and their credentials are
-        organization-level principals: creating, changing and deleting them requires the account's
-        administrator
-        (the system key); any other key gets 403 `account_admin_required`.
-
-        Args:
-            organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
-                found.
-            service_account_id: The service account's id.
-            name: The name shown in user interfaces.
-            description: What the credential is for.
-            idempotency_key: Makes the POST safe to repeat. The first answer for a key is kept for 24 hours: the same
-                key with the same request replays it (with `Idempotent-Replayed: true`) and changes
-                nothing; the same key with a different request is a 409 `idempotency_key_reused`.
-                Answers are kept per API key: another key that sends the same `Idempotency-Key` makes a
-                request of its own. The SDK sends a fresh key on every call and reuses it on that call's
-                retries.
-            body: the whole request as a `CreateServiceAccountCredentialRequest`, instead of its fields as keywords.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            `ServiceAccountCredentialWithSecret`, the success answer.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        if isinstance(body, Unset):
-            if isinstance(name, Unset):
-                raise TypeError("create() needs name=..., or body=CreateServiceAccountCredentialRequest(...)")
-            body = CreateServiceAccountCredentialRequest(
-                name=name,
-                description=description,
-            )
-        elif not (isinstance(name, Unset) and isinstance(description, Unset)):
-            raise TypeError("create(): pass body= or its fields as keywords, not both")
-
-        return unwrap(
-            await self.with_raw_response.create(
-                organization_id,
-                service_account_id,
-                body=body,
-                idempotency_key=idempotency_key,
-                timeout=timeout,
-                max_retries=max_retries,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
-                extra_body=extra_body,
-            ),
-            no_content=create_service_account_credential._NO_CONTENT,
+        """Create a service account credential: `ServiceAccountCredentialsResource.create` for asyncio; the arguments and errors are the same."""
+        body = request_body(
+            "create", CreateServiceAccountCredentialRequest, body, ("name",), name=name, description=description
+        )
+        kwargs = create_service_account_credential._get_kwargs(
+            organization_id=organization_id,
+            service_account_id=service_account_id,
+            body=body,
+            idempotency_key=idempotency_key,
+        )
+        return await self._call(
+            create_service_account_credential, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body
         )
 
     async def get(
@@ -2067,44 +1342,15 @@ class AsyncServiceAccountCredentialsResource:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> ServiceAccountCredential:
-        """Get a service account credential
-
-        Returns one credential, without its secret. Any API key may read service accounts and their
-        credentials.
-
-        Args:
-            organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
-                found.
-            service_account_id: The service account's id.
-            credential_id: The credential's id.
-            expand: Extra fields to fill in. `permissions` fills the `permissions` map of each returned
-                object.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            `ServiceAccountCredential`, the success answer.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        return unwrap(
-            await self.with_raw_response.get(
-                organization_id,
-                service_account_id,
-                credential_id,
-                expand=expand,
-                timeout=timeout,
-                max_retries=max_retries,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
-                extra_body=extra_body,
-            ),
-            no_content=get_service_account_credential._NO_CONTENT,
+        """Get a service account credential: `ServiceAccountCredentialsResource.get` for asyncio; the arguments and errors are the same."""
+        kwargs = get_service_account_credential._get_kwargs(
+            organization_id=organization_id,
+            service_account_id=service_account_id,
+            credential_id=credential_id,
+            expand=expand,
+        )
+        return await self._call(
+            get_service_account_credential, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body
         )
 
     async def delete(
@@ -2119,44 +1365,12 @@ class AsyncServiceAccountCredentialsResource:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> None:
-        """Delete a service account credential
-
-        Deletes the credential; its client id and secret authenticate nothing from then on. Service accounts
-        and their credentials are
-        organization-level principals: creating, changing and deleting them requires the account's
-        administrator
-        (the system key); any other key gets 403 `account_admin_required`.
-
-        Args:
-            organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
-                found.
-            service_account_id: The service account's id.
-            credential_id: The credential's id.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            None: the operation answers 204, no content.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        unwrap(
-            await self.with_raw_response.delete(
-                organization_id,
-                service_account_id,
-                credential_id,
-                timeout=timeout,
-                max_retries=max_retries,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
-                extra_body=extra_body,
-            ),
-            no_content=delete_service_account_credential._NO_CONTENT,
+        """Delete a service account credential: `ServiceAccountCredentialsResource.delete` for asyncio; the arguments and errors are the same."""
+        kwargs = delete_service_account_credential._get_kwargs(
+            organization_id=organization_id, service_account_id=service_account_id, credential_id=credential_id
+        )
+        return await self._call(
+            delete_service_account_credential, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body
         )
 
     @overload
@@ -2188,6 +1402,7 @@ class AsyncServiceAccountCredentialsResource:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> ServiceAccountCredential: ...
+
     async def update(
         self,
         organization_id: str,
@@ -2203,64 +1418,26 @@ class AsyncServiceAccountCredentialsResource:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> ServiceAccountCredential:
-        """Update a service account credential
-
-        Changes the credential's name or description. The secret does not change. Service accounts and their
-        credentials are
-        organization-level principals: creating, changing and deleting them requires the account's
-        administrator
-        (the system key); any other key gets 403 `account_admin_required`.
-
-        Args:
-            organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
-                found.
-            service_account_id: The service account's id.
-            credential_id: The credential's id.
-            name: New name.
-            description: New description.
-            body: the whole request as a `UpdateServiceAccountCredentialRequest`, instead of its fields as keywords.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            `ServiceAccountCredential`, the success answer.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        if isinstance(body, Unset):
-            body = UpdateServiceAccountCredentialRequest(
-                name=name,
-                description=description,
-            )
-        elif not (isinstance(name, Unset) and isinstance(description, Unset)):
-            raise TypeError("update(): pass body= or its fields as keywords, not both")
-
-        return unwrap(
-            await self.with_raw_response.update(
-                organization_id,
-                service_account_id,
-                credential_id,
-                body=body,
-                timeout=timeout,
-                max_retries=max_retries,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
-                extra_body=extra_body,
-            ),
-            no_content=update_service_account_credential._NO_CONTENT,
+        """Update a service account credential: `ServiceAccountCredentialsResource.update` for asyncio; the arguments and errors are the same."""
+        body = request_body(
+            "update", UpdateServiceAccountCredentialRequest, body, (), name=name, description=description
+        )
+        kwargs = update_service_account_credential._get_kwargs(
+            organization_id=organization_id,
+            service_account_id=service_account_id,
+            credential_id=credential_id,
+            body=body,
+        )
+        return await self._call(
+            update_service_account_credential, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body
         )
 
 
-class AsyncServiceAccountsResourceWithRawResponse:
+class AsyncServiceAccountsResourceWithRawResponse(AsyncAPIResource):
     """`.with_raw_response`: the methods of `AsyncServiceAccountsResource`, each answering the whole `Response`."""
 
     def __init__(self, holder: _ClientHolder) -> None:
-        self._holder = holder
+        super().__init__(holder)
         self.credentials = AsyncServiceAccountCredentialsResourceWithRawResponse(holder)
 
     async def list(
@@ -2276,48 +1453,13 @@ class AsyncServiceAccountsResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[ListServiceAccountsResponse | Error]:
-        """List service accounts
-
-        Lists the organization's service accounts, oldest first, one page at a time. Any API key may read
-        service accounts and their credentials.
-
-        Args:
-            organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
-                found.
-            expand: Extra fields to fill in. `permissions` fills the `permissions` map of each returned
-                object.
-            page_size: How many items one page holds, from 1 to 100. The server uses 20 when it is not sent.
-            page_token: The `next_page_token` of the previous page; leave it out for the first page. Tokens are
-                opaque, encrypted and tamper-evident. A token belongs to the list it came from: the same
-                account, operation and path; `page_size` and `expand[]` may change between pages. A
-                token of another list or of another account, or altered in any way, is a 400
-                `invalid_argument`.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            The whole `Response`: status, headers, raw body and `parsed`; an error status does not raise.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        client = self._holder._for_call(timeout, max_retries)
-        kwargs = with_extras(
-            list_service_accounts._get_kwargs(
-                organization_id=organization_id,
-                expand=expand,
-                page_size=page_size,
-                page_token=page_token,
-            ),
-            extra_headers,
-            extra_query,
-            extra_body,
+        """`AsyncServiceAccountsResource.list`, answering the whole `Response` (status, headers, raw body, `parsed`); an error status does not raise."""
+        kwargs = list_service_accounts._get_kwargs(
+            organization_id=organization_id, expand=expand, page_size=page_size, page_token=page_token
         )
-        return list_service_accounts._build_response(client=client, response=await send_async(client, kwargs))
+        return await self._request(
+            list_service_accounts, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body
+        )
 
     @overload
     async def create(
@@ -2346,6 +1488,7 @@ class AsyncServiceAccountsResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[ServiceAccount | Error]: ...
+
     async def create(
         self,
         organization_id: str,
@@ -2360,61 +1503,14 @@ class AsyncServiceAccountsResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[ServiceAccount | Error]:
-        """Create a service account
-
-        Creates a service account in the organization, a non-human principal that authenticates with client
-        credentials. Service accounts and their credentials are
-        organization-level principals: creating, changing and deleting them requires the account's
-        administrator
-        (the system key); any other key gets 403 `account_admin_required`.
-
-        Args:
-            organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
-                found.
-            name: The name shown in user interfaces.
-            description: What the service account is for.
-            idempotency_key: Makes the POST safe to repeat. The first answer for a key is kept for 24 hours: the same
-                key with the same request replays it (with `Idempotent-Replayed: true`) and changes
-                nothing; the same key with a different request is a 409 `idempotency_key_reused`.
-                Answers are kept per API key: another key that sends the same `Idempotency-Key` makes a
-                request of its own. The SDK sends a fresh key on every call and reuses it on that call's
-                retries.
-            body: the whole request as a `CreateServiceAccountRequest`, instead of its fields as keywords.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            The whole `Response`: status, headers, raw body and `parsed`; an error status does not raise.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        if isinstance(body, Unset):
-            if isinstance(name, Unset):
-                raise TypeError("create() needs name=..., or body=CreateServiceAccountRequest(...)")
-            body = CreateServiceAccountRequest(
-                name=name,
-                description=description,
-            )
-        elif not (isinstance(name, Unset) and isinstance(description, Unset)):
-            raise TypeError("create(): pass body= or its fields as keywords, not both")
-
-        client = self._holder._for_call(timeout, max_retries)
-        kwargs = with_extras(
-            create_service_account._get_kwargs(
-                organization_id=organization_id,
-                body=body,
-                idempotency_key=idempotency_key,
-            ),
-            extra_headers,
-            extra_query,
-            extra_body,
+        """`AsyncServiceAccountsResource.create`, answering the whole `Response` (status, headers, raw body, `parsed`); an error status does not raise."""
+        body = request_body("create", CreateServiceAccountRequest, body, ("name",), name=name, description=description)
+        kwargs = create_service_account._get_kwargs(
+            organization_id=organization_id, body=body, idempotency_key=idempotency_key
         )
-        return create_service_account._build_response(client=client, response=await send_async(client, kwargs))
+        return await self._request(
+            create_service_account, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body
+        )
 
     async def get(
         self,
@@ -2428,42 +1524,13 @@ class AsyncServiceAccountsResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[ServiceAccount | Error]:
-        """Get a service account
-
-        Returns one service account of the organization; `expand[]=permissions` fills in its `permissions`.
-        Any API key may read service accounts and their credentials.
-
-        Args:
-            organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
-                found.
-            service_account_id: The service account's id.
-            expand: Extra fields to fill in. `permissions` fills the `permissions` map of each returned
-                object.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            The whole `Response`: status, headers, raw body and `parsed`; an error status does not raise.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        client = self._holder._for_call(timeout, max_retries)
-        kwargs = with_extras(
-            get_service_account._get_kwargs(
-                organization_id=organization_id,
-                service_account_id=service_account_id,
-                expand=expand,
-            ),
-            extra_headers,
-            extra_query,
-            extra_body,
+        """`AsyncServiceAccountsResource.get`, answering the whole `Response` (status, headers, raw body, `parsed`); an error status does not raise."""
+        kwargs = get_service_account._get_kwargs(
+            organization_id=organization_id, service_account_id=service_account_id, expand=expand
         )
-        return get_service_account._build_response(client=client, response=await send_async(client, kwargs))
+        return await self._request(
+            get_service_account, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body
+        )
 
     async def delete(
         self,
@@ -2476,42 +1543,13 @@ class AsyncServiceAccountsResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[None | Error]:
-        """Delete a service account
-
-        Deletes the service account together with all of its credentials. Service accounts and their
-        credentials are
-        organization-level principals: creating, changing and deleting them requires the account's
-        administrator
-        (the system key); any other key gets 403 `account_admin_required`.
-
-        Args:
-            organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
-                found.
-            service_account_id: The service account's id.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            The whole `Response`: status, headers, raw body and `parsed`; an error status does not raise.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        client = self._holder._for_call(timeout, max_retries)
-        kwargs = with_extras(
-            delete_service_account._get_kwargs(
-                organization_id=organization_id,
-                service_account_id=service_account_id,
-            ),
-            extra_headers,
-            extra_query,
-            extra_body,
+        """`AsyncServiceAccountsResource.delete`, answering the whole `Response` (status, headers, raw body, `parsed`); an error status does not raise."""
+        kwargs = delete_service_account._get_kwargs(
+            organization_id=organization_id, service_account_id=service_account_id
         )
-        return delete_service_account._build_response(client=client, response=await send_async(client, kwargs))
+        return await self._request(
+            delete_service_account, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body
+        )
 
     @overload
     async def update(
@@ -2540,6 +1578,7 @@ class AsyncServiceAccountsResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[ServiceAccount | Error]: ...
+
     async def update(
         self,
         organization_id: str,
@@ -2554,61 +1593,21 @@ class AsyncServiceAccountsResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[ServiceAccount | Error]:
-        """Update a service account
-
-        Changes the name or description; `updated_at` moves forward. Service accounts and their credentials
-        are
-        organization-level principals: creating, changing and deleting them requires the account's
-        administrator
-        (the system key); any other key gets 403 `account_admin_required`.
-
-        Args:
-            organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
-                found.
-            service_account_id: The service account's id.
-            name: New name.
-            description: New description.
-            body: the whole request as a `UpdateServiceAccountRequest`, instead of its fields as keywords.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            The whole `Response`: status, headers, raw body and `parsed`; an error status does not raise.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        if isinstance(body, Unset):
-            body = UpdateServiceAccountRequest(
-                name=name,
-                description=description,
-            )
-        elif not (isinstance(name, Unset) and isinstance(description, Unset)):
-            raise TypeError("update(): pass body= or its fields as keywords, not both")
-
-        client = self._holder._for_call(timeout, max_retries)
-        kwargs = with_extras(
-            update_service_account._get_kwargs(
-                organization_id=organization_id,
-                service_account_id=service_account_id,
-                body=body,
-            ),
-            extra_headers,
-            extra_query,
-            extra_body,
+        """`AsyncServiceAccountsResource.update`, answering the whole `Response` (status, headers, raw body, `parsed`); an error status does not raise."""
+        body = request_body("update", UpdateServiceAccountRequest, body, (), name=name, description=description)
+        kwargs = update_service_account._get_kwargs(
+            organization_id=organization_id, service_account_id=service_account_id, body=body
         )
-        return update_service_account._build_response(client=client, response=await send_async(client, kwargs))
+        return await self._request(
+            update_service_account, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body
+        )
 
 
-class AsyncServiceAccountsResource:
+class AsyncServiceAccountsResource(AsyncAPIResource):
     """`client.service_accounts`: Non-human principals of an organization and the client credentials they authenticate with."""
 
     def __init__(self, holder: _ClientHolder) -> None:
-        self._holder = holder
+        super().__init__(holder)
         self.with_raw_response = AsyncServiceAccountsResourceWithRawResponse(holder)
         self.credentials = AsyncServiceAccountCredentialsResource(holder)
 
@@ -2625,55 +1624,19 @@ class AsyncServiceAccountsResource:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> AsyncPager[ServiceAccount]:
-        """List service accounts
-
-        Lists the organization's service accounts, oldest first, one page at a time. Any API key may read
-        service accounts and their credentials.
-
-        Args:
-            organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
-                found.
-            expand: Extra fields to fill in. `permissions` fills the `permissions` map of each returned
-                object.
-            page_size: How many items one page holds, from 1 to 100. The server uses 20 when it is not sent.
-            page_token: The `next_page_token` of the previous page; leave it out for the first page. Tokens are
-                opaque, encrypted and tamper-evident. A token belongs to the list it came from: the same
-                account, operation and path; `page_size` and `expand[]` may change between pages. A
-                token of another list or of another account, or altered in any way, is a 400
-                `invalid_argument`.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            An `AsyncPager`: `await` it for the first page, or `async for` every item of every page.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        async def fetch(token: str | Unset) -> ListServiceAccountsResponse:
-            return unwrap(
-                await self.with_raw_response.list(
-                    organization_id,
-                    expand=expand,
-                    page_size=page_size,
-                    page_token=token,
-                    timeout=timeout,
-                    max_retries=max_retries,
-                    extra_headers=extra_headers,
-                    extra_query=extra_query,
-                    extra_body=extra_body,
-                ),
-                no_content=list_service_accounts._NO_CONTENT,
-            )
-
-        async def first() -> AsyncPage[ServiceAccount]:
-            return AsyncPage[ServiceAccount](await fetch(page_token), fetch, max_pages=self._holder.client.max_pages)
-
-        return AsyncPager(first)
+        """List service accounts: `ServiceAccountsResource.list` for asyncio, answering an `AsyncPager`: `await` it for the first page, or `async for` every item of every page; the arguments and errors are the same."""
+        return self._page(
+            list_service_accounts,
+            lambda token: list_service_accounts._get_kwargs(
+                organization_id=organization_id, expand=expand, page_size=page_size, page_token=token
+            ),
+            page_token,
+            timeout,
+            max_retries,
+            extra_headers,
+            extra_query,
+            extra_body,
+        )
 
     @overload
     async def create(
@@ -2702,6 +1665,7 @@ class AsyncServiceAccountsResource:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> ServiceAccount: ...
+
     async def create(
         self,
         organization_id: str,
@@ -2716,61 +1680,13 @@ class AsyncServiceAccountsResource:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> ServiceAccount:
-        """Create a service account
-
-        Creates a service account in the organization, a non-human principal that authenticates with client
-        credentials. Service accounts and their credentials are
-        organization-level principals: creating, changing and deleting them requires the account's
-        administrator
-        (the system key); any other key gets 403 `account_admin_required`.
-
-        Args:
-            organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
-                found.
-            name: The name shown in user interfaces.
-            description: What the service account is for.
-            idempotency_key: Makes the POST safe to repeat. The first answer for a key is kept for 24 hours: the same
-                key with the same request replays it (with `Idempotent-Replayed: true`) and changes
-                nothing; the same key with a different request is a 409 `idempotency_key_reused`.
-                Answers are kept per API key: another key that sends the same `Idempotency-Key` makes a
-                request of its own. The SDK sends a fresh key on every call and reuses it on that call's
-                retries.
-            body: the whole request as a `CreateServiceAccountRequest`, instead of its fields as keywords.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            `ServiceAccount`, the success answer.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        if isinstance(body, Unset):
-            if isinstance(name, Unset):
-                raise TypeError("create() needs name=..., or body=CreateServiceAccountRequest(...)")
-            body = CreateServiceAccountRequest(
-                name=name,
-                description=description,
-            )
-        elif not (isinstance(name, Unset) and isinstance(description, Unset)):
-            raise TypeError("create(): pass body= or its fields as keywords, not both")
-
-        return unwrap(
-            await self.with_raw_response.create(
-                organization_id,
-                body=body,
-                idempotency_key=idempotency_key,
-                timeout=timeout,
-                max_retries=max_retries,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
-                extra_body=extra_body,
-            ),
-            no_content=create_service_account._NO_CONTENT,
+        """Create a service account: `ServiceAccountsResource.create` for asyncio; the arguments and errors are the same."""
+        body = request_body("create", CreateServiceAccountRequest, body, ("name",), name=name, description=description)
+        kwargs = create_service_account._get_kwargs(
+            organization_id=organization_id, body=body, idempotency_key=idempotency_key
+        )
+        return await self._call(
+            create_service_account, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body
         )
 
     async def get(
@@ -2785,42 +1701,12 @@ class AsyncServiceAccountsResource:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> ServiceAccount:
-        """Get a service account
-
-        Returns one service account of the organization; `expand[]=permissions` fills in its `permissions`.
-        Any API key may read service accounts and their credentials.
-
-        Args:
-            organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
-                found.
-            service_account_id: The service account's id.
-            expand: Extra fields to fill in. `permissions` fills the `permissions` map of each returned
-                object.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            `ServiceAccount`, the success answer.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        return unwrap(
-            await self.with_raw_response.get(
-                organization_id,
-                service_account_id,
-                expand=expand,
-                timeout=timeout,
-                max_retries=max_retries,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
-                extra_body=extra_body,
-            ),
-            no_content=get_service_account._NO_CONTENT,
+        """Get a service account: `ServiceAccountsResource.get` for asyncio; the arguments and errors are the same."""
+        kwargs = get_service_account._get_kwargs(
+            organization_id=organization_id, service_account_id=service_account_id, expand=expand
+        )
+        return await self._call(
+            get_service_account, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body
         )
 
     async def delete(
@@ -2834,42 +1720,12 @@ class AsyncServiceAccountsResource:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> None:
-        """Delete a service account
-
-        Deletes the service account together with all of its credentials. Service accounts and their
-        credentials are
-        organization-level principals: creating, changing and deleting them requires the account's
-        administrator
-        (the system key); any other key gets 403 `account_admin_required`.
-
-        Args:
-            organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
-                found.
-            service_account_id: The service account's id.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            None: the operation answers 204, no content.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        unwrap(
-            await self.with_raw_response.delete(
-                organization_id,
-                service_account_id,
-                timeout=timeout,
-                max_retries=max_retries,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
-                extra_body=extra_body,
-            ),
-            no_content=delete_service_account._NO_CONTENT,
+        """Delete a service account: `ServiceAccountsResource.delete` for asyncio; the arguments and errors are the same."""
+        kwargs = delete_service_account._get_kwargs(
+            organization_id=organization_id, service_account_id=service_account_id
+        )
+        return await self._call(
+            delete_service_account, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body
         )
 
     @overload
@@ -2899,6 +1755,7 @@ class AsyncServiceAccountsResource:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> ServiceAccount: ...
+
     async def update(
         self,
         organization_id: str,
@@ -2913,52 +1770,11 @@ class AsyncServiceAccountsResource:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> ServiceAccount:
-        """Update a service account
-
-        Changes the name or description; `updated_at` moves forward. Service accounts and their credentials
-        are
-        organization-level principals: creating, changing and deleting them requires the account's
-        administrator
-        (the system key); any other key gets 403 `account_admin_required`.
-
-        Args:
-            organization_id: The organization, which is the calling account's id (`acct_...`); any other value is not
-                found.
-            service_account_id: The service account's id.
-            name: New name.
-            description: New description.
-            body: the whole request as a `UpdateServiceAccountRequest`, instead of its fields as keywords.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            `ServiceAccount`, the success answer.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        if isinstance(body, Unset):
-            body = UpdateServiceAccountRequest(
-                name=name,
-                description=description,
-            )
-        elif not (isinstance(name, Unset) and isinstance(description, Unset)):
-            raise TypeError("update(): pass body= or its fields as keywords, not both")
-
-        return unwrap(
-            await self.with_raw_response.update(
-                organization_id,
-                service_account_id,
-                body=body,
-                timeout=timeout,
-                max_retries=max_retries,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
-                extra_body=extra_body,
-            ),
-            no_content=update_service_account._NO_CONTENT,
+        """Update a service account: `ServiceAccountsResource.update` for asyncio; the arguments and errors are the same."""
+        body = request_body("update", UpdateServiceAccountRequest, body, (), name=name, description=description)
+        kwargs = update_service_account._get_kwargs(
+            organization_id=organization_id, service_account_id=service_account_id, body=body
+        )
+        return await self._call(
+            update_service_account, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body
         )

@@ -12,10 +12,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, overload
 
 from ..api.workspaces import create_workspace, get_workspace, list_workspaces, update_workspace
-from ..lib._errors import unwrap
 from ..lib._http import Timeout
-from ..lib._resource import AsyncPage, AsyncPager, SyncPage, with_extras
-from ..lib._send import send, send_async
+from ..lib._resource import AsyncAPIResource, AsyncPager, SyncAPIResource, SyncPage, request_body
 from ..models.create_workspace_request import CreateWorkspaceRequest
 from ..models.error import Error
 from ..models.labels import Labels
@@ -36,11 +34,8 @@ __all__ = [
 ]
 
 
-class WorkspacesResourceWithRawResponse:
+class WorkspacesResourceWithRawResponse(SyncAPIResource):
     """`.with_raw_response`: the methods of `WorkspacesResource`, each answering the whole `Response`."""
-
-    def __init__(self, holder: _ClientHolder) -> None:
-        self._holder = holder
 
     def list(
         self,
@@ -53,42 +48,9 @@ class WorkspacesResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[ListWorkspacesResponse | Error]:
-        """List workspaces
-
-        Lists the account's workspaces that the calling key reaches (all of them for the system key), oldest
-        first, one page at a time.
-
-        Args:
-            page_size: How many items one page holds, from 1 to 100. The server uses 20 when it is not sent.
-            page_token: The `nextPageToken` of the previous page; leave it out for the first page. Tokens are
-                opaque, encrypted and tamper-evident. A token belongs to the list it came from: the same
-                account, operation, path and filters (such as `includeRevoked`); `pageSize` may change
-                between pages. A token of another list, of other filters or of another account, or
-                altered in any way, is a 400 `invalid_argument`.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            The whole `Response`: status, headers, raw body and `parsed`; an error status does not raise.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        client = self._holder._for_call(timeout, max_retries)
-        kwargs = with_extras(
-            list_workspaces._get_kwargs(
-                page_size=page_size,
-                page_token=page_token,
-            ),
-            extra_headers,
-            extra_query,
-            extra_body,
-        )
-        return list_workspaces._build_response(client=client, response=send(client, kwargs))
+        """`WorkspacesResource.list`, answering the whole `Response` (status, headers, raw body, `parsed`); an error status does not raise."""
+        kwargs = list_workspaces._get_kwargs(page_size=page_size, page_token=page_token)
+        return self._request(list_workspaces, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body)
 
     @overload
     def create(
@@ -116,6 +78,7 @@ class WorkspacesResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[Workspace | Error]: ...
+
     def create(
         self,
         *,
@@ -130,64 +93,12 @@ class WorkspacesResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[Workspace | Error]:
-        """Create a workspace
-
-        Creates a workspace in the account. A new workspace is `STATUS_ENABLED`. Any API key may create one;
-        a
-        key other than the system key is granted the new workspace (it did not exist, so nothing that
-        existed
-        is obtained), and so is every key that holds that key's current token, and every key that holds
-        theirs.
-
-        Args:
-            name: The workspace's name.
-            description: What the workspace is for.
-            labels: Key-value pairs for sorting and filtering resources, for example `{"environment":
-                "production", "team": "platform"}`. At most 64 labels; a key is 1 to 63 letters, digits,
-                `-`, `_` and `.`, starting and ending with a letter or digit; a value is at most 256
-                characters.
-            idempotency_key: Makes the POST safe to repeat. The first answer for a key is kept for 24 hours: the same
-                key with the same request replays it (with `Idempotent-Replayed: true`) and changes
-                nothing; the same key with a different request is a 409 `idempotency_key_reused`.
-                Answers are kept per API key: another key that sends the same `Idempotency-Key` makes a
-                request of its own. The SDK sends a fresh key on every call and reuses it on that call's
-                retries.
-            body: the whole request as a `CreateWorkspaceRequest`, instead of its fields as keywords.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            The whole `Response`: status, headers, raw body and `parsed`; an error status does not raise.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        if isinstance(body, Unset):
-            if isinstance(name, Unset):
-                raise TypeError("create() needs name=..., or body=CreateWorkspaceRequest(...)")
-            body = CreateWorkspaceRequest(
-                name=name,
-                description=description,
-                labels=labels,
-            )
-        elif not (isinstance(name, Unset) and isinstance(description, Unset) and isinstance(labels, Unset)):
-            raise TypeError("create(): pass body= or its fields as keywords, not both")
-
-        client = self._holder._for_call(timeout, max_retries)
-        kwargs = with_extras(
-            create_workspace._get_kwargs(
-                body=body,
-                idempotency_key=idempotency_key,
-            ),
-            extra_headers,
-            extra_query,
-            extra_body,
+        """`WorkspacesResource.create`, answering the whole `Response` (status, headers, raw body, `parsed`); an error status does not raise."""
+        body = request_body(
+            "create", CreateWorkspaceRequest, body, ("name",), name=name, description=description, labels=labels
         )
-        return create_workspace._build_response(client=client, response=send(client, kwargs))
+        kwargs = create_workspace._get_kwargs(body=body, idempotency_key=idempotency_key)
+        return self._request(create_workspace, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body)
 
     def get(
         self,
@@ -199,38 +110,9 @@ class WorkspacesResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[Workspace | Error]:
-        """Get a workspace
-
-        Returns one workspace. The call is scoped to the workspace: a key that does not reach it gets 403
-        `permission_denied`, never the workspace, and an archived workspace answers every scoped call with
-        403
-        `workspace_archived`.
-
-        Args:
-            workspace_id: The workspace's id (`ws_...`).
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            The whole `Response`: status, headers, raw body and `parsed`; an error status does not raise.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        client = self._holder._for_call(timeout, max_retries)
-        kwargs = with_extras(
-            get_workspace._get_kwargs(
-                workspace_id=workspace_id,
-            ),
-            extra_headers,
-            extra_query,
-            extra_body,
-        )
-        return get_workspace._build_response(client=client, response=send(client, kwargs))
+        """`WorkspacesResource.get`, answering the whole `Response` (status, headers, raw body, `parsed`); an error status does not raise."""
+        kwargs = get_workspace._get_kwargs(workspace_id=workspace_id)
+        return self._request(get_workspace, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body)
 
     @overload
     def update(
@@ -259,6 +141,7 @@ class WorkspacesResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[Workspace | Error]: ...
+
     def update(
         self,
         workspace_id: str,
@@ -274,70 +157,19 @@ class WorkspacesResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[Workspace | Error]:
-        """Update a workspace
-
-        Changes a workspace's name, description, labels or status. Setting `status` to `STATUS_ARCHIVED`
-        makes
-        the workspace reject every request scoped to it from then on. Requires a key that reaches the
-        workspace (403 `permission_denied` otherwise).
-
-        Args:
-            workspace_id: The workspace's id (`ws_...`).
-            name: New name.
-            description: New description.
-            labels: Key-value pairs for sorting and filtering resources, for example `{"environment":
-                "production", "team": "platform"}`. At most 64 labels; a key is 1 to 63 letters, digits,
-                `-`, `_` and `.`, starting and ending with a letter or digit; a value is at most 256
-                characters.
-            status: Where a workspace is in its life. An archived workspace rejects every request scoped to
-                it.
-            body: the whole request as a `UpdateWorkspaceRequest`, instead of its fields as keywords.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            The whole `Response`: status, headers, raw body and `parsed`; an error status does not raise.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        if isinstance(body, Unset):
-            body = UpdateWorkspaceRequest(
-                name=name,
-                description=description,
-                labels=labels,
-                status=status,
-            )
-        elif not (
-            isinstance(name, Unset)
-            and isinstance(description, Unset)
-            and isinstance(labels, Unset)
-            and isinstance(status, Unset)
-        ):
-            raise TypeError("update(): pass body= or its fields as keywords, not both")
-
-        client = self._holder._for_call(timeout, max_retries)
-        kwargs = with_extras(
-            update_workspace._get_kwargs(
-                workspace_id=workspace_id,
-                body=body,
-            ),
-            extra_headers,
-            extra_query,
-            extra_body,
+        """`WorkspacesResource.update`, answering the whole `Response` (status, headers, raw body, `parsed`); an error status does not raise."""
+        body = request_body(
+            "update", UpdateWorkspaceRequest, body, (), name=name, description=description, labels=labels, status=status
         )
-        return update_workspace._build_response(client=client, response=send(client, kwargs))
+        kwargs = update_workspace._get_kwargs(workspace_id=workspace_id, body=body)
+        return self._request(update_workspace, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body)
 
 
-class WorkspacesResource:
+class WorkspacesResource(SyncAPIResource):
     """`client.workspaces`: Workspaces group resources inside an account; API keys are granted access to them one by one."""
 
     def __init__(self, holder: _ClientHolder) -> None:
-        self._holder = holder
+        super().__init__(holder)
         self.with_raw_response = WorkspacesResourceWithRawResponse(holder)
 
     def list(
@@ -375,22 +207,16 @@ class WorkspacesResource:
             cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
             cadenya.ResponseValidationError: a success answer that does not fit the documented model.
         """
-
-        def fetch(token: str | Unset) -> ListWorkspacesResponse:
-            return unwrap(
-                self.with_raw_response.list(
-                    page_size=page_size,
-                    page_token=token,
-                    timeout=timeout,
-                    max_retries=max_retries,
-                    extra_headers=extra_headers,
-                    extra_query=extra_query,
-                    extra_body=extra_body,
-                ),
-                no_content=list_workspaces._NO_CONTENT,
-            )
-
-        return SyncPage[Workspace](fetch(page_token), fetch, max_pages=self._holder.client.max_pages)
+        return self._page(
+            list_workspaces,
+            lambda token: list_workspaces._get_kwargs(page_size=page_size, page_token=token),
+            page_token,
+            timeout,
+            max_retries,
+            extra_headers,
+            extra_query,
+            extra_body,
+        )
 
     @overload
     def create(
@@ -418,6 +244,7 @@ class WorkspacesResource:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Workspace: ...
+
     def create(
         self,
         *,
@@ -435,11 +262,9 @@ class WorkspacesResource:
         """Create a workspace
 
         Creates a workspace in the account. A new workspace is `STATUS_ENABLED`. Any API key may create one;
-        a
-        key other than the system key is granted the new workspace (it did not exist, so nothing that
-        existed
-        is obtained), and so is every key that holds that key's current token, and every key that holds
-        theirs.
+        a key other than the system key is granted the new workspace (it did not exist, so nothing that
+        existed is obtained), and so is every key that holds that key's current token, and every key that
+        holds theirs.
 
         Args:
             name: The workspace's name.
@@ -467,30 +292,11 @@ class WorkspacesResource:
             cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
             cadenya.ResponseValidationError: a success answer that does not fit the documented model.
         """
-
-        if isinstance(body, Unset):
-            if isinstance(name, Unset):
-                raise TypeError("create() needs name=..., or body=CreateWorkspaceRequest(...)")
-            body = CreateWorkspaceRequest(
-                name=name,
-                description=description,
-                labels=labels,
-            )
-        elif not (isinstance(name, Unset) and isinstance(description, Unset) and isinstance(labels, Unset)):
-            raise TypeError("create(): pass body= or its fields as keywords, not both")
-
-        return unwrap(
-            self.with_raw_response.create(
-                body=body,
-                idempotency_key=idempotency_key,
-                timeout=timeout,
-                max_retries=max_retries,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
-                extra_body=extra_body,
-            ),
-            no_content=create_workspace._NO_CONTENT,
+        body = request_body(
+            "create", CreateWorkspaceRequest, body, ("name",), name=name, description=description, labels=labels
         )
+        kwargs = create_workspace._get_kwargs(body=body, idempotency_key=idempotency_key)
+        return self._call(create_workspace, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body)
 
     def get(
         self,
@@ -506,8 +312,7 @@ class WorkspacesResource:
 
         Returns one workspace. The call is scoped to the workspace: a key that does not reach it gets 403
         `permission_denied`, never the workspace, and an archived workspace answers every scoped call with
-        403
-        `workspace_archived`.
+        403 `workspace_archived`.
 
         Args:
             workspace_id: The workspace's id (`ws_...`).
@@ -523,18 +328,8 @@ class WorkspacesResource:
             cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
             cadenya.ResponseValidationError: a success answer that does not fit the documented model.
         """
-
-        return unwrap(
-            self.with_raw_response.get(
-                workspace_id,
-                timeout=timeout,
-                max_retries=max_retries,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
-                extra_body=extra_body,
-            ),
-            no_content=get_workspace._NO_CONTENT,
-        )
+        kwargs = get_workspace._get_kwargs(workspace_id=workspace_id)
+        return self._call(get_workspace, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body)
 
     @overload
     def update(
@@ -563,6 +358,7 @@ class WorkspacesResource:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Workspace: ...
+
     def update(
         self,
         workspace_id: str,
@@ -581,8 +377,7 @@ class WorkspacesResource:
         """Update a workspace
 
         Changes a workspace's name, description, labels or status. Setting `status` to `STATUS_ARCHIVED`
-        makes
-        the workspace reject every request scoped to it from then on. Requires a key that reaches the
+        makes the workspace reject every request scoped to it from then on. Requires a key that reaches the
         workspace (403 `permission_denied` otherwise).
 
         Args:
@@ -608,41 +403,15 @@ class WorkspacesResource:
             cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
             cadenya.ResponseValidationError: a success answer that does not fit the documented model.
         """
-
-        if isinstance(body, Unset):
-            body = UpdateWorkspaceRequest(
-                name=name,
-                description=description,
-                labels=labels,
-                status=status,
-            )
-        elif not (
-            isinstance(name, Unset)
-            and isinstance(description, Unset)
-            and isinstance(labels, Unset)
-            and isinstance(status, Unset)
-        ):
-            raise TypeError("update(): pass body= or its fields as keywords, not both")
-
-        return unwrap(
-            self.with_raw_response.update(
-                workspace_id,
-                body=body,
-                timeout=timeout,
-                max_retries=max_retries,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
-                extra_body=extra_body,
-            ),
-            no_content=update_workspace._NO_CONTENT,
+        body = request_body(
+            "update", UpdateWorkspaceRequest, body, (), name=name, description=description, labels=labels, status=status
         )
+        kwargs = update_workspace._get_kwargs(workspace_id=workspace_id, body=body)
+        return self._call(update_workspace, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body)
 
 
-class AsyncWorkspacesResourceWithRawResponse:
+class AsyncWorkspacesResourceWithRawResponse(AsyncAPIResource):
     """`.with_raw_response`: the methods of `AsyncWorkspacesResource`, each answering the whole `Response`."""
-
-    def __init__(self, holder: _ClientHolder) -> None:
-        self._holder = holder
 
     async def list(
         self,
@@ -655,42 +424,11 @@ class AsyncWorkspacesResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[ListWorkspacesResponse | Error]:
-        """List workspaces
-
-        Lists the account's workspaces that the calling key reaches (all of them for the system key), oldest
-        first, one page at a time.
-
-        Args:
-            page_size: How many items one page holds, from 1 to 100. The server uses 20 when it is not sent.
-            page_token: The `nextPageToken` of the previous page; leave it out for the first page. Tokens are
-                opaque, encrypted and tamper-evident. A token belongs to the list it came from: the same
-                account, operation, path and filters (such as `includeRevoked`); `pageSize` may change
-                between pages. A token of another list, of other filters or of another account, or
-                altered in any way, is a 400 `invalid_argument`.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            The whole `Response`: status, headers, raw body and `parsed`; an error status does not raise.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        client = self._holder._for_call(timeout, max_retries)
-        kwargs = with_extras(
-            list_workspaces._get_kwargs(
-                page_size=page_size,
-                page_token=page_token,
-            ),
-            extra_headers,
-            extra_query,
-            extra_body,
+        """`AsyncWorkspacesResource.list`, answering the whole `Response` (status, headers, raw body, `parsed`); an error status does not raise."""
+        kwargs = list_workspaces._get_kwargs(page_size=page_size, page_token=page_token)
+        return await self._request(
+            list_workspaces, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body
         )
-        return list_workspaces._build_response(client=client, response=await send_async(client, kwargs))
 
     @overload
     async def create(
@@ -718,6 +456,7 @@ class AsyncWorkspacesResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[Workspace | Error]: ...
+
     async def create(
         self,
         *,
@@ -732,64 +471,14 @@ class AsyncWorkspacesResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[Workspace | Error]:
-        """Create a workspace
-
-        Creates a workspace in the account. A new workspace is `STATUS_ENABLED`. Any API key may create one;
-        a
-        key other than the system key is granted the new workspace (it did not exist, so nothing that
-        existed
-        is obtained), and so is every key that holds that key's current token, and every key that holds
-        theirs.
-
-        Args:
-            name: The workspace's name.
-            description: What the workspace is for.
-            labels: Key-value pairs for sorting and filtering resources, for example `{"environment":
-                "production", "team": "platform"}`. At most 64 labels; a key is 1 to 63 letters, digits,
-                `-`, `_` and `.`, starting and ending with a letter or digit; a value is at most 256
-                characters.
-            idempotency_key: Makes the POST safe to repeat. The first answer for a key is kept for 24 hours: the same
-                key with the same request replays it (with `Idempotent-Replayed: true`) and changes
-                nothing; the same key with a different request is a 409 `idempotency_key_reused`.
-                Answers are kept per API key: another key that sends the same `Idempotency-Key` makes a
-                request of its own. The SDK sends a fresh key on every call and reuses it on that call's
-                retries.
-            body: the whole request as a `CreateWorkspaceRequest`, instead of its fields as keywords.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            The whole `Response`: status, headers, raw body and `parsed`; an error status does not raise.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        if isinstance(body, Unset):
-            if isinstance(name, Unset):
-                raise TypeError("create() needs name=..., or body=CreateWorkspaceRequest(...)")
-            body = CreateWorkspaceRequest(
-                name=name,
-                description=description,
-                labels=labels,
-            )
-        elif not (isinstance(name, Unset) and isinstance(description, Unset) and isinstance(labels, Unset)):
-            raise TypeError("create(): pass body= or its fields as keywords, not both")
-
-        client = self._holder._for_call(timeout, max_retries)
-        kwargs = with_extras(
-            create_workspace._get_kwargs(
-                body=body,
-                idempotency_key=idempotency_key,
-            ),
-            extra_headers,
-            extra_query,
-            extra_body,
+        """`AsyncWorkspacesResource.create`, answering the whole `Response` (status, headers, raw body, `parsed`); an error status does not raise."""
+        body = request_body(
+            "create", CreateWorkspaceRequest, body, ("name",), name=name, description=description, labels=labels
         )
-        return create_workspace._build_response(client=client, response=await send_async(client, kwargs))
+        kwargs = create_workspace._get_kwargs(body=body, idempotency_key=idempotency_key)
+        return await self._request(
+            create_workspace, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body
+        )
 
     async def get(
         self,
@@ -801,38 +490,9 @@ class AsyncWorkspacesResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[Workspace | Error]:
-        """Get a workspace
-
-        Returns one workspace. The call is scoped to the workspace: a key that does not reach it gets 403
-        `permission_denied`, never the workspace, and an archived workspace answers every scoped call with
-        403
-        `workspace_archived`.
-
-        Args:
-            workspace_id: The workspace's id (`ws_...`).
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            The whole `Response`: status, headers, raw body and `parsed`; an error status does not raise.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        client = self._holder._for_call(timeout, max_retries)
-        kwargs = with_extras(
-            get_workspace._get_kwargs(
-                workspace_id=workspace_id,
-            ),
-            extra_headers,
-            extra_query,
-            extra_body,
-        )
-        return get_workspace._build_response(client=client, response=await send_async(client, kwargs))
+        """`AsyncWorkspacesResource.get`, answering the whole `Response` (status, headers, raw body, `parsed`); an error status does not raise."""
+        kwargs = get_workspace._get_kwargs(workspace_id=workspace_id)
+        return await self._request(get_workspace, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body)
 
     @overload
     async def update(
@@ -861,6 +521,7 @@ class AsyncWorkspacesResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[Workspace | Error]: ...
+
     async def update(
         self,
         workspace_id: str,
@@ -876,70 +537,21 @@ class AsyncWorkspacesResourceWithRawResponse:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Response[Workspace | Error]:
-        """Update a workspace
-
-        Changes a workspace's name, description, labels or status. Setting `status` to `STATUS_ARCHIVED`
-        makes
-        the workspace reject every request scoped to it from then on. Requires a key that reaches the
-        workspace (403 `permission_denied` otherwise).
-
-        Args:
-            workspace_id: The workspace's id (`ws_...`).
-            name: New name.
-            description: New description.
-            labels: Key-value pairs for sorting and filtering resources, for example `{"environment":
-                "production", "team": "platform"}`. At most 64 labels; a key is 1 to 63 letters, digits,
-                `-`, `_` and `.`, starting and ending with a letter or digit; a value is at most 256
-                characters.
-            status: Where a workspace is in its life. An archived workspace rejects every request scoped to
-                it.
-            body: the whole request as a `UpdateWorkspaceRequest`, instead of its fields as keywords.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            The whole `Response`: status, headers, raw body and `parsed`; an error status does not raise.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        if isinstance(body, Unset):
-            body = UpdateWorkspaceRequest(
-                name=name,
-                description=description,
-                labels=labels,
-                status=status,
-            )
-        elif not (
-            isinstance(name, Unset)
-            and isinstance(description, Unset)
-            and isinstance(labels, Unset)
-            and isinstance(status, Unset)
-        ):
-            raise TypeError("update(): pass body= or its fields as keywords, not both")
-
-        client = self._holder._for_call(timeout, max_retries)
-        kwargs = with_extras(
-            update_workspace._get_kwargs(
-                workspace_id=workspace_id,
-                body=body,
-            ),
-            extra_headers,
-            extra_query,
-            extra_body,
+        """`AsyncWorkspacesResource.update`, answering the whole `Response` (status, headers, raw body, `parsed`); an error status does not raise."""
+        body = request_body(
+            "update", UpdateWorkspaceRequest, body, (), name=name, description=description, labels=labels, status=status
         )
-        return update_workspace._build_response(client=client, response=await send_async(client, kwargs))
+        kwargs = update_workspace._get_kwargs(workspace_id=workspace_id, body=body)
+        return await self._request(
+            update_workspace, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body
+        )
 
 
-class AsyncWorkspacesResource:
+class AsyncWorkspacesResource(AsyncAPIResource):
     """`client.workspaces`: Workspaces group resources inside an account; API keys are granted access to them one by one."""
 
     def __init__(self, holder: _ClientHolder) -> None:
-        self._holder = holder
+        super().__init__(holder)
         self.with_raw_response = AsyncWorkspacesResourceWithRawResponse(holder)
 
     def list(
@@ -953,49 +565,17 @@ class AsyncWorkspacesResource:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> AsyncPager[Workspace]:
-        """List workspaces
-
-        Lists the account's workspaces that the calling key reaches (all of them for the system key), oldest
-        first, one page at a time.
-
-        Args:
-            page_size: How many items one page holds, from 1 to 100. The server uses 20 when it is not sent.
-            page_token: The `nextPageToken` of the previous page; leave it out for the first page. Tokens are
-                opaque, encrypted and tamper-evident. A token belongs to the list it came from: the same
-                account, operation, path and filters (such as `includeRevoked`); `pageSize` may change
-                between pages. A token of another list, of other filters or of another account, or
-                altered in any way, is a 400 `invalid_argument`.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            An `AsyncPager`: `await` it for the first page, or `async for` every item of every page.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        async def fetch(token: str | Unset) -> ListWorkspacesResponse:
-            return unwrap(
-                await self.with_raw_response.list(
-                    page_size=page_size,
-                    page_token=token,
-                    timeout=timeout,
-                    max_retries=max_retries,
-                    extra_headers=extra_headers,
-                    extra_query=extra_query,
-                    extra_body=extra_body,
-                ),
-                no_content=list_workspaces._NO_CONTENT,
-            )
-
-        async def first() -> AsyncPage[Workspace]:
-            return AsyncPage[Workspace](await fetch(page_token), fetch, max_pages=self._holder.client.max_pages)
-
-        return AsyncPager(first)
+        """List workspaces: `WorkspacesResource.list` for asyncio, answering an `AsyncPager`: `await` it for the first page, or `async for` every item of every page; the arguments and errors are the same."""
+        return self._page(
+            list_workspaces,
+            lambda token: list_workspaces._get_kwargs(page_size=page_size, page_token=token),
+            page_token,
+            timeout,
+            max_retries,
+            extra_headers,
+            extra_query,
+            extra_body,
+        )
 
     @overload
     async def create(
@@ -1023,6 +603,7 @@ class AsyncWorkspacesResource:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Workspace: ...
+
     async def create(
         self,
         *,
@@ -1037,65 +618,12 @@ class AsyncWorkspacesResource:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Workspace:
-        """Create a workspace
-
-        Creates a workspace in the account. A new workspace is `STATUS_ENABLED`. Any API key may create one;
-        a
-        key other than the system key is granted the new workspace (it did not exist, so nothing that
-        existed
-        is obtained), and so is every key that holds that key's current token, and every key that holds
-        theirs.
-
-        Args:
-            name: The workspace's name.
-            description: What the workspace is for.
-            labels: Key-value pairs for sorting and filtering resources, for example `{"environment":
-                "production", "team": "platform"}`. At most 64 labels; a key is 1 to 63 letters, digits,
-                `-`, `_` and `.`, starting and ending with a letter or digit; a value is at most 256
-                characters.
-            idempotency_key: Makes the POST safe to repeat. The first answer for a key is kept for 24 hours: the same
-                key with the same request replays it (with `Idempotent-Replayed: true`) and changes
-                nothing; the same key with a different request is a 409 `idempotency_key_reused`.
-                Answers are kept per API key: another key that sends the same `Idempotency-Key` makes a
-                request of its own. The SDK sends a fresh key on every call and reuses it on that call's
-                retries.
-            body: the whole request as a `CreateWorkspaceRequest`, instead of its fields as keywords.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            `Workspace`, the success answer.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        if isinstance(body, Unset):
-            if isinstance(name, Unset):
-                raise TypeError("create() needs name=..., or body=CreateWorkspaceRequest(...)")
-            body = CreateWorkspaceRequest(
-                name=name,
-                description=description,
-                labels=labels,
-            )
-        elif not (isinstance(name, Unset) and isinstance(description, Unset) and isinstance(labels, Unset)):
-            raise TypeError("create(): pass body= or its fields as keywords, not both")
-
-        return unwrap(
-            await self.with_raw_response.create(
-                body=body,
-                idempotency_key=idempotency_key,
-                timeout=timeout,
-                max_retries=max_retries,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
-                extra_body=extra_body,
-            ),
-            no_content=create_workspace._NO_CONTENT,
+        """Create a workspace: `WorkspacesResource.create` for asyncio; the arguments and errors are the same."""
+        body = request_body(
+            "create", CreateWorkspaceRequest, body, ("name",), name=name, description=description, labels=labels
         )
+        kwargs = create_workspace._get_kwargs(body=body, idempotency_key=idempotency_key)
+        return await self._call(create_workspace, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body)
 
     async def get(
         self,
@@ -1107,39 +635,9 @@ class AsyncWorkspacesResource:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Workspace:
-        """Get a workspace
-
-        Returns one workspace. The call is scoped to the workspace: a key that does not reach it gets 403
-        `permission_denied`, never the workspace, and an archived workspace answers every scoped call with
-        403
-        `workspace_archived`.
-
-        Args:
-            workspace_id: The workspace's id (`ws_...`).
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            `Workspace`, the success answer.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        return unwrap(
-            await self.with_raw_response.get(
-                workspace_id,
-                timeout=timeout,
-                max_retries=max_retries,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
-                extra_body=extra_body,
-            ),
-            no_content=get_workspace._NO_CONTENT,
-        )
+        """Get a workspace: `WorkspacesResource.get` for asyncio; the arguments and errors are the same."""
+        kwargs = get_workspace._get_kwargs(workspace_id=workspace_id)
+        return await self._call(get_workspace, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body)
 
     @overload
     async def update(
@@ -1168,6 +666,7 @@ class AsyncWorkspacesResource:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Workspace: ...
+
     async def update(
         self,
         workspace_id: str,
@@ -1183,61 +682,9 @@ class AsyncWorkspacesResource:
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> Workspace:
-        """Update a workspace
-
-        Changes a workspace's name, description, labels or status. Setting `status` to `STATUS_ARCHIVED`
-        makes
-        the workspace reject every request scoped to it from then on. Requires a key that reaches the
-        workspace (403 `permission_denied` otherwise).
-
-        Args:
-            workspace_id: The workspace's id (`ws_...`).
-            name: New name.
-            description: New description.
-            labels: Key-value pairs for sorting and filtering resources, for example `{"environment":
-                "production", "team": "platform"}`. At most 64 labels; a key is 1 to 63 letters, digits,
-                `-`, `_` and `.`, starting and ending with a letter or digit; a value is at most 256
-                characters.
-            status: Where a workspace is in its life. An archived workspace rejects every request scoped to
-                it.
-            body: the whole request as a `UpdateWorkspaceRequest`, instead of its fields as keywords.
-
-        Per call: `timeout`, `max_retries`, and `extra_headers`, `extra_query`, `extra_body` to send what this
-        version of the SDK does not know yet.
-
-        Returns:
-            `Workspace`, the success answer.
-
-        Raises:
-            cadenya.APIStatusError: an error status, as its subclass (NotFoundError, ConflictError, ...).
-            cadenya.APIConnectionError: no answer after every retry (cadenya.APITimeoutError if it timed out).
-            cadenya.ResponseValidationError: a success answer that does not fit the documented model.
-        """
-
-        if isinstance(body, Unset):
-            body = UpdateWorkspaceRequest(
-                name=name,
-                description=description,
-                labels=labels,
-                status=status,
-            )
-        elif not (
-            isinstance(name, Unset)
-            and isinstance(description, Unset)
-            and isinstance(labels, Unset)
-            and isinstance(status, Unset)
-        ):
-            raise TypeError("update(): pass body= or its fields as keywords, not both")
-
-        return unwrap(
-            await self.with_raw_response.update(
-                workspace_id,
-                body=body,
-                timeout=timeout,
-                max_retries=max_retries,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
-                extra_body=extra_body,
-            ),
-            no_content=update_workspace._NO_CONTENT,
+        """Update a workspace: `WorkspacesResource.update` for asyncio; the arguments and errors are the same."""
+        body = request_body(
+            "update", UpdateWorkspaceRequest, body, (), name=name, description=description, labels=labels, status=status
         )
+        kwargs = update_workspace._get_kwargs(workspace_id=workspace_id, body=body)
+        return await self._call(update_workspace, kwargs, timeout, max_retries, extra_headers, extra_query, extra_body)

@@ -2,26 +2,49 @@
 # generator-config.yaml or templates/, then run `make generate`.
 from typing import Any
 
-from ... import errors
 from ...client import AuthenticatedClient
-from ...lib import _json
 from ...lib._errors import parsed_answer
 from ...lib._http import HTTPResponse
+from ...lib._responses import ResponseTable
 from ...lib._send import build_response, send, send_async
 from ...models.account import Account
 from ...models.error import Error
 from ...models.session_account import SessionAccount
 from ...types import Response, UnmatchedVariant
 
-_NO_CONTENT: tuple[int, ...] = ()
-"""The success statuses this operation answers without a body."""
-_DOCUMENTED: tuple[tuple[int, int], ...] = (
-    (200, 200),
-    (401, 401),
-    (429, 429),
-    (500, 599),
+
+def _read_200(data: Any) -> Account | SessionAccount:
+    def _parse_response_200(data: object) -> Account | SessionAccount:
+        try:
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_get_account_response_type_0 = Account.from_dict(data)
+
+            return componentsschemas_get_account_response_type_0
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
+        try:
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_get_account_response_type_1 = SessionAccount.from_dict(data)
+
+            return componentsschemas_get_account_response_type_1
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
+        raise UnmatchedVariant("Account | SessionAccount")
+
+    response_200 = _parse_response_200(data)
+
+    return response_200
+
+
+_RESPONSES: ResponseTable[Account | SessionAccount | Error] = ResponseTable(
+    (_read_200, "200"),
+    (Error.from_dict, "401 429 5XX"),
 )
-"""The statuses the spec documents for this operation, as inclusive ranges."""
+"""The answers the spec documents for this operation, by status, and how each body is read."""
+_NO_CONTENT = _RESPONSES.no_content
+_DOCUMENTED = _RESPONSES.documented
 
 
 def _get_kwargs() -> dict[str, Any]:
@@ -35,50 +58,7 @@ def _get_kwargs() -> dict[str, Any]:
 
 
 def _parse_response(*, client: AuthenticatedClient, response: HTTPResponse) -> Account | SessionAccount | Error | None:
-    if response.status_code == 200:
-
-        def _parse_response_200(data: object) -> Account | SessionAccount:
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                componentsschemas_get_account_response_type_0 = Account.from_dict(data)
-
-                return componentsschemas_get_account_response_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                componentsschemas_get_account_response_type_1 = SessionAccount.from_dict(data)
-
-                return componentsschemas_get_account_response_type_1
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            raise UnmatchedVariant("Account | SessionAccount")
-
-        response_200 = _parse_response_200(_json.loads(response.content))
-
-        return response_200
-
-    if response.status_code == 401:
-        response_401 = Error.from_dict(_json.loads(response.content))
-
-        return response_401
-
-    if response.status_code == 429:
-        response_429 = Error.from_dict(_json.loads(response.content))
-
-        return response_429
-
-    if 500 <= response.status_code <= 599:
-        response_5xx = Error.from_dict(_json.loads(response.content))
-
-        return response_5xx
-
-    if client.raise_on_unexpected_status:
-        raise errors.UnexpectedStatus(response.status_code, response.content)
-    else:
-        return None
+    return _RESPONSES.parse(client=client, response=response)
 
 
 def _build_response(
@@ -87,54 +67,27 @@ def _build_response(
     return build_response(client, response, "get_account", _parse_response)
 
 
-def sync_detailed(
-    *,
-    client: AuthenticatedClient,
-) -> Response[Account | SessionAccount | Error]:
-    """Get the calling account
-
-    Returns the account that owns the calling credentials; a cheap way to check that they are valid. Any
-    credential may call it. Called with the system key it returns the full `Account`. Called with any
-    other
-    API key it returns the `Account` with `spec.workspaces` limited to the workspaces that key reaches
-    and
-    without `info.webhookEventsHmacSecret`. Called with a session token it returns the minimal
-    `SessionAccount` shape.
-
-    Args:
-        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
-
-    Raises:
-        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
-        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
-        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
-        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
+def sync_detailed(*, client: AuthenticatedClient) -> Response[Account | SessionAccount | Error]:
+    """Get the calling account: `sync`'s arguments, answering the whole `Response`; see `sync`.
 
     Returns:
         Response[Account | SessionAccount | Error]: the status, headers, raw body and `parsed`, which is
-        the success model, the `Error` of a documented error status, or None for an undocumented status.
+        the success model, the `Error` of a documented error status, or None for an undocumented status. An
+        error status does not raise; an undocumented one raises `cadenya.errors.UnexpectedStatus` only when
+        the client has raise_on_unexpected_status.
     """
-
     kwargs = _get_kwargs()
-
-    response = send(client, kwargs)
-
-    return _build_response(client=client, response=response)
+    return _build_response(client=client, response=send(client, kwargs))
 
 
-def sync(
-    *,
-    client: AuthenticatedClient,
-) -> Account | SessionAccount | Error:
+def sync(*, client: AuthenticatedClient) -> Account | SessionAccount | Error:
     """Get the calling account
 
     Returns the account that owns the calling credentials; a cheap way to check that they are valid. Any
     credential may call it. Called with the system key it returns the full `Account`. Called with any
-    other
-    API key it returns the `Account` with `spec.workspaces` limited to the workspaces that key reaches
-    and
-    without `info.webhookEventsHmacSecret`. Called with a session token it returns the minimal
-    `SessionAccount` shape.
+    other API key it returns the `Account` with `spec.workspaces` limited to the workspaces that key
+    reaches and without `info.webhookEventsHmacSecret`. Called with a session token it returns the
+    minimal `SessionAccount` shape.
 
     Args:
         client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
@@ -150,84 +103,17 @@ def sync(
         Account | SessionAccount | Error: the success model, or the `Error` of a documented error
         status. Use the `_detailed` variant for the status and headers.
     """
-
-    return parsed_answer(
-        sync_detailed(
-            client=client,
-        ),
-        no_content=_NO_CONTENT,
-        documented=_DOCUMENTED,
-    )
+    answer = sync_detailed(client=client)
+    return parsed_answer(answer, no_content=_NO_CONTENT, documented=_DOCUMENTED)
 
 
-async def asyncio_detailed(
-    *,
-    client: AuthenticatedClient,
-) -> Response[Account | SessionAccount | Error]:
-    """Get the calling account
-
-    Returns the account that owns the calling credentials; a cheap way to check that they are valid. Any
-    credential may call it. Called with the system key it returns the full `Account`. Called with any
-    other
-    API key it returns the `Account` with `spec.workspaces` limited to the workspaces that key reaches
-    and
-    without `info.webhookEventsHmacSecret`. Called with a session token it returns the minimal
-    `SessionAccount` shape.
-
-    Args:
-        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
-
-    Raises:
-        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
-        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
-        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
-        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
-
-    Returns:
-        Response[Account | SessionAccount | Error]: the status, headers, raw body and `parsed`, which is
-        the success model, the `Error` of a documented error status, or None for an undocumented status.
-    """
-
+async def asyncio_detailed(*, client: AuthenticatedClient) -> Response[Account | SessionAccount | Error]:
+    """Get the calling account: `sync_detailed` for asyncio, with the same arguments, errors and answer."""
     kwargs = _get_kwargs()
-
-    response = await send_async(client, kwargs)
-
-    return _build_response(client=client, response=response)
+    return _build_response(client=client, response=await send_async(client, kwargs))
 
 
-async def asyncio(
-    *,
-    client: AuthenticatedClient,
-) -> Account | SessionAccount | Error:
-    """Get the calling account
-
-    Returns the account that owns the calling credentials; a cheap way to check that they are valid. Any
-    credential may call it. Called with the system key it returns the full `Account`. Called with any
-    other
-    API key it returns the `Account` with `spec.workspaces` limited to the workspaces that key reaches
-    and
-    without `info.webhookEventsHmacSecret`. Called with a session token it returns the minimal
-    `SessionAccount` shape.
-
-    Args:
-        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
-
-    Raises:
-        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
-        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
-        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
-        cadenya.errors.UnexpectedStatus: A status the operation does not document (a 204 included).
-        cadenya.APIStatusError: An error status whose body is not an `Error`, as its subclass.
-
-    Returns:
-        Account | SessionAccount | Error: the success model, or the `Error` of a documented error
-        status. Use the `_detailed` variant for the status and headers.
-    """
-
-    return parsed_answer(
-        await asyncio_detailed(
-            client=client,
-        ),
-        no_content=_NO_CONTENT,
-        documented=_DOCUMENTED,
-    )
+async def asyncio(*, client: AuthenticatedClient) -> Account | SessionAccount | Error:
+    """Get the calling account: `sync` for asyncio, with the same arguments, errors and answer."""
+    answer = await asyncio_detailed(client=client)
+    return parsed_answer(answer, no_content=_NO_CONTENT, documented=_DOCUMENTED)

@@ -2,41 +2,26 @@
 # generator-config.yaml or templates/, then run `make generate`.
 from typing import Any
 
-from ... import errors
 from ...client import AuthenticatedClient
-from ...lib import _json
 from ...lib._errors import parsed_answer
 from ...lib._http import HTTPResponse
+from ...lib._responses import ResponseTable
 from ...lib._send import build_response, send, send_async
 from ...models.api_key_with_token import APIKeyWithToken
 from ...models.create_api_key_request import CreateAPIKeyRequest
 from ...models.error import Error
 from ...types import UNSET, Response, Unset
 
-_NO_CONTENT: tuple[int, ...] = ()
-"""The success statuses this operation answers without a body."""
-_DOCUMENTED: tuple[tuple[int, int], ...] = (
-    (201, 201),
-    (400, 400),
-    (401, 401),
-    (403, 403),
-    (404, 404),
-    (408, 408),
-    (409, 409),
-    (413, 413),
-    (415, 415),
-    (422, 422),
-    (429, 429),
-    (500, 599),
+_RESPONSES: ResponseTable[APIKeyWithToken | Error] = ResponseTable(
+    (APIKeyWithToken.from_dict, "201"),
+    (Error.from_dict, "400 401 403 404 408 409 413 415 422 429 5XX"),
 )
-"""The statuses the spec documents for this operation, as inclusive ranges."""
+"""The answers the spec documents for this operation, by status, and how each body is read."""
+_NO_CONTENT = _RESPONSES.no_content
+_DOCUMENTED = _RESPONSES.documented
 
 
-def _get_kwargs(
-    *,
-    body: CreateAPIKeyRequest,
-    idempotency_key: str | Unset = UNSET,
-) -> dict[str, Any]:
+def _get_kwargs(*, body: CreateAPIKeyRequest, idempotency_key: str | Unset = UNSET) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(idempotency_key, Unset):
         headers["Idempotency-Key"] = idempotency_key
@@ -55,70 +40,7 @@ def _get_kwargs(
 
 
 def _parse_response(*, client: AuthenticatedClient, response: HTTPResponse) -> APIKeyWithToken | Error | None:
-    if response.status_code == 201:
-        response_201 = APIKeyWithToken.from_dict(_json.loads(response.content))
-
-        return response_201
-
-    if response.status_code == 400:
-        response_400 = Error.from_dict(_json.loads(response.content))
-
-        return response_400
-
-    if response.status_code == 401:
-        response_401 = Error.from_dict(_json.loads(response.content))
-
-        return response_401
-
-    if response.status_code == 403:
-        response_403 = Error.from_dict(_json.loads(response.content))
-
-        return response_403
-
-    if response.status_code == 404:
-        response_404 = Error.from_dict(_json.loads(response.content))
-
-        return response_404
-
-    if response.status_code == 408:
-        response_408 = Error.from_dict(_json.loads(response.content))
-
-        return response_408
-
-    if response.status_code == 409:
-        response_409 = Error.from_dict(_json.loads(response.content))
-
-        return response_409
-
-    if response.status_code == 413:
-        response_413 = Error.from_dict(_json.loads(response.content))
-
-        return response_413
-
-    if response.status_code == 415:
-        response_415 = Error.from_dict(_json.loads(response.content))
-
-        return response_415
-
-    if response.status_code == 422:
-        response_422 = Error.from_dict(_json.loads(response.content))
-
-        return response_422
-
-    if response.status_code == 429:
-        response_429 = Error.from_dict(_json.loads(response.content))
-
-        return response_429
-
-    if 500 <= response.status_code <= 599:
-        response_5xx = Error.from_dict(_json.loads(response.content))
-
-        return response_5xx
-
-    if client.raise_on_unexpected_status:
-        raise errors.UnexpectedStatus(response.status_code, response.content)
-    else:
-        return None
+    return _RESPONSES.parse(client=client, response=response)
 
 
 def _build_response(*, client: AuthenticatedClient, response: HTTPResponse) -> Response[APIKeyWithToken | Error]:
@@ -126,57 +48,22 @@ def _build_response(*, client: AuthenticatedClient, response: HTTPResponse) -> R
 
 
 def sync_detailed(
-    *,
-    client: AuthenticatedClient,
-    body: CreateAPIKeyRequest,
-    idempotency_key: str | Unset = UNSET,
+    *, client: AuthenticatedClient, body: CreateAPIKeyRequest, idempotency_key: str | Unset = UNSET
 ) -> Response[APIKeyWithToken | Error]:
-    """Create an API key
-
-    Issues a new API key. The plaintext token is in `spec.token` of this answer and nowhere else, ever,
-    unless the key is created `revealable`. An account holds at most 50 active keys; creating one more
-    fails with the code `api_key_limit_reached`. `workspaceIds` grants the new key access to those
-    workspaces at once; each must be one the calling key reaches (403 `permission_denied` otherwise), so
-    a
-    new key never reaches more than its creator. Any API key may create keys; the creator holds the new
-    key's token (see `grantApiKeyWorkspace`).
-
-    Args:
-        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
-        body (CreateAPIKeyRequest): A new API key.
-        idempotency_key (str | Unset): Makes the POST safe to repeat. The first answer for a key
-            is kept for 24 hours: the same key with the same request replays it (with `Idempotent-
-            Replayed: true`) and changes nothing; the same key with a different request is a 409
-            `idempotency_key_reused`. Answers are kept per API key: another key that sends the same
-            `Idempotency-Key` makes a request of its own. The SDK sends a fresh key on every call and
-            reuses it on that call's retries.
-
-    Raises:
-        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
-        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
-        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
-        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
+    """Create an API key: `sync`'s arguments, answering the whole `Response`; see `sync`.
 
     Returns:
         Response[APIKeyWithToken | Error]: the status, headers, raw body and `parsed`, which is
-        the success model, the `Error` of a documented error status, or None for an undocumented status.
+        the success model, the `Error` of a documented error status, or None for an undocumented status. An
+        error status does not raise; an undocumented one raises `cadenya.errors.UnexpectedStatus` only when
+        the client has raise_on_unexpected_status.
     """
-
-    kwargs = _get_kwargs(
-        body=body,
-        idempotency_key=idempotency_key,
-    )
-
-    response = send(client, kwargs)
-
-    return _build_response(client=client, response=response)
+    kwargs = _get_kwargs(body=body, idempotency_key=idempotency_key)
+    return _build_response(client=client, response=send(client, kwargs))
 
 
 def sync(
-    *,
-    client: AuthenticatedClient,
-    body: CreateAPIKeyRequest,
-    idempotency_key: str | Unset = UNSET,
+    *, client: AuthenticatedClient, body: CreateAPIKeyRequest, idempotency_key: str | Unset = UNSET
 ) -> APIKeyWithToken | Error:
     """Create an API key
 
@@ -184,9 +71,8 @@ def sync(
     unless the key is created `revealable`. An account holds at most 50 active keys; creating one more
     fails with the code `api_key_limit_reached`. `workspaceIds` grants the new key access to those
     workspaces at once; each must be one the calling key reaches (403 `permission_denied` otherwise), so
-    a
-    new key never reaches more than its creator. Any API key may create keys; the creator holds the new
-    key's token (see `grantApiKeyWorkspace`).
+    a new key never reaches more than its creator. Any API key may create keys; the creator holds the
+    new key's token (see `grantApiKeyWorkspace`).
 
     Args:
         client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
@@ -209,109 +95,21 @@ def sync(
         APIKeyWithToken | Error: the success model, or the `Error` of a documented error
         status. Use the `_detailed` variant for the status and headers.
     """
-
-    return parsed_answer(
-        sync_detailed(
-            client=client,
-            body=body,
-            idempotency_key=idempotency_key,
-        ),
-        no_content=_NO_CONTENT,
-        documented=_DOCUMENTED,
-    )
+    answer = sync_detailed(client=client, body=body, idempotency_key=idempotency_key)
+    return parsed_answer(answer, no_content=_NO_CONTENT, documented=_DOCUMENTED)
 
 
 async def asyncio_detailed(
-    *,
-    client: AuthenticatedClient,
-    body: CreateAPIKeyRequest,
-    idempotency_key: str | Unset = UNSET,
+    *, client: AuthenticatedClient, body: CreateAPIKeyRequest, idempotency_key: str | Unset = UNSET
 ) -> Response[APIKeyWithToken | Error]:
-    """Create an API key
-
-    Issues a new API key. The plaintext token is in `spec.token` of this answer and nowhere else, ever,
-    unless the key is created `revealable`. An account holds at most 50 active keys; creating one more
-    fails with the code `api_key_limit_reached`. `workspaceIds` grants the new key access to those
-    workspaces at once; each must be one the calling key reaches (403 `permission_denied` otherwise), so
-    a
-    new key never reaches more than its creator. Any API key may create keys; the creator holds the new
-    key's token (see `grantApiKeyWorkspace`).
-
-    Args:
-        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
-        body (CreateAPIKeyRequest): A new API key.
-        idempotency_key (str | Unset): Makes the POST safe to repeat. The first answer for a key
-            is kept for 24 hours: the same key with the same request replays it (with `Idempotent-
-            Replayed: true`) and changes nothing; the same key with a different request is a 409
-            `idempotency_key_reused`. Answers are kept per API key: another key that sends the same
-            `Idempotency-Key` makes a request of its own. The SDK sends a fresh key on every call and
-            reuses it on that call's retries.
-
-    Raises:
-        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
-        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
-        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
-        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
-
-    Returns:
-        Response[APIKeyWithToken | Error]: the status, headers, raw body and `parsed`, which is
-        the success model, the `Error` of a documented error status, or None for an undocumented status.
-    """
-
-    kwargs = _get_kwargs(
-        body=body,
-        idempotency_key=idempotency_key,
-    )
-
-    response = await send_async(client, kwargs)
-
-    return _build_response(client=client, response=response)
+    """Create an API key: `sync_detailed` for asyncio, with the same arguments, errors and answer."""
+    kwargs = _get_kwargs(body=body, idempotency_key=idempotency_key)
+    return _build_response(client=client, response=await send_async(client, kwargs))
 
 
 async def asyncio(
-    *,
-    client: AuthenticatedClient,
-    body: CreateAPIKeyRequest,
-    idempotency_key: str | Unset = UNSET,
+    *, client: AuthenticatedClient, body: CreateAPIKeyRequest, idempotency_key: str | Unset = UNSET
 ) -> APIKeyWithToken | Error:
-    """Create an API key
-
-    Issues a new API key. The plaintext token is in `spec.token` of this answer and nowhere else, ever,
-    unless the key is created `revealable`. An account holds at most 50 active keys; creating one more
-    fails with the code `api_key_limit_reached`. `workspaceIds` grants the new key access to those
-    workspaces at once; each must be one the calling key reaches (403 `permission_denied` otherwise), so
-    a
-    new key never reaches more than its creator. Any API key may create keys; the creator holds the new
-    key's token (see `grantApiKeyWorkspace`).
-
-    Args:
-        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
-        body (CreateAPIKeyRequest): A new API key.
-        idempotency_key (str | Unset): Makes the POST safe to repeat. The first answer for a key
-            is kept for 24 hours: the same key with the same request replays it (with `Idempotent-
-            Replayed: true`) and changes nothing; the same key with a different request is a 409
-            `idempotency_key_reused`. Answers are kept per API key: another key that sends the same
-            `Idempotency-Key` makes a request of its own. The SDK sends a fresh key on every call and
-            reuses it on that call's retries.
-
-    Raises:
-        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
-        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
-        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
-        cadenya.errors.UnexpectedStatus: A status the operation does not document (a 204 included).
-        cadenya.APIStatusError: An error status whose body is not an `Error`, as its subclass.
-
-    Returns:
-        APIKeyWithToken | Error: the success model, or the `Error` of a documented error
-        status. Use the `_detailed` variant for the status and headers.
-    """
-
-    return parsed_answer(
-        await asyncio_detailed(
-            client=client,
-            body=body,
-            idempotency_key=idempotency_key,
-        ),
-        no_content=_NO_CONTENT,
-        documented=_DOCUMENTED,
-    )
+    """Create an API key: `sync` for asyncio, with the same arguments, errors and answer."""
+    answer = await asyncio_detailed(client=client, body=body, idempotency_key=idempotency_key)
+    return parsed_answer(answer, no_content=_NO_CONTENT, documented=_DOCUMENTED)

@@ -2,33 +2,26 @@
 # generator-config.yaml or templates/, then run `make generate`.
 from typing import Any
 
-from ... import errors
 from ...client import AuthenticatedClient
-from ...lib import _json
 from ...lib._errors import parsed_answer
 from ...lib._http import HTTPResponse
+from ...lib._responses import ResponseTable
 from ...lib._send import build_response, send, send_async
 from ...models.error import Error
 from ...models.list_api_keys_response import ListAPIKeysResponse
 from ...types import UNSET, Response, Unset
 
-_NO_CONTENT: tuple[int, ...] = ()
-"""The success statuses this operation answers without a body."""
-_DOCUMENTED: tuple[tuple[int, int], ...] = (
-    (200, 200),
-    (400, 400),
-    (401, 401),
-    (429, 429),
-    (500, 599),
+_RESPONSES: ResponseTable[Error | ListAPIKeysResponse] = ResponseTable(
+    (ListAPIKeysResponse.from_dict, "200"),
+    (Error.from_dict, "400 401 429 5XX"),
 )
-"""The statuses the spec documents for this operation, as inclusive ranges."""
+"""The answers the spec documents for this operation, by status, and how each body is read."""
+_NO_CONTENT = _RESPONSES.no_content
+_DOCUMENTED = _RESPONSES.documented
 
 
 def _get_kwargs(
-    *,
-    include_revoked: bool | Unset = UNSET,
-    page_size: int | Unset = UNSET,
-    page_token: str | Unset = UNSET,
+    *, include_revoked: bool | Unset = UNSET, page_size: int | Unset = UNSET, page_token: str | Unset = UNSET
 ) -> dict[str, Any]:
 
     params: dict[str, Any] = {}
@@ -51,35 +44,7 @@ def _get_kwargs(
 
 
 def _parse_response(*, client: AuthenticatedClient, response: HTTPResponse) -> Error | ListAPIKeysResponse | None:
-    if response.status_code == 200:
-        response_200 = ListAPIKeysResponse.from_dict(_json.loads(response.content))
-
-        return response_200
-
-    if response.status_code == 400:
-        response_400 = Error.from_dict(_json.loads(response.content))
-
-        return response_400
-
-    if response.status_code == 401:
-        response_401 = Error.from_dict(_json.loads(response.content))
-
-        return response_401
-
-    if response.status_code == 429:
-        response_429 = Error.from_dict(_json.loads(response.content))
-
-        return response_429
-
-    if 500 <= response.status_code <= 599:
-        response_5xx = Error.from_dict(_json.loads(response.content))
-
-        return response_5xx
-
-    if client.raise_on_unexpected_status:
-        raise errors.UnexpectedStatus(response.status_code, response.content)
-    else:
-        return None
+    return _RESPONSES.parse(client=client, response=response)
 
 
 def _build_response(*, client: AuthenticatedClient, response: HTTPResponse) -> Response[Error | ListAPIKeysResponse]:
@@ -93,44 +58,16 @@ def sync_detailed(
     page_size: int | Unset = UNSET,
     page_token: str | Unset = UNSET,
 ) -> Response[Error | ListAPIKeysResponse]:
-    """List API keys
-
-    Lists the account's API keys, oldest first, one page at a time. Revoked keys are left out unless
-    `includeRevoked` is true. Any API key may list them; tokens are never part of the answer, and
-    `info.workspacesPreview` shows only workspaces the calling key reaches.
-
-    Args:
-        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
-        include_revoked (bool | Unset): Also list revoked keys. The server treats a missing value
-            as false.
-        page_size (int | Unset): How many items one page holds, from 1 to 100. The server uses 20
-            when it is not sent.
-        page_token (str | Unset): The `nextPageToken` of the previous page; leave it out for the
-            first page. Tokens are opaque, encrypted and tamper-evident. A token belongs to the list
-            it came from: the same account, operation, path and filters (such as `includeRevoked`);
-            `pageSize` may change between pages. A token of another list, of other filters or of
-            another account, or altered in any way, is a 400 `invalid_argument`.
-
-    Raises:
-        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
-        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
-        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
-        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
+    """List API keys: `sync`'s arguments, answering the whole `Response`; see `sync`.
 
     Returns:
         Response[Error | ListAPIKeysResponse]: the status, headers, raw body and `parsed`, which is
-        the success model, the `Error` of a documented error status, or None for an undocumented status.
+        the success model, the `Error` of a documented error status, or None for an undocumented status. An
+        error status does not raise; an undocumented one raises `cadenya.errors.UnexpectedStatus` only when
+        the client has raise_on_unexpected_status.
     """
-
-    kwargs = _get_kwargs(
-        include_revoked=include_revoked,
-        page_size=page_size,
-        page_token=page_token,
-    )
-
-    response = send(client, kwargs)
-
-    return _build_response(client=client, response=response)
+    kwargs = _get_kwargs(include_revoked=include_revoked, page_size=page_size, page_token=page_token)
+    return _build_response(client=client, response=send(client, kwargs))
 
 
 def sync(
@@ -169,17 +106,8 @@ def sync(
         Error | ListAPIKeysResponse: the success model, or the `Error` of a documented error
         status. Use the `_detailed` variant for the status and headers.
     """
-
-    return parsed_answer(
-        sync_detailed(
-            client=client,
-            include_revoked=include_revoked,
-            page_size=page_size,
-            page_token=page_token,
-        ),
-        no_content=_NO_CONTENT,
-        documented=_DOCUMENTED,
-    )
+    answer = sync_detailed(client=client, include_revoked=include_revoked, page_size=page_size, page_token=page_token)
+    return parsed_answer(answer, no_content=_NO_CONTENT, documented=_DOCUMENTED)
 
 
 async def asyncio_detailed(
@@ -189,44 +117,9 @@ async def asyncio_detailed(
     page_size: int | Unset = UNSET,
     page_token: str | Unset = UNSET,
 ) -> Response[Error | ListAPIKeysResponse]:
-    """List API keys
-
-    Lists the account's API keys, oldest first, one page at a time. Revoked keys are left out unless
-    `includeRevoked` is true. Any API key may list them; tokens are never part of the answer, and
-    `info.workspacesPreview` shows only workspaces the calling key reaches.
-
-    Args:
-        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
-        include_revoked (bool | Unset): Also list revoked keys. The server treats a missing value
-            as false.
-        page_size (int | Unset): How many items one page holds, from 1 to 100. The server uses 20
-            when it is not sent.
-        page_token (str | Unset): The `nextPageToken` of the previous page; leave it out for the
-            first page. Tokens are opaque, encrypted and tamper-evident. A token belongs to the list
-            it came from: the same account, operation, path and filters (such as `includeRevoked`);
-            `pageSize` may change between pages. A token of another list, of other filters or of
-            another account, or altered in any way, is a 400 `invalid_argument`.
-
-    Raises:
-        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
-        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
-        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
-        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
-
-    Returns:
-        Response[Error | ListAPIKeysResponse]: the status, headers, raw body and `parsed`, which is
-        the success model, the `Error` of a documented error status, or None for an undocumented status.
-    """
-
-    kwargs = _get_kwargs(
-        include_revoked=include_revoked,
-        page_size=page_size,
-        page_token=page_token,
-    )
-
-    response = await send_async(client, kwargs)
-
-    return _build_response(client=client, response=response)
+    """List API keys: `sync_detailed` for asyncio, with the same arguments, errors and answer."""
+    kwargs = _get_kwargs(include_revoked=include_revoked, page_size=page_size, page_token=page_token)
+    return _build_response(client=client, response=await send_async(client, kwargs))
 
 
 async def asyncio(
@@ -236,43 +129,8 @@ async def asyncio(
     page_size: int | Unset = UNSET,
     page_token: str | Unset = UNSET,
 ) -> Error | ListAPIKeysResponse:
-    """List API keys
-
-    Lists the account's API keys, oldest first, one page at a time. Revoked keys are left out unless
-    `includeRevoked` is true. Any API key may list them; tokens are never part of the answer, and
-    `info.workspacesPreview` shows only workspaces the calling key reaches.
-
-    Args:
-        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
-        include_revoked (bool | Unset): Also list revoked keys. The server treats a missing value
-            as false.
-        page_size (int | Unset): How many items one page holds, from 1 to 100. The server uses 20
-            when it is not sent.
-        page_token (str | Unset): The `nextPageToken` of the previous page; leave it out for the
-            first page. Tokens are opaque, encrypted and tamper-evident. A token belongs to the list
-            it came from: the same account, operation, path and filters (such as `includeRevoked`);
-            `pageSize` may change between pages. A token of another list, of other filters or of
-            another account, or altered in any way, is a 400 `invalid_argument`.
-
-    Raises:
-        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
-        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
-        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
-        cadenya.errors.UnexpectedStatus: A status the operation does not document (a 204 included).
-        cadenya.APIStatusError: An error status whose body is not an `Error`, as its subclass.
-
-    Returns:
-        Error | ListAPIKeysResponse: the success model, or the `Error` of a documented error
-        status. Use the `_detailed` variant for the status and headers.
-    """
-
-    return parsed_answer(
-        await asyncio_detailed(
-            client=client,
-            include_revoked=include_revoked,
-            page_size=page_size,
-            page_token=page_token,
-        ),
-        no_content=_NO_CONTENT,
-        documented=_DOCUMENTED,
+    """List API keys: `sync` for asyncio, with the same arguments, errors and answer."""
+    answer = await asyncio_detailed(
+        client=client, include_revoked=include_revoked, page_size=page_size, page_token=page_token
     )
+    return parsed_answer(answer, no_content=_NO_CONTENT, documented=_DOCUMENTED)

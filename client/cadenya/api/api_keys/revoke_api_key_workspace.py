@@ -2,33 +2,25 @@
 # generator-config.yaml or templates/, then run `make generate`.
 from typing import Any
 
-from ... import errors
 from ...client import AuthenticatedClient
-from ...lib import _json
 from ...lib._errors import parsed_answer
 from ...lib._http import HTTPResponse
 from ...lib._path import path_segment
+from ...lib._responses import ResponseTable
 from ...lib._send import build_response, send, send_async
 from ...models.error import Error
 from ...types import Response
 
-_NO_CONTENT: tuple[int, ...] = (204,)
-"""The success statuses this operation answers without a body."""
-_DOCUMENTED: tuple[tuple[int, int], ...] = (
-    (204, 204),
-    (401, 401),
-    (403, 403),
-    (404, 404),
-    (429, 429),
-    (500, 599),
+_RESPONSES: ResponseTable[None | Error] = ResponseTable(
+    (None, "204"),
+    (Error.from_dict, "401 403 404 429 5XX"),
 )
-"""The statuses the spec documents for this operation, as inclusive ranges."""
+"""The answers the spec documents for this operation, by status, and how each body is read."""
+_NO_CONTENT = _RESPONSES.no_content
+_DOCUMENTED = _RESPONSES.documented
 
 
-def _get_kwargs(
-    api_key_id: str,
-    workspace_id: str,
-) -> dict[str, Any]:
+def _get_kwargs(api_key_id: str, workspace_id: str) -> dict[str, Any]:
 
     _kwargs: dict[str, Any] = {
         "method": "delete",
@@ -42,110 +34,37 @@ def _get_kwargs(
 
 
 def _parse_response(*, client: AuthenticatedClient, response: HTTPResponse) -> None | Error | None:
-    if response.status_code == 204:
-        return None
-    if response.status_code == 401:
-        response_401 = Error.from_dict(_json.loads(response.content))
-
-        return response_401
-
-    if response.status_code == 403:
-        response_403 = Error.from_dict(_json.loads(response.content))
-
-        return response_403
-
-    if response.status_code == 404:
-        response_404 = Error.from_dict(_json.loads(response.content))
-
-        return response_404
-
-    if response.status_code == 429:
-        response_429 = Error.from_dict(_json.loads(response.content))
-
-        return response_429
-
-    if 500 <= response.status_code <= 599:
-        response_5xx = Error.from_dict(_json.loads(response.content))
-
-        return response_5xx
-
-    if client.raise_on_unexpected_status:
-        raise errors.UnexpectedStatus(response.status_code, response.content)
-    else:
-        return None
+    return _RESPONSES.parse(client=client, response=response)
 
 
 def _build_response(*, client: AuthenticatedClient, response: HTTPResponse) -> Response[None | Error]:
     return build_response(client, response, "revoke_api_key_workspace", _parse_response)
 
 
-def sync_detailed(
-    api_key_id: str,
-    workspace_id: str,
-    *,
-    client: AuthenticatedClient,
-) -> Response[None | Error]:
-    """Withdraw an API key's access to a workspace
-
-    Removes the key's access to the workspace; removing access the key does not have succeeds too. A key
-    left with no workspace stays valid but reaches no workspace-scoped resource. Acting on a key
-    requires a caller
-    that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
-    the
-    system key requires the system key itself (403 `account_admin_required`). A key may always act on
-    itself.
-    The caller must reach the workspace too (403 `permission_denied`). The workspace is withdrawn as
-    well
-    from every key whose current token this key holds (it created, revealed or rotated them), and from
-    the
-    keys whose tokens those hold, so that no token this key holds reaches a workspace it does not.
-
-    Args:
-        api_key_id (str): The API key's id (`apikey_...`).
-        workspace_id (str): The workspace's id (`ws_...`).
-        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
-
-    Raises:
-        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
-        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
-        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
-        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
+def sync_detailed(api_key_id: str, workspace_id: str, *, client: AuthenticatedClient) -> Response[None | Error]:
+    """Withdraw an API key's access to a workspace: `sync`'s arguments, answering the whole `Response`; see `sync`.
 
     Returns:
         Response[None | Error]: the status, headers, raw body and `parsed`, which is
-        the success model, the `Error` of a documented error status, or None for an undocumented status.
+        the success model, the `Error` of a documented error status, or None for an undocumented status. An
+        error status does not raise; an undocumented one raises `cadenya.errors.UnexpectedStatus` only when
+        the client has raise_on_unexpected_status.
     """
-
-    kwargs = _get_kwargs(
-        api_key_id=api_key_id,
-        workspace_id=workspace_id,
-    )
-
-    response = send(client, kwargs)
-
-    return _build_response(client=client, response=response)
+    kwargs = _get_kwargs(api_key_id=api_key_id, workspace_id=workspace_id)
+    return _build_response(client=client, response=send(client, kwargs))
 
 
-def sync(
-    api_key_id: str,
-    workspace_id: str,
-    *,
-    client: AuthenticatedClient,
-) -> None | Error:
+def sync(api_key_id: str, workspace_id: str, *, client: AuthenticatedClient) -> None | Error:
     """Withdraw an API key's access to a workspace
 
     Removes the key's access to the workspace; removing access the key does not have succeeds too. A key
     left with no workspace stays valid but reaches no workspace-scoped resource. Acting on a key
-    requires a caller
-    that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
-    the
-    system key requires the system key itself (403 `account_admin_required`). A key may always act on
-    itself.
-    The caller must reach the workspace too (403 `permission_denied`). The workspace is withdrawn as
-    well
-    from every key whose current token this key holds (it created, revealed or rotated them), and from
-    the
-    keys whose tokens those hold, so that no token this key holds reaches a workspace it does not.
+    requires a caller that already reaches every workspace that key reaches (403 `permission_denied`
+    otherwise); acting on the system key requires the system key itself (403 `account_admin_required`).
+    A key may always act on itself. The caller must reach the workspace too (403 `permission_denied`).
+    The workspace is withdrawn as well from every key whose current token this key holds (it created,
+    revealed or rotated them), and from the keys whose tokens those hold, so that no token this key
+    holds reaches a workspace it does not.
 
     Args:
         api_key_id (str): The API key's id (`apikey_...`).
@@ -163,109 +82,19 @@ def sync(
         None | Error: the success model, or the `Error` of a documented error
         status. Use the `_detailed` variant for the status and headers.
     """
-
-    return parsed_answer(
-        sync_detailed(
-            api_key_id=api_key_id,
-            workspace_id=workspace_id,
-            client=client,
-        ),
-        no_content=_NO_CONTENT,
-        documented=_DOCUMENTED,
-    )
+    answer = sync_detailed(api_key_id=api_key_id, workspace_id=workspace_id, client=client)
+    return parsed_answer(answer, no_content=_NO_CONTENT, documented=_DOCUMENTED)
 
 
 async def asyncio_detailed(
-    api_key_id: str,
-    workspace_id: str,
-    *,
-    client: AuthenticatedClient,
+    api_key_id: str, workspace_id: str, *, client: AuthenticatedClient
 ) -> Response[None | Error]:
-    """Withdraw an API key's access to a workspace
-
-    Removes the key's access to the workspace; removing access the key does not have succeeds too. A key
-    left with no workspace stays valid but reaches no workspace-scoped resource. Acting on a key
-    requires a caller
-    that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
-    the
-    system key requires the system key itself (403 `account_admin_required`). A key may always act on
-    itself.
-    The caller must reach the workspace too (403 `permission_denied`). The workspace is withdrawn as
-    well
-    from every key whose current token this key holds (it created, revealed or rotated them), and from
-    the
-    keys whose tokens those hold, so that no token this key holds reaches a workspace it does not.
-
-    Args:
-        api_key_id (str): The API key's id (`apikey_...`).
-        workspace_id (str): The workspace's id (`ws_...`).
-        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
-
-    Raises:
-        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
-        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
-        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
-        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
-
-    Returns:
-        Response[None | Error]: the status, headers, raw body and `parsed`, which is
-        the success model, the `Error` of a documented error status, or None for an undocumented status.
-    """
-
-    kwargs = _get_kwargs(
-        api_key_id=api_key_id,
-        workspace_id=workspace_id,
-    )
-
-    response = await send_async(client, kwargs)
-
-    return _build_response(client=client, response=response)
+    """Withdraw an API key's access to a workspace: `sync_detailed` for asyncio, with the same arguments, errors and answer."""
+    kwargs = _get_kwargs(api_key_id=api_key_id, workspace_id=workspace_id)
+    return _build_response(client=client, response=await send_async(client, kwargs))
 
 
-async def asyncio(
-    api_key_id: str,
-    workspace_id: str,
-    *,
-    client: AuthenticatedClient,
-) -> None | Error:
-    """Withdraw an API key's access to a workspace
-
-    Removes the key's access to the workspace; removing access the key does not have succeeds too. A key
-    left with no workspace stays valid but reaches no workspace-scoped resource. Acting on a key
-    requires a caller
-    that already reaches every workspace that key reaches (403 `permission_denied` otherwise); acting on
-    the
-    system key requires the system key itself (403 `account_admin_required`). A key may always act on
-    itself.
-    The caller must reach the workspace too (403 `permission_denied`). The workspace is withdrawn as
-    well
-    from every key whose current token this key holds (it created, revealed or rotated them), and from
-    the
-    keys whose tokens those hold, so that no token this key holds reaches a workspace it does not.
-
-    Args:
-        api_key_id (str): The API key's id (`apikey_...`).
-        workspace_id (str): The workspace's id (`ws_...`).
-        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
-
-    Raises:
-        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
-        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
-        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
-        cadenya.errors.UnexpectedStatus: A status the operation does not document (a 204 included).
-        cadenya.APIStatusError: An error status whose body is not an `Error`, as its subclass.
-
-    Returns:
-        None | Error: the success model, or the `Error` of a documented error
-        status. Use the `_detailed` variant for the status and headers.
-    """
-
-    return parsed_answer(
-        await asyncio_detailed(
-            api_key_id=api_key_id,
-            workspace_id=workspace_id,
-            client=client,
-        ),
-        no_content=_NO_CONTENT,
-        documented=_DOCUMENTED,
-    )
+async def asyncio(api_key_id: str, workspace_id: str, *, client: AuthenticatedClient) -> None | Error:
+    """Withdraw an API key's access to a workspace: `sync` for asyncio, with the same arguments, errors and answer."""
+    answer = await asyncio_detailed(api_key_id=api_key_id, workspace_id=workspace_id, client=client)
+    return parsed_answer(answer, no_content=_NO_CONTENT, documented=_DOCUMENTED)

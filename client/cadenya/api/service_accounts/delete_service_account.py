@@ -2,33 +2,25 @@
 # generator-config.yaml or templates/, then run `make generate`.
 from typing import Any
 
-from ... import errors
 from ...client import AuthenticatedClient
-from ...lib import _json
 from ...lib._errors import parsed_answer
 from ...lib._http import HTTPResponse
 from ...lib._path import path_segment
+from ...lib._responses import ResponseTable
 from ...lib._send import build_response, send, send_async
 from ...models.error import Error
 from ...types import Response
 
-_NO_CONTENT: tuple[int, ...] = (204,)
-"""The success statuses this operation answers without a body."""
-_DOCUMENTED: tuple[tuple[int, int], ...] = (
-    (204, 204),
-    (401, 401),
-    (403, 403),
-    (404, 404),
-    (429, 429),
-    (500, 599),
+_RESPONSES: ResponseTable[None | Error] = ResponseTable(
+    (None, "204"),
+    (Error.from_dict, "401 403 404 429 5XX"),
 )
-"""The statuses the spec documents for this operation, as inclusive ranges."""
+"""The answers the spec documents for this operation, by status, and how each body is read."""
+_NO_CONTENT = _RESPONSES.no_content
+_DOCUMENTED = _RESPONSES.documented
 
 
-def _get_kwargs(
-    organization_id: str,
-    service_account_id: str,
-) -> dict[str, Any]:
+def _get_kwargs(organization_id: str, service_account_id: str) -> dict[str, Any]:
 
     _kwargs: dict[str, Any] = {
         "method": "delete",
@@ -42,37 +34,7 @@ def _get_kwargs(
 
 
 def _parse_response(*, client: AuthenticatedClient, response: HTTPResponse) -> None | Error | None:
-    if response.status_code == 204:
-        return None
-    if response.status_code == 401:
-        response_401 = Error.from_dict(_json.loads(response.content))
-
-        return response_401
-
-    if response.status_code == 403:
-        response_403 = Error.from_dict(_json.loads(response.content))
-
-        return response_403
-
-    if response.status_code == 404:
-        response_404 = Error.from_dict(_json.loads(response.content))
-
-        return response_404
-
-    if response.status_code == 429:
-        response_429 = Error.from_dict(_json.loads(response.content))
-
-        return response_429
-
-    if 500 <= response.status_code <= 599:
-        response_5xx = Error.from_dict(_json.loads(response.content))
-
-        return response_5xx
-
-    if client.raise_on_unexpected_status:
-        raise errors.UnexpectedStatus(response.status_code, response.content)
-    else:
-        return None
+    return _RESPONSES.parse(client=client, response=response)
 
 
 def _build_response(*, client: AuthenticatedClient, response: HTTPResponse) -> Response[None | Error]:
@@ -80,59 +42,26 @@ def _build_response(*, client: AuthenticatedClient, response: HTTPResponse) -> R
 
 
 def sync_detailed(
-    organization_id: str,
-    service_account_id: str,
-    *,
-    client: AuthenticatedClient,
+    organization_id: str, service_account_id: str, *, client: AuthenticatedClient
 ) -> Response[None | Error]:
-    """Delete a service account
-
-    Deletes the service account together with all of its credentials. Service accounts and their
-    credentials are
-    organization-level principals: creating, changing and deleting them requires the account's
-    administrator
-    (the system key); any other key gets 403 `account_admin_required`.
-
-    Args:
-        organization_id (str): The organization, which is the calling account's id (`acct_...`);
-            any other value is not found.
-        service_account_id (str): The service account's id.
-        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
-
-    Raises:
-        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
-        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
-        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
-        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
+    """Delete a service account: `sync`'s arguments, answering the whole `Response`; see `sync`.
 
     Returns:
         Response[None | Error]: the status, headers, raw body and `parsed`, which is
-        the success model, the `Error` of a documented error status, or None for an undocumented status.
+        the success model, the `Error` of a documented error status, or None for an undocumented status. An
+        error status does not raise; an undocumented one raises `cadenya.errors.UnexpectedStatus` only when
+        the client has raise_on_unexpected_status.
     """
-
-    kwargs = _get_kwargs(
-        organization_id=organization_id,
-        service_account_id=service_account_id,
-    )
-
-    response = send(client, kwargs)
-
-    return _build_response(client=client, response=response)
+    kwargs = _get_kwargs(organization_id=organization_id, service_account_id=service_account_id)
+    return _build_response(client=client, response=send(client, kwargs))
 
 
-def sync(
-    organization_id: str,
-    service_account_id: str,
-    *,
-    client: AuthenticatedClient,
-) -> None | Error:
+def sync(organization_id: str, service_account_id: str, *, client: AuthenticatedClient) -> None | Error:
     """Delete a service account
 
     Deletes the service account together with all of its credentials. Service accounts and their
-    credentials are
-    organization-level principals: creating, changing and deleting them requires the account's
-    administrator
-    (the system key); any other key gets 403 `account_admin_required`.
+    credentials are organization-level principals: creating, changing and deleting them requires the
+    account's administrator (the system key); any other key gets 403 `account_admin_required`.
 
     Args:
         organization_id (str): The organization, which is the calling account's id (`acct_...`);
@@ -151,97 +80,21 @@ def sync(
         None | Error: the success model, or the `Error` of a documented error
         status. Use the `_detailed` variant for the status and headers.
     """
-
-    return parsed_answer(
-        sync_detailed(
-            organization_id=organization_id,
-            service_account_id=service_account_id,
-            client=client,
-        ),
-        no_content=_NO_CONTENT,
-        documented=_DOCUMENTED,
-    )
+    answer = sync_detailed(organization_id=organization_id, service_account_id=service_account_id, client=client)
+    return parsed_answer(answer, no_content=_NO_CONTENT, documented=_DOCUMENTED)
 
 
 async def asyncio_detailed(
-    organization_id: str,
-    service_account_id: str,
-    *,
-    client: AuthenticatedClient,
+    organization_id: str, service_account_id: str, *, client: AuthenticatedClient
 ) -> Response[None | Error]:
-    """Delete a service account
+    """Delete a service account: `sync_detailed` for asyncio, with the same arguments, errors and answer."""
+    kwargs = _get_kwargs(organization_id=organization_id, service_account_id=service_account_id)
+    return _build_response(client=client, response=await send_async(client, kwargs))
 
-    Deletes the service account together with all of its credentials. Service accounts and their
-    credentials are
-    organization-level principals: creating, changing and deleting them requires the account's
-    administrator
-    (the system key); any other key gets 403 `account_admin_required`.
 
-    Args:
-        organization_id (str): The organization, which is the calling account's id (`acct_...`);
-            any other value is not found.
-        service_account_id (str): The service account's id.
-        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
-
-    Raises:
-        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
-        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
-        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
-        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
-
-    Returns:
-        Response[None | Error]: the status, headers, raw body and `parsed`, which is
-        the success model, the `Error` of a documented error status, or None for an undocumented status.
-    """
-
-    kwargs = _get_kwargs(
-        organization_id=organization_id,
-        service_account_id=service_account_id,
+async def asyncio(organization_id: str, service_account_id: str, *, client: AuthenticatedClient) -> None | Error:
+    """Delete a service account: `sync` for asyncio, with the same arguments, errors and answer."""
+    answer = await asyncio_detailed(
+        organization_id=organization_id, service_account_id=service_account_id, client=client
     )
-
-    response = await send_async(client, kwargs)
-
-    return _build_response(client=client, response=response)
-
-
-async def asyncio(
-    organization_id: str,
-    service_account_id: str,
-    *,
-    client: AuthenticatedClient,
-) -> None | Error:
-    """Delete a service account
-
-    Deletes the service account together with all of its credentials. Service accounts and their
-    credentials are
-    organization-level principals: creating, changing and deleting them requires the account's
-    administrator
-    (the system key); any other key gets 403 `account_admin_required`.
-
-    Args:
-        organization_id (str): The organization, which is the calling account's id (`acct_...`);
-            any other value is not found.
-        service_account_id (str): The service account's id.
-        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
-
-    Raises:
-        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
-        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
-        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
-        cadenya.errors.UnexpectedStatus: A status the operation does not document (a 204 included).
-        cadenya.APIStatusError: An error status whose body is not an `Error`, as its subclass.
-
-    Returns:
-        None | Error: the success model, or the `Error` of a documented error
-        status. Use the `_detailed` variant for the status and headers.
-    """
-
-    return parsed_answer(
-        await asyncio_detailed(
-            organization_id=organization_id,
-            service_account_id=service_account_id,
-            client=client,
-        ),
-        no_content=_NO_CONTENT,
-        documented=_DOCUMENTED,
-    )
+    return parsed_answer(answer, no_content=_NO_CONTENT, documented=_DOCUMENTED)

@@ -2,36 +2,28 @@
 # generator-config.yaml or templates/, then run `make generate`.
 from typing import Any
 
-from ... import errors
 from ...client import AuthenticatedClient
-from ...lib import _json
 from ...lib._errors import parsed_answer
 from ...lib._http import HTTPResponse
 from ...lib._path import path_segment
+from ...lib._responses import ResponseTable
 from ...lib._send import build_response, send, send_async
 from ...models.error import Error
 from ...models.expand_field import ExpandField
 from ...models.service_account import ServiceAccount
 from ...types import UNSET, Response, Unset
 
-_NO_CONTENT: tuple[int, ...] = ()
-"""The success statuses this operation answers without a body."""
-_DOCUMENTED: tuple[tuple[int, int], ...] = (
-    (200, 200),
-    (400, 400),
-    (401, 401),
-    (404, 404),
-    (429, 429),
-    (500, 599),
+_RESPONSES: ResponseTable[Error | ServiceAccount] = ResponseTable(
+    (ServiceAccount.from_dict, "200"),
+    (Error.from_dict, "400 401 404 429 5XX"),
 )
-"""The statuses the spec documents for this operation, as inclusive ranges."""
+"""The answers the spec documents for this operation, by status, and how each body is read."""
+_NO_CONTENT = _RESPONSES.no_content
+_DOCUMENTED = _RESPONSES.documented
 
 
 def _get_kwargs(
-    organization_id: str,
-    service_account_id: str,
-    *,
-    expand: list[ExpandField] | Unset = UNSET,
+    organization_id: str, service_account_id: str, *, expand: list[ExpandField] | Unset = UNSET
 ) -> dict[str, Any]:
 
     params: dict[str, Any] = {}
@@ -60,40 +52,7 @@ def _get_kwargs(
 
 
 def _parse_response(*, client: AuthenticatedClient, response: HTTPResponse) -> Error | ServiceAccount | None:
-    if response.status_code == 200:
-        response_200 = ServiceAccount.from_dict(_json.loads(response.content))
-
-        return response_200
-
-    if response.status_code == 400:
-        response_400 = Error.from_dict(_json.loads(response.content))
-
-        return response_400
-
-    if response.status_code == 401:
-        response_401 = Error.from_dict(_json.loads(response.content))
-
-        return response_401
-
-    if response.status_code == 404:
-        response_404 = Error.from_dict(_json.loads(response.content))
-
-        return response_404
-
-    if response.status_code == 429:
-        response_429 = Error.from_dict(_json.loads(response.content))
-
-        return response_429
-
-    if 500 <= response.status_code <= 599:
-        response_5xx = Error.from_dict(_json.loads(response.content))
-
-        return response_5xx
-
-    if client.raise_on_unexpected_status:
-        raise errors.UnexpectedStatus(response.status_code, response.content)
-    else:
-        return None
+    return _RESPONSES.parse(client=client, response=response)
 
 
 def _build_response(*, client: AuthenticatedClient, response: HTTPResponse) -> Response[Error | ServiceAccount]:
@@ -107,39 +66,16 @@ def sync_detailed(
     client: AuthenticatedClient,
     expand: list[ExpandField] | Unset = UNSET,
 ) -> Response[Error | ServiceAccount]:
-    """Get a service account
-
-    Returns one service account of the organization; `expand[]=permissions` fills in its `permissions`.
-    Any API key may read service accounts and their credentials.
-
-    Args:
-        organization_id (str): The organization, which is the calling account's id (`acct_...`);
-            any other value is not found.
-        service_account_id (str): The service account's id.
-        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
-        expand (list[ExpandField] | Unset): Extra fields to fill in. `permissions` fills the
-            `permissions` map of each returned object.
-
-    Raises:
-        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
-        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
-        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
-        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
+    """Get a service account: `sync`'s arguments, answering the whole `Response`; see `sync`.
 
     Returns:
         Response[Error | ServiceAccount]: the status, headers, raw body and `parsed`, which is
-        the success model, the `Error` of a documented error status, or None for an undocumented status.
+        the success model, the `Error` of a documented error status, or None for an undocumented status. An
+        error status does not raise; an undocumented one raises `cadenya.errors.UnexpectedStatus` only when
+        the client has raise_on_unexpected_status.
     """
-
-    kwargs = _get_kwargs(
-        organization_id=organization_id,
-        service_account_id=service_account_id,
-        expand=expand,
-    )
-
-    response = send(client, kwargs)
-
-    return _build_response(client=client, response=response)
+    kwargs = _get_kwargs(organization_id=organization_id, service_account_id=service_account_id, expand=expand)
+    return _build_response(client=client, response=send(client, kwargs))
 
 
 def sync(
@@ -173,17 +109,10 @@ def sync(
         Error | ServiceAccount: the success model, or the `Error` of a documented error
         status. Use the `_detailed` variant for the status and headers.
     """
-
-    return parsed_answer(
-        sync_detailed(
-            organization_id=organization_id,
-            service_account_id=service_account_id,
-            client=client,
-            expand=expand,
-        ),
-        no_content=_NO_CONTENT,
-        documented=_DOCUMENTED,
+    answer = sync_detailed(
+        organization_id=organization_id, service_account_id=service_account_id, client=client, expand=expand
     )
+    return parsed_answer(answer, no_content=_NO_CONTENT, documented=_DOCUMENTED)
 
 
 async def asyncio_detailed(
@@ -193,39 +122,9 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     expand: list[ExpandField] | Unset = UNSET,
 ) -> Response[Error | ServiceAccount]:
-    """Get a service account
-
-    Returns one service account of the organization; `expand[]=permissions` fills in its `permissions`.
-    Any API key may read service accounts and their credentials.
-
-    Args:
-        organization_id (str): The organization, which is the calling account's id (`acct_...`);
-            any other value is not found.
-        service_account_id (str): The service account's id.
-        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
-        expand (list[ExpandField] | Unset): Extra fields to fill in. `permissions` fills the
-            `permissions` map of each returned object.
-
-    Raises:
-        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
-        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
-        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
-        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
-
-    Returns:
-        Response[Error | ServiceAccount]: the status, headers, raw body and `parsed`, which is
-        the success model, the `Error` of a documented error status, or None for an undocumented status.
-    """
-
-    kwargs = _get_kwargs(
-        organization_id=organization_id,
-        service_account_id=service_account_id,
-        expand=expand,
-    )
-
-    response = await send_async(client, kwargs)
-
-    return _build_response(client=client, response=response)
+    """Get a service account: `sync_detailed` for asyncio, with the same arguments, errors and answer."""
+    kwargs = _get_kwargs(organization_id=organization_id, service_account_id=service_account_id, expand=expand)
+    return _build_response(client=client, response=await send_async(client, kwargs))
 
 
 async def asyncio(
@@ -235,38 +134,8 @@ async def asyncio(
     client: AuthenticatedClient,
     expand: list[ExpandField] | Unset = UNSET,
 ) -> Error | ServiceAccount:
-    """Get a service account
-
-    Returns one service account of the organization; `expand[]=permissions` fills in its `permissions`.
-    Any API key may read service accounts and their credentials.
-
-    Args:
-        organization_id (str): The organization, which is the calling account's id (`acct_...`);
-            any other value is not found.
-        service_account_id (str): The service account's id.
-        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
-        expand (list[ExpandField] | Unset): Extra fields to fill in. `permissions` fills the
-            `permissions` map of each returned object.
-
-    Raises:
-        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
-        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
-        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
-        cadenya.errors.UnexpectedStatus: A status the operation does not document (a 204 included).
-        cadenya.APIStatusError: An error status whose body is not an `Error`, as its subclass.
-
-    Returns:
-        Error | ServiceAccount: the success model, or the `Error` of a documented error
-        status. Use the `_detailed` variant for the status and headers.
-    """
-
-    return parsed_answer(
-        await asyncio_detailed(
-            organization_id=organization_id,
-            service_account_id=service_account_id,
-            client=client,
-            expand=expand,
-        ),
-        no_content=_NO_CONTENT,
-        documented=_DOCUMENTED,
+    """Get a service account: `sync` for asyncio, with the same arguments, errors and answer."""
+    answer = await asyncio_detailed(
+        organization_id=organization_id, service_account_id=service_account_id, client=client, expand=expand
     )
+    return parsed_answer(answer, no_content=_NO_CONTENT, documented=_DOCUMENTED)

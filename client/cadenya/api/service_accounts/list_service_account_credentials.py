@@ -2,29 +2,24 @@
 # generator-config.yaml or templates/, then run `make generate`.
 from typing import Any
 
-from ... import errors
 from ...client import AuthenticatedClient
-from ...lib import _json
 from ...lib._errors import parsed_answer
 from ...lib._http import HTTPResponse
 from ...lib._path import path_segment
+from ...lib._responses import ResponseTable
 from ...lib._send import build_response, send, send_async
 from ...models.error import Error
 from ...models.expand_field import ExpandField
 from ...models.list_service_account_credentials_response import ListServiceAccountCredentialsResponse
 from ...types import UNSET, Response, Unset
 
-_NO_CONTENT: tuple[int, ...] = ()
-"""The success statuses this operation answers without a body."""
-_DOCUMENTED: tuple[tuple[int, int], ...] = (
-    (200, 200),
-    (400, 400),
-    (401, 401),
-    (404, 404),
-    (429, 429),
-    (500, 599),
+_RESPONSES: ResponseTable[Error | ListServiceAccountCredentialsResponse] = ResponseTable(
+    (ListServiceAccountCredentialsResponse.from_dict, "200"),
+    (Error.from_dict, "400 401 404 429 5XX"),
 )
-"""The statuses the spec documents for this operation, as inclusive ranges."""
+"""The answers the spec documents for this operation, by status, and how each body is read."""
+_NO_CONTENT = _RESPONSES.no_content
+_DOCUMENTED = _RESPONSES.documented
 
 
 def _get_kwargs(
@@ -68,40 +63,7 @@ def _get_kwargs(
 def _parse_response(
     *, client: AuthenticatedClient, response: HTTPResponse
 ) -> Error | ListServiceAccountCredentialsResponse | None:
-    if response.status_code == 200:
-        response_200 = ListServiceAccountCredentialsResponse.from_dict(_json.loads(response.content))
-
-        return response_200
-
-    if response.status_code == 400:
-        response_400 = Error.from_dict(_json.loads(response.content))
-
-        return response_400
-
-    if response.status_code == 401:
-        response_401 = Error.from_dict(_json.loads(response.content))
-
-        return response_401
-
-    if response.status_code == 404:
-        response_404 = Error.from_dict(_json.loads(response.content))
-
-        return response_404
-
-    if response.status_code == 429:
-        response_429 = Error.from_dict(_json.loads(response.content))
-
-        return response_429
-
-    if 500 <= response.status_code <= 599:
-        response_5xx = Error.from_dict(_json.loads(response.content))
-
-        return response_5xx
-
-    if client.raise_on_unexpected_status:
-        raise errors.UnexpectedStatus(response.status_code, response.content)
-    else:
-        return None
+    return _RESPONSES.parse(client=client, response=response)
 
 
 def _build_response(
@@ -119,37 +81,14 @@ def sync_detailed(
     page_size: int | Unset = UNSET,
     page_token: str | Unset = UNSET,
 ) -> Response[Error | ListServiceAccountCredentialsResponse]:
-    """List a service account's credentials
-
-    Lists the credentials of the service account, oldest first, one page at a time. Secrets are never
-    listed. Any API key may read service accounts and their credentials.
-
-    Args:
-        organization_id (str): The organization, which is the calling account's id (`acct_...`);
-            any other value is not found.
-        service_account_id (str): The service account's id.
-        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
-        expand (list[ExpandField] | Unset): Extra fields to fill in. `permissions` fills the
-            `permissions` map of each returned object.
-        page_size (int | Unset): How many items one page holds, from 1 to 100. The server uses 20
-            when it is not sent.
-        page_token (str | Unset): The `next_page_token` of the previous page; leave it out for the
-            first page. Tokens are opaque, encrypted and tamper-evident. A token belongs to the list
-            it came from: the same account, operation and path; `page_size` and `expand[]` may change
-            between pages. A token of another list or of another account, or altered in any way, is a
-            400 `invalid_argument`.
-
-    Raises:
-        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
-        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
-        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
-        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
+    """List a service account's credentials: `sync`'s arguments, answering the whole `Response`; see `sync`.
 
     Returns:
         Response[Error | ListServiceAccountCredentialsResponse]: the status, headers, raw body and `parsed`, which is
-        the success model, the `Error` of a documented error status, or None for an undocumented status.
+        the success model, the `Error` of a documented error status, or None for an undocumented status. An
+        error status does not raise; an undocumented one raises `cadenya.errors.UnexpectedStatus` only when
+        the client has raise_on_unexpected_status.
     """
-
     kwargs = _get_kwargs(
         organization_id=organization_id,
         service_account_id=service_account_id,
@@ -157,10 +96,7 @@ def sync_detailed(
         page_size=page_size,
         page_token=page_token,
     )
-
-    response = send(client, kwargs)
-
-    return _build_response(client=client, response=response)
+    return _build_response(client=client, response=send(client, kwargs))
 
 
 def sync(
@@ -203,19 +139,15 @@ def sync(
         Error | ListServiceAccountCredentialsResponse: the success model, or the `Error` of a documented error
         status. Use the `_detailed` variant for the status and headers.
     """
-
-    return parsed_answer(
-        sync_detailed(
-            organization_id=organization_id,
-            service_account_id=service_account_id,
-            client=client,
-            expand=expand,
-            page_size=page_size,
-            page_token=page_token,
-        ),
-        no_content=_NO_CONTENT,
-        documented=_DOCUMENTED,
+    answer = sync_detailed(
+        organization_id=organization_id,
+        service_account_id=service_account_id,
+        client=client,
+        expand=expand,
+        page_size=page_size,
+        page_token=page_token,
     )
+    return parsed_answer(answer, no_content=_NO_CONTENT, documented=_DOCUMENTED)
 
 
 async def asyncio_detailed(
@@ -227,37 +159,7 @@ async def asyncio_detailed(
     page_size: int | Unset = UNSET,
     page_token: str | Unset = UNSET,
 ) -> Response[Error | ListServiceAccountCredentialsResponse]:
-    """List a service account's credentials
-
-    Lists the credentials of the service account, oldest first, one page at a time. Secrets are never
-    listed. Any API key may read service accounts and their credentials.
-
-    Args:
-        organization_id (str): The organization, which is the calling account's id (`acct_...`);
-            any other value is not found.
-        service_account_id (str): The service account's id.
-        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
-        expand (list[ExpandField] | Unset): Extra fields to fill in. `permissions` fills the
-            `permissions` map of each returned object.
-        page_size (int | Unset): How many items one page holds, from 1 to 100. The server uses 20
-            when it is not sent.
-        page_token (str | Unset): The `next_page_token` of the previous page; leave it out for the
-            first page. Tokens are opaque, encrypted and tamper-evident. A token belongs to the list
-            it came from: the same account, operation and path; `page_size` and `expand[]` may change
-            between pages. A token of another list or of another account, or altered in any way, is a
-            400 `invalid_argument`.
-
-    Raises:
-        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
-        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
-        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
-        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
-
-    Returns:
-        Response[Error | ListServiceAccountCredentialsResponse]: the status, headers, raw body and `parsed`, which is
-        the success model, the `Error` of a documented error status, or None for an undocumented status.
-    """
-
+    """List a service account's credentials: `sync_detailed` for asyncio, with the same arguments, errors and answer."""
     kwargs = _get_kwargs(
         organization_id=organization_id,
         service_account_id=service_account_id,
@@ -265,10 +167,7 @@ async def asyncio_detailed(
         page_size=page_size,
         page_token=page_token,
     )
-
-    response = await send_async(client, kwargs)
-
-    return _build_response(client=client, response=response)
+    return _build_response(client=client, response=await send_async(client, kwargs))
 
 
 async def asyncio(
@@ -280,47 +179,13 @@ async def asyncio(
     page_size: int | Unset = UNSET,
     page_token: str | Unset = UNSET,
 ) -> Error | ListServiceAccountCredentialsResponse:
-    """List a service account's credentials
-
-    Lists the credentials of the service account, oldest first, one page at a time. Secrets are never
-    listed. Any API key may read service accounts and their credentials.
-
-    Args:
-        organization_id (str): The organization, which is the calling account's id (`acct_...`);
-            any other value is not found.
-        service_account_id (str): The service account's id.
-        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
-        expand (list[ExpandField] | Unset): Extra fields to fill in. `permissions` fills the
-            `permissions` map of each returned object.
-        page_size (int | Unset): How many items one page holds, from 1 to 100. The server uses 20
-            when it is not sent.
-        page_token (str | Unset): The `next_page_token` of the previous page; leave it out for the
-            first page. Tokens are opaque, encrypted and tamper-evident. A token belongs to the list
-            it came from: the same account, operation and path; `page_size` and `expand[]` may change
-            between pages. A token of another list or of another account, or altered in any way, is a
-            400 `invalid_argument`.
-
-    Raises:
-        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
-        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
-        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
-        cadenya.errors.UnexpectedStatus: A status the operation does not document (a 204 included).
-        cadenya.APIStatusError: An error status whose body is not an `Error`, as its subclass.
-
-    Returns:
-        Error | ListServiceAccountCredentialsResponse: the success model, or the `Error` of a documented error
-        status. Use the `_detailed` variant for the status and headers.
-    """
-
-    return parsed_answer(
-        await asyncio_detailed(
-            organization_id=organization_id,
-            service_account_id=service_account_id,
-            client=client,
-            expand=expand,
-            page_size=page_size,
-            page_token=page_token,
-        ),
-        no_content=_NO_CONTENT,
-        documented=_DOCUMENTED,
+    """List a service account's credentials: `sync` for asyncio, with the same arguments, errors and answer."""
+    answer = await asyncio_detailed(
+        organization_id=organization_id,
+        service_account_id=service_account_id,
+        client=client,
+        expand=expand,
+        page_size=page_size,
+        page_token=page_token,
     )
+    return parsed_answer(answer, no_content=_NO_CONTENT, documented=_DOCUMENTED)

@@ -2,33 +2,26 @@
 # generator-config.yaml or templates/, then run `make generate`.
 from typing import Any
 
-from ... import errors
 from ...client import AuthenticatedClient
-from ...lib import _json
 from ...lib._errors import parsed_answer
 from ...lib._http import HTTPResponse
 from ...lib._path import path_segment
+from ...lib._responses import ResponseTable
 from ...lib._send import build_response, send, send_async
 from ...models.error import Error
 from ...models.workspace import Workspace
 from ...types import Response
 
-_NO_CONTENT: tuple[int, ...] = ()
-"""The success statuses this operation answers without a body."""
-_DOCUMENTED: tuple[tuple[int, int], ...] = (
-    (200, 200),
-    (401, 401),
-    (403, 403),
-    (404, 404),
-    (429, 429),
-    (500, 599),
+_RESPONSES: ResponseTable[Error | Workspace] = ResponseTable(
+    (Workspace.from_dict, "200"),
+    (Error.from_dict, "401 403 404 429 5XX"),
 )
-"""The statuses the spec documents for this operation, as inclusive ranges."""
+"""The answers the spec documents for this operation, by status, and how each body is read."""
+_NO_CONTENT = _RESPONSES.no_content
+_DOCUMENTED = _RESPONSES.documented
 
 
-def _get_kwargs(
-    workspace_id: str,
-) -> dict[str, Any]:
+def _get_kwargs(workspace_id: str) -> dict[str, Any]:
 
     _kwargs: dict[str, Any] = {
         "method": "get",
@@ -41,93 +34,32 @@ def _get_kwargs(
 
 
 def _parse_response(*, client: AuthenticatedClient, response: HTTPResponse) -> Error | Workspace | None:
-    if response.status_code == 200:
-        response_200 = Workspace.from_dict(_json.loads(response.content))
-
-        return response_200
-
-    if response.status_code == 401:
-        response_401 = Error.from_dict(_json.loads(response.content))
-
-        return response_401
-
-    if response.status_code == 403:
-        response_403 = Error.from_dict(_json.loads(response.content))
-
-        return response_403
-
-    if response.status_code == 404:
-        response_404 = Error.from_dict(_json.loads(response.content))
-
-        return response_404
-
-    if response.status_code == 429:
-        response_429 = Error.from_dict(_json.loads(response.content))
-
-        return response_429
-
-    if 500 <= response.status_code <= 599:
-        response_5xx = Error.from_dict(_json.loads(response.content))
-
-        return response_5xx
-
-    if client.raise_on_unexpected_status:
-        raise errors.UnexpectedStatus(response.status_code, response.content)
-    else:
-        return None
+    return _RESPONSES.parse(client=client, response=response)
 
 
 def _build_response(*, client: AuthenticatedClient, response: HTTPResponse) -> Response[Error | Workspace]:
     return build_response(client, response, "get_workspace", _parse_response)
 
 
-def sync_detailed(
-    workspace_id: str,
-    *,
-    client: AuthenticatedClient,
-) -> Response[Error | Workspace]:
-    """Get a workspace
-
-    Returns one workspace. The call is scoped to the workspace: a key that does not reach it gets 403
-    `permission_denied`, never the workspace, and an archived workspace answers every scoped call with
-    403
-    `workspace_archived`.
-
-    Args:
-        workspace_id (str): The workspace's id (`ws_...`).
-        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
-
-    Raises:
-        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
-        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
-        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
-        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
+def sync_detailed(workspace_id: str, *, client: AuthenticatedClient) -> Response[Error | Workspace]:
+    """Get a workspace: `sync`'s arguments, answering the whole `Response`; see `sync`.
 
     Returns:
         Response[Error | Workspace]: the status, headers, raw body and `parsed`, which is
-        the success model, the `Error` of a documented error status, or None for an undocumented status.
+        the success model, the `Error` of a documented error status, or None for an undocumented status. An
+        error status does not raise; an undocumented one raises `cadenya.errors.UnexpectedStatus` only when
+        the client has raise_on_unexpected_status.
     """
-
-    kwargs = _get_kwargs(
-        workspace_id=workspace_id,
-    )
-
-    response = send(client, kwargs)
-
-    return _build_response(client=client, response=response)
+    kwargs = _get_kwargs(workspace_id=workspace_id)
+    return _build_response(client=client, response=send(client, kwargs))
 
 
-def sync(
-    workspace_id: str,
-    *,
-    client: AuthenticatedClient,
-) -> Error | Workspace:
+def sync(workspace_id: str, *, client: AuthenticatedClient) -> Error | Workspace:
     """Get a workspace
 
     Returns one workspace. The call is scoped to the workspace: a key that does not reach it gets 403
     `permission_denied`, never the workspace, and an archived workspace answers every scoped call with
-    403
-    `workspace_archived`.
+    403 `workspace_archived`.
 
     Args:
         workspace_id (str): The workspace's id (`ws_...`).
@@ -144,86 +76,17 @@ def sync(
         Error | Workspace: the success model, or the `Error` of a documented error
         status. Use the `_detailed` variant for the status and headers.
     """
-
-    return parsed_answer(
-        sync_detailed(
-            workspace_id=workspace_id,
-            client=client,
-        ),
-        no_content=_NO_CONTENT,
-        documented=_DOCUMENTED,
-    )
+    answer = sync_detailed(workspace_id=workspace_id, client=client)
+    return parsed_answer(answer, no_content=_NO_CONTENT, documented=_DOCUMENTED)
 
 
-async def asyncio_detailed(
-    workspace_id: str,
-    *,
-    client: AuthenticatedClient,
-) -> Response[Error | Workspace]:
-    """Get a workspace
-
-    Returns one workspace. The call is scoped to the workspace: a key that does not reach it gets 403
-    `permission_denied`, never the workspace, and an archived workspace answers every scoped call with
-    403
-    `workspace_archived`.
-
-    Args:
-        workspace_id (str): The workspace's id (`ws_...`).
-        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
-
-    Raises:
-        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
-        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
-        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
-        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
-
-    Returns:
-        Response[Error | Workspace]: the status, headers, raw body and `parsed`, which is
-        the success model, the `Error` of a documented error status, or None for an undocumented status.
-    """
-
-    kwargs = _get_kwargs(
-        workspace_id=workspace_id,
-    )
-
-    response = await send_async(client, kwargs)
-
-    return _build_response(client=client, response=response)
+async def asyncio_detailed(workspace_id: str, *, client: AuthenticatedClient) -> Response[Error | Workspace]:
+    """Get a workspace: `sync_detailed` for asyncio, with the same arguments, errors and answer."""
+    kwargs = _get_kwargs(workspace_id=workspace_id)
+    return _build_response(client=client, response=await send_async(client, kwargs))
 
 
-async def asyncio(
-    workspace_id: str,
-    *,
-    client: AuthenticatedClient,
-) -> Error | Workspace:
-    """Get a workspace
-
-    Returns one workspace. The call is scoped to the workspace: a key that does not reach it gets 403
-    `permission_denied`, never the workspace, and an archived workspace answers every scoped call with
-    403
-    `workspace_archived`.
-
-    Args:
-        workspace_id (str): The workspace's id (`ws_...`).
-        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
-
-    Raises:
-        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
-        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
-        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
-        cadenya.errors.UnexpectedStatus: A status the operation does not document (a 204 included).
-        cadenya.APIStatusError: An error status whose body is not an `Error`, as its subclass.
-
-    Returns:
-        Error | Workspace: the success model, or the `Error` of a documented error
-        status. Use the `_detailed` variant for the status and headers.
-    """
-
-    return parsed_answer(
-        await asyncio_detailed(
-            workspace_id=workspace_id,
-            client=client,
-        ),
-        no_content=_NO_CONTENT,
-        documented=_DOCUMENTED,
-    )
+async def asyncio(workspace_id: str, *, client: AuthenticatedClient) -> Error | Workspace:
+    """Get a workspace: `sync` for asyncio, with the same arguments, errors and answer."""
+    answer = await asyncio_detailed(workspace_id=workspace_id, client=client)
+    return parsed_answer(answer, no_content=_NO_CONTENT, documented=_DOCUMENTED)

@@ -2,33 +2,25 @@
 # generator-config.yaml or templates/, then run `make generate`.
 from typing import Any
 
-from ... import errors
 from ...client import AuthenticatedClient
-from ...lib import _json
 from ...lib._errors import parsed_answer
 from ...lib._http import HTTPResponse
+from ...lib._responses import ResponseTable
 from ...lib._send import build_response, send, send_async
 from ...models.error import Error
 from ...models.list_workspaces_response import ListWorkspacesResponse
 from ...types import UNSET, Response, Unset
 
-_NO_CONTENT: tuple[int, ...] = ()
-"""The success statuses this operation answers without a body."""
-_DOCUMENTED: tuple[tuple[int, int], ...] = (
-    (200, 200),
-    (400, 400),
-    (401, 401),
-    (429, 429),
-    (500, 599),
+_RESPONSES: ResponseTable[Error | ListWorkspacesResponse] = ResponseTable(
+    (ListWorkspacesResponse.from_dict, "200"),
+    (Error.from_dict, "400 401 429 5XX"),
 )
-"""The statuses the spec documents for this operation, as inclusive ranges."""
+"""The answers the spec documents for this operation, by status, and how each body is read."""
+_NO_CONTENT = _RESPONSES.no_content
+_DOCUMENTED = _RESPONSES.documented
 
 
-def _get_kwargs(
-    *,
-    page_size: int | Unset = UNSET,
-    page_token: str | Unset = UNSET,
-) -> dict[str, Any]:
+def _get_kwargs(*, page_size: int | Unset = UNSET, page_token: str | Unset = UNSET) -> dict[str, Any]:
 
     params: dict[str, Any] = {}
 
@@ -48,35 +40,7 @@ def _get_kwargs(
 
 
 def _parse_response(*, client: AuthenticatedClient, response: HTTPResponse) -> Error | ListWorkspacesResponse | None:
-    if response.status_code == 200:
-        response_200 = ListWorkspacesResponse.from_dict(_json.loads(response.content))
-
-        return response_200
-
-    if response.status_code == 400:
-        response_400 = Error.from_dict(_json.loads(response.content))
-
-        return response_400
-
-    if response.status_code == 401:
-        response_401 = Error.from_dict(_json.loads(response.content))
-
-        return response_401
-
-    if response.status_code == 429:
-        response_429 = Error.from_dict(_json.loads(response.content))
-
-        return response_429
-
-    if 500 <= response.status_code <= 599:
-        response_5xx = Error.from_dict(_json.loads(response.content))
-
-        return response_5xx
-
-    if client.raise_on_unexpected_status:
-        raise errors.UnexpectedStatus(response.status_code, response.content)
-    else:
-        return None
+    return _RESPONSES.parse(client=client, response=response)
 
 
 def _build_response(*, client: AuthenticatedClient, response: HTTPResponse) -> Response[Error | ListWorkspacesResponse]:
@@ -84,52 +48,22 @@ def _build_response(*, client: AuthenticatedClient, response: HTTPResponse) -> R
 
 
 def sync_detailed(
-    *,
-    client: AuthenticatedClient,
-    page_size: int | Unset = UNSET,
-    page_token: str | Unset = UNSET,
+    *, client: AuthenticatedClient, page_size: int | Unset = UNSET, page_token: str | Unset = UNSET
 ) -> Response[Error | ListWorkspacesResponse]:
-    """List workspaces
-
-    Lists the account's workspaces that the calling key reaches (all of them for the system key), oldest
-    first, one page at a time.
-
-    Args:
-        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
-        page_size (int | Unset): How many items one page holds, from 1 to 100. The server uses 20
-            when it is not sent.
-        page_token (str | Unset): The `nextPageToken` of the previous page; leave it out for the
-            first page. Tokens are opaque, encrypted and tamper-evident. A token belongs to the list
-            it came from: the same account, operation, path and filters (such as `includeRevoked`);
-            `pageSize` may change between pages. A token of another list, of other filters or of
-            another account, or altered in any way, is a 400 `invalid_argument`.
-
-    Raises:
-        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
-        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
-        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
-        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
+    """List workspaces: `sync`'s arguments, answering the whole `Response`; see `sync`.
 
     Returns:
         Response[Error | ListWorkspacesResponse]: the status, headers, raw body and `parsed`, which is
-        the success model, the `Error` of a documented error status, or None for an undocumented status.
+        the success model, the `Error` of a documented error status, or None for an undocumented status. An
+        error status does not raise; an undocumented one raises `cadenya.errors.UnexpectedStatus` only when
+        the client has raise_on_unexpected_status.
     """
-
-    kwargs = _get_kwargs(
-        page_size=page_size,
-        page_token=page_token,
-    )
-
-    response = send(client, kwargs)
-
-    return _build_response(client=client, response=response)
+    kwargs = _get_kwargs(page_size=page_size, page_token=page_token)
+    return _build_response(client=client, response=send(client, kwargs))
 
 
 def sync(
-    *,
-    client: AuthenticatedClient,
-    page_size: int | Unset = UNSET,
-    page_token: str | Unset = UNSET,
+    *, client: AuthenticatedClient, page_size: int | Unset = UNSET, page_token: str | Unset = UNSET
 ) -> Error | ListWorkspacesResponse:
     """List workspaces
 
@@ -157,99 +91,21 @@ def sync(
         Error | ListWorkspacesResponse: the success model, or the `Error` of a documented error
         status. Use the `_detailed` variant for the status and headers.
     """
-
-    return parsed_answer(
-        sync_detailed(
-            client=client,
-            page_size=page_size,
-            page_token=page_token,
-        ),
-        no_content=_NO_CONTENT,
-        documented=_DOCUMENTED,
-    )
+    answer = sync_detailed(client=client, page_size=page_size, page_token=page_token)
+    return parsed_answer(answer, no_content=_NO_CONTENT, documented=_DOCUMENTED)
 
 
 async def asyncio_detailed(
-    *,
-    client: AuthenticatedClient,
-    page_size: int | Unset = UNSET,
-    page_token: str | Unset = UNSET,
+    *, client: AuthenticatedClient, page_size: int | Unset = UNSET, page_token: str | Unset = UNSET
 ) -> Response[Error | ListWorkspacesResponse]:
-    """List workspaces
-
-    Lists the account's workspaces that the calling key reaches (all of them for the system key), oldest
-    first, one page at a time.
-
-    Args:
-        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
-        page_size (int | Unset): How many items one page holds, from 1 to 100. The server uses 20
-            when it is not sent.
-        page_token (str | Unset): The `nextPageToken` of the previous page; leave it out for the
-            first page. Tokens are opaque, encrypted and tamper-evident. A token belongs to the list
-            it came from: the same account, operation, path and filters (such as `includeRevoked`);
-            `pageSize` may change between pages. A token of another list, of other filters or of
-            another account, or altered in any way, is a 400 `invalid_argument`.
-
-    Raises:
-        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
-        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
-        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
-        cadenya.errors.UnexpectedStatus: An undocumented status, when the client has raise_on_unexpected_status.
-
-    Returns:
-        Response[Error | ListWorkspacesResponse]: the status, headers, raw body and `parsed`, which is
-        the success model, the `Error` of a documented error status, or None for an undocumented status.
-    """
-
-    kwargs = _get_kwargs(
-        page_size=page_size,
-        page_token=page_token,
-    )
-
-    response = await send_async(client, kwargs)
-
-    return _build_response(client=client, response=response)
+    """List workspaces: `sync_detailed` for asyncio, with the same arguments, errors and answer."""
+    kwargs = _get_kwargs(page_size=page_size, page_token=page_token)
+    return _build_response(client=client, response=await send_async(client, kwargs))
 
 
 async def asyncio(
-    *,
-    client: AuthenticatedClient,
-    page_size: int | Unset = UNSET,
-    page_token: str | Unset = UNSET,
+    *, client: AuthenticatedClient, page_size: int | Unset = UNSET, page_token: str | Unset = UNSET
 ) -> Error | ListWorkspacesResponse:
-    """List workspaces
-
-    Lists the account's workspaces that the calling key reaches (all of them for the system key), oldest
-    first, one page at a time.
-
-    Args:
-        client (AuthenticatedClient): The client to send with: base URL, credentials, timeout and retries.
-        page_size (int | Unset): How many items one page holds, from 1 to 100. The server uses 20
-            when it is not sent.
-        page_token (str | Unset): The `nextPageToken` of the previous page; leave it out for the
-            first page. Tokens are opaque, encrypted and tamper-evident. A token belongs to the list
-            it came from: the same account, operation, path and filters (such as `includeRevoked`);
-            `pageSize` may change between pages. A token of another list, of other filters or of
-            another account, or altered in any way, is a 400 `invalid_argument`.
-
-    Raises:
-        cadenya.InvalidPathParameterError: A path parameter that is empty, `.` or `..`; nothing was sent.
-        cadenya.APIConnectionError: No answer after every retry (cadenya.APITimeoutError if it timed out).
-        cadenya.ResponseValidationError: A success answer whose body cannot be read as the documented model.
-        cadenya.errors.UnexpectedStatus: A status the operation does not document (a 204 included).
-        cadenya.APIStatusError: An error status whose body is not an `Error`, as its subclass.
-
-    Returns:
-        Error | ListWorkspacesResponse: the success model, or the `Error` of a documented error
-        status. Use the `_detailed` variant for the status and headers.
-    """
-
-    return parsed_answer(
-        await asyncio_detailed(
-            client=client,
-            page_size=page_size,
-            page_token=page_token,
-        ),
-        no_content=_NO_CONTENT,
-        documented=_DOCUMENTED,
-    )
+    """List workspaces: `sync` for asyncio, with the same arguments, errors and answer."""
+    answer = await asyncio_detailed(client=client, page_size=page_size, page_token=page_token)
+    return parsed_answer(answer, no_content=_NO_CONTENT, documented=_DOCUMENTED)
