@@ -62,6 +62,9 @@ bench: $(VENV)/.installed
 bench-smoke: $(VENV)/.installed
 	$(BIN)/python -m bench.run --smoke
 
+# openapi.yaml without its webhooks, for tools that cannot read OpenAPI 3.1 webhooks: build/openapi-without-webhooks.yaml
+spec-bundle: $(VENV)/.installed ; $(BIN)/python -m scripts.spec_bundle
+
 # Every change since BASE (default: the latest v* tag, else HEAD), classified; fails on an unversioned break.
 breaking: $(VENV)/.installed
 	$(BIN)/python -m scripts.breaking $(if $(BASE),--base $(BASE))

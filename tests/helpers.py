@@ -138,6 +138,7 @@ def _media_examples(content: dict[str, Any]) -> Iterator[tuple[str, Any]]:
     if "example" in content:
         yield "example", content["example"]
     for name, example in (content.get("examples") or {}).items():
+        example = resolve(load_spec(), example)
         if "value" in example:
             yield name, example["value"]
 

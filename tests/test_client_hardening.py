@@ -437,7 +437,7 @@ def test_paginate_needs_a_detailed_call_style() -> None:
 
 def test_a_lowercase_idempotency_key_header_is_sent_once_and_wins() -> None:
     """Header names are case-insensitive: the caller's key replaces the SDK's, and only one is sent."""
-    transport = Counting(lambda r: httpx.Response(201, json=KEY | {"spec": {"token": "cad_key_x"}}))
+    transport = Counting(lambda r: httpx.Response(201, json=KEY | {"spec": {"token": "cad_key_x", "system": False}}))
     client = AuthenticatedClient(base_url=BASE_URL, token=TOKEN, httpx_args={"transport": transport})
     create_api_key.sync_detailed(
         client=client.with_headers({"idempotency-key": "mine"}), body=CreateAPIKeyRequest(name="x")

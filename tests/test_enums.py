@@ -48,8 +48,12 @@ def test_a_value_that_is_not_a_string_is_refused(value: Any) -> None:
 
 def test_a_non_string_enum_in_a_success_body_is_a_response_validation_error() -> None:
     """The typed error, not a bare TypeError, when a success body breaks the schema."""
-    key: dict[str, Any] = {"metadata": {"id": "k", "accountId": "a", "name": "n", "profileId": "p"}, "spec": {}}
-    key["info"] = {"createdBy": {"metadata": key["metadata"], "spec": {"type": 7}}}
+    key: dict[str, Any] = {"metadata": {"id": "k", "accountId": "a", "name": "n", "profileId": "p"}}
+    key["spec"] = {"system": False}
+    key["info"] = {"workspacesPreview": [], "workspacesTotal": 0}
+    client = client_for(lambda request: httpx.Response(200, json=key))
+    assert get_api_key.sync("k", client=client) is not None  # the key as it is decodes
+    key["info"]["createdBy"] = {"metadata": key["metadata"], "spec": {"type": 7}}
     client = client_for(lambda request: httpx.Response(200, json=key))
     with pytest.raises(ResponseValidationError, match="get_api_key"):
         get_api_key.sync_detailed("k", client=client)

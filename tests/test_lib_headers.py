@@ -16,7 +16,11 @@ from cadenya.lib._headers import attach_request_id, retry_after_seconds
 from cadenya.models import APIKey, APIKeySpec
 from tests.helpers import client_for
 
-KEY = {"metadata": {"id": "apikey_1", "accountId": "acct_1", "name": "n", "profileId": "prof_1"}, "spec": {}}
+KEY = {
+    "metadata": {"id": "apikey_1", "accountId": "acct_1", "name": "n", "profileId": "prof_1"},
+    "spec": {"system": False},
+    "info": {"workspacesPreview": [], "workspacesTotal": 0},
+}
 
 
 def test_retry_after_in_seconds_is_read() -> None:
@@ -81,7 +85,7 @@ def test_any_header_text_gives_none_or_a_positive_finite_wait(
 
 def test_the_request_id_header_lands_on_the_model() -> None:
     """attach_request_id sets _request_id from the X-Request-Id header, whatever its case."""
-    spec = APIKeySpec()
+    spec = APIKeySpec(system=False)
     attach_request_id(spec, httpx.Headers({"X-REQUEST-ID": "req_1"}))
     assert spec._request_id == "req_1"
 

@@ -24,6 +24,8 @@ from tests.helpers import decoded_examples, one_of_each_model
 EVERY_MODEL = [pytest.param(model, id=name) for name, model in one_of_each_model()]
 EVERY_EXAMPLE = [pytest.param(model, id=where) for where, model in decoded_examples()]
 METADATA = {"id": "apikey_1", "accountId": "acct_1", "name": "n", "profileId": "prof_1"}
+SPEC = {"system": False}
+INFO = {"workspacesPreview": [], "workspacesTotal": 0}
 
 
 def _declared(model: Any) -> list[attrs.Attribute[Any]]:
@@ -78,11 +80,11 @@ def test_a_request_with_every_field_left_out_shows_them_as_null() -> None:
 
 def test_nested_objects_show_their_unset_fields_too() -> None:
     """exclude_unset=False reaches into nested objects: the metadata's missing labels are null."""
-    key = APIKey.from_dict({"metadata": METADATA, "spec": {}})
+    key = APIKey.from_dict({"metadata": METADATA, "spec": SPEC, "info": INFO})
     full = json.loads(key.to_json(exclude_unset=False))
     assert full["metadata"]["labels"] is None
-    assert full["spec"]["system"] is None
-    assert full["info"] is None
+    assert full["spec"]["description"] is None
+    assert full["info"]["createdBy"] is None
 
 
 def test_a_fully_set_object_gives_the_same_text_either_way() -> None:
@@ -104,7 +106,9 @@ def test_date_times_are_iso_8601_text() -> None:
 @pytest.mark.parametrize("exclude_unset", [True, False])
 def test_additional_properties_are_kept(exclude_unset: bool) -> None:
     """A key the model does not know is written out in both modes, at the top and nested."""
-    key = APIKey.from_dict({"metadata": {**METADATA, "team": "platform"}, "spec": {}, "addedLater": [1]})
+    key = APIKey.from_dict(
+        {"metadata": {**METADATA, "team": "platform"}, "spec": SPEC, "info": INFO, "addedLater": [1]}
+    )
     written = json.loads(key.to_json(exclude_unset=exclude_unset))
     assert written["addedLater"] == [1]
     assert written["metadata"]["team"] == "platform"
@@ -118,7 +122,7 @@ def test_non_ascii_text_is_written_as_it_is() -> None:
 def test_secret_fields_are_in_the_json_though_repr_masks_them() -> None:
     """to_json() is data, as to_dict() is: the token is written out whole, while repr() hides it."""
     token = "cad_key_" + "A" * 32
-    spec = APIKeySpecWithToken(token=token)
+    spec = APIKeySpecWithToken(token=token, system=False)
     assert json.loads(spec.to_json())["token"] == token
     assert token not in repr(spec)
 
@@ -131,8 +135,8 @@ def test_a_map_model_is_its_entries() -> None:
 
 
 def test_objects_in_a_list_show_their_unset_fields_too() -> None:
-    """exclude_unset=False reaches the objects of a list field: each key of a page lists its missing info."""
-    page = ListAPIKeysResponse.from_dict({"items": [{"metadata": METADATA, "spec": {}}]})
+    """exclude_unset=False reaches the objects of a list field: each key of a page lists its missing fields."""
+    page = ListAPIKeysResponse.from_dict({"items": [{"metadata": METADATA, "spec": SPEC, "info": INFO}]})
     full = json.loads(page.to_json(exclude_unset=False))
-    assert full["items"][0]["info"] is None
+    assert full["items"][0]["info"]["lastUsedAt"] is None
     assert full["items"][0]["metadata"]["externalId"] is None

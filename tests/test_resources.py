@@ -21,8 +21,12 @@ from scripts.resources import name_of
 from tests.helpers import BASE_URL, TOKEN, load_spec, operation_module, operations
 
 Handler = Callable[[httpx.Request], httpx.Response]
-KEY = {"metadata": {"id": "apikey_1", "accountId": "acct_1", "name": "ci", "profileId": "prof_1"}, "spec": {}}
-CREATED = {**KEY, "spec": {"token": "cad_key_" + "a" * 36}}
+KEY: dict[str, Any] = {
+    "metadata": {"id": "apikey_1", "accountId": "acct_1", "name": "ci", "profileId": "prof_1"},
+    "spec": {"system": False},
+    "info": {"workspacesPreview": [], "workspacesTotal": 0},
+}
+CREATED: dict[str, Any] = {**KEY, "spec": {"token": "cad_key_" + "a" * 36, "system": False}}
 
 
 def _client(handler: Handler, **options: Any) -> Cadenya:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import shutil
 import subprocess
 import sys
@@ -12,7 +14,7 @@ import pytest
 import yaml
 from openapi_spec_validator import validate
 
-from tests.helpers import SPEC_PATH, operations, resolve
+from tests.helpers import SPEC_PATH, operations, resolve, snake_case
 
 OPERATIONS = [
     ("account", "getAccount", "get", "/v1/account"),
@@ -172,32 +174,117 @@ def test_list_operations_page_with_the_familys_casing(spec: dict[str, Any]) -> N
         assert token in names, op["operationId"]
 
 
-def test_openapi_generator_accepts_the_spec(tmp_path: Path) -> None:
-    """A second generator (openapi-generator, python target) validates and generates from the spec."""
+RUNTIME = ("pydantic", "urllib3", "dateutil", "typing_extensions")  # what openapi-generator's python client imports
+
+LIST_METHODS = """
+import inspect, json, sys
+sys.path.insert(0, sys.argv[1])
+import cadenya_og.api
+print(json.dumps({
+    name: sorted(m for m, _ in inspect.getmembers(api, inspect.isfunction) if not m.startswith("_"))
+    for name, api in vars(cadenya_og.api).items() if inspect.isclass(api) and name.endswith("Api")
+}))
+"""
+
+
+def _openapi_generator(spec: Path, output: Path) -> subprocess.CompletedProcess[str]:
+    """openapi-generator's python client of `spec`, written to `output`."""
     if shutil.which("java") is None:
         pytest.skip("Java is optional: openapi-generator, the second generator, needs a Java runtime on PATH (17+)")
     cli = Path(sys.executable).parent / "openapi-generator-cli"
-    result = subprocess.run(
-        [
-            str(cli),
-            "generate",
-            "-g",
-            "python",
-            "-i",
-            str(SPEC_PATH),
-            "-o",
-            str(tmp_path),
-            "--package-name",
-            "cadenya_og",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
+    command = [str(cli), "generate", "-g", "python", "-i", str(spec), "-o", str(output), "--package-name", "cadenya_og"]
+    result = subprocess.run(command, capture_output=True, text=True, check=False, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert (tmp_path / "cadenya_og" / "models" / "api_key.py").is_file()
-    assert (tmp_path / "cadenya_og" / "api" / "api_keys_api.py").is_file()
+    return result
+
+
+@pytest.fixture(scope="module")
+def second_client(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """openapi-generator's python client of openapi.yaml itself: (where it is, the generator's log)."""
+    output = tmp_path_factory.mktemp("openapi-generator")
+    return output, _openapi_generator(SPEC_PATH, output).stdout
+
+
+def test_openapi_generator_writes_no_file_over_another(second_client: tuple[Path, str]) -> None:
+    """Webhooks have a tag of their own, so no generated file of them lands on an API file (FILEPATH_COLLISION)."""
+    _, log = second_client
+    assert "FILEPATH_COLLISION" not in log
+
+
+def test_openapi_generator_client_imports_with_a_method_per_operation(
+    spec: dict[str, Any], second_client: tuple[Path, str]
+) -> None:
+    """The second generator's client imports, and each operationId is a method of the API class of its tag."""
+    missing = [module for module in RUNTIME if importlib.util.find_spec(module) is None]
+    if missing:
+        pytest.skip(f"openapi-generator's python client needs {', '.join(missing)} (the bench extra has them)")
+    output, _ = second_client
+    result = subprocess.run(
+        [sys.executable, "-c", LIST_METHODS, str(output)], capture_output=True, text=True, check=False, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    methods = json.loads(result.stdout)
+    expected = {
+        f"{''.join(part.title() for part in op['tags'][0].split('_'))}Api": snake_case(op["operationId"])
+        for _, _, op in operations(spec)
+    }
+    absent = [(api, method) for api, method in sorted(expected.items()) if method not in methods.get(api, [])]
+    assert not absent
+    assert len({snake_case(op["operationId"]) for _, _, op in operations(spec)}) == len(OPERATIONS)
+
+
+def test_openapi_generator_cannot_type_the_webhooks_of_the_spec(second_client: tuple[Path, str]) -> None:
+    """What `make spec-bundle` is for: from 3.1 webhooks, openapi-generator writes a module that is not Python."""
+    output, _ = second_client
+    webhooks = output / "cadenya_og" / "api" / "webhooks_api.py"
+    with pytest.raises(SyntaxError):
+        compile(webhooks.read_text(encoding="utf-8"), str(webhooks), "exec")
+
+
+def test_openapi_generator_client_of_the_bundle_is_all_python(tmp_path: Path) -> None:
+    """From the webhook-free bundle, every module openapi-generator writes compiles, the event models included."""
+    from scripts import spec_bundle
+
+    bundle = tmp_path / "bundle.yaml"
+    spec_bundle.main(["--output", str(bundle)])
+    _openapi_generator(bundle, tmp_path / "client")
+    package = tmp_path / "client" / "cadenya_og"
+    assert not (package / "api" / "webhooks_api.py").exists()
+    assert (package / "models" / "api_key_created_event.py").is_file()
+    for module in package.rglob("*.py"):
+        compile(module.read_text(encoding="utf-8"), str(module), "exec")
+
+
+def test_webhooks_have_a_tag_of_their_own(spec: dict[str, Any]) -> None:
+    """Every webhook is tagged `webhooks`, a declared tag that no operation carries, so no generator mixes them."""
+    assert "webhooks" in [tag["name"] for tag in spec["tags"]]
+    assert {tag for item in spec["webhooks"].values() for tag in item["post"]["tags"]} == {"webhooks"}
+    assert all("webhooks" not in op["tags"] for _, _, op in operations(spec))
+
+
+def test_info_names_the_license_by_its_spdx_identifier(spec: dict[str, Any]) -> None:
+    """info.license is the project's Apache-2.0, with a name and the SPDX identifier that OpenAPI 3.1 allows."""
+    assert spec["info"]["license"] == {"name": "Apache 2.0", "identifier": "Apache-2.0"}
+    assert "Apache License" in (SPEC_PATH.parent / "LICENSE").read_text(encoding="utf-8")
+
+
+ALWAYS_SENT = [
+    ("APIKey", "info"),
+    ("APIKeyWithToken", "info"),
+    ("APIKeySpec", "system"),
+    ("APIKeyInfo", "workspacesPreview"),
+    ("APIKeyInfo", "workspacesTotal"),
+    ("Workspace", "status"),
+    ("AccountSpec", "workspaces"),
+    ("AccountInfo", "globalApiKey"),
+    ("BareMetadata", "id"),
+]
+
+
+@pytest.mark.parametrize(("schema", "field"), [pytest.param(*item, id=".".join(item)) for item in ALWAYS_SENT])
+def test_fields_always_sent_are_required(spec: dict[str, Any], schema: str, field: str) -> None:
+    """A field every answer carries is required, so typed clients need no UNSET test for it."""
+    assert field in spec["components"]["schemas"][schema]["required"]
 
 
 def test_spec_has_no_duplicate_keys() -> None:

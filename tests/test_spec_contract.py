@@ -130,12 +130,12 @@ def _rebase(node: Any) -> Any:
     return node
 
 
-def _media_examples(where: str, response: dict[str, Any]) -> Iterator[pytest.ParameterSet]:
+def _media_examples(spec: dict[str, Any], where: str, response: dict[str, Any]) -> Iterator[pytest.ParameterSet]:
     for media in response.get("content", {}).values():
         if "example" in media:
             yield pytest.param(media["schema"], media["example"], id=where)
         for name, example in media.get("examples", {}).items():
-            yield pytest.param(media["schema"], example["value"], id=f"{where} {name}")
+            yield pytest.param(media["schema"], resolve(spec, example)["value"], id=f"{where} {name}")
 
 
 def _examples(spec: dict[str, Any]) -> Iterator[pytest.ParameterSet]:
@@ -144,14 +144,14 @@ def _examples(spec: dict[str, Any]) -> Iterator[pytest.ParameterSet]:
     for _, _, op in operations(spec):
         for status, response in op["responses"].items():
             if "$ref" not in response:
-                yield from _media_examples(f"{op['operationId']} {status}", response)
+                yield from _media_examples(spec, f"{op['operationId']} {status}", response)
         for parameter in op.get("parameters", []):
             if "$ref" not in parameter and "example" in parameter:
                 yield pytest.param(
                     parameter["schema"], parameter["example"], id=f"{op['operationId']} {parameter['name']}"
                 )
     for name, response in components["responses"].items():
-        yield from _media_examples(f"response {name}", response)
+        yield from _media_examples(spec, f"response {name}", response)
     for kind in ("headers", "parameters"):
         for name, item in components[kind].items():
             if "example" in item:
@@ -191,3 +191,38 @@ def test_examples_are_realistic(spec: dict[str, Any]) -> None:
     for parameter_set in _examples(spec):
         walk(parameter_set.values[1], str(parameter_set.id))
     assert not placeholders
+
+
+def _error_examples(spec: dict[str, Any], response: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """(example name, its `code`) for every example of an error response, `example` or `examples`."""
+    media = resolve(spec, response)["content"]["application/json"]
+    if "example" in media:
+        yield "example", media["example"]["code"]
+    for name, example in media.get("examples", {}).items():
+        yield name, resolve(spec, example)["value"]["code"]
+
+
+def test_every_error_example_shows_a_code_its_operation_answers(spec: dict[str, Any]) -> None:
+    """An error response's examples use only codes that the operation's x-error-codes list for that status."""
+    stray = [
+        (op["operationId"], status, name, code)
+        for _, _, op in operations(spec)
+        for status, response in op["responses"].items()
+        if not status.startswith("2")
+        for name, code in _error_examples(spec, response)
+        if code not in op["x-error-codes"][status]
+    ]
+    assert not stray
+
+
+def test_every_error_code_of_an_operation_has_an_example(spec: dict[str, Any]) -> None:
+    """Each code a 403 or 409 lists is illustrated by an example of that very response."""
+    missing = [
+        (op["operationId"], status, code)
+        for _, _, op in operations(spec)
+        for status in ("403", "409")
+        if status in op["responses"]
+        for code in op["x-error-codes"][status]
+        if code not in {shown for _, shown in _error_examples(spec, op["responses"][status])}
+    ]
+    assert not missing

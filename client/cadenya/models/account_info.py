@@ -27,7 +27,7 @@ _KNOWN_KEYS = frozenset(
 class AccountInfo:
     """What the server knows about an account."""
 
-    global_api_key: APIKey | Unset = UNSET
+    global_api_key: APIKey
     """ An API key of the account. A key reaches workspace-scoped resources only in the workspaces it has been
     granted; a key with no workspace is still valid for account-level calls.
      """
@@ -46,17 +46,17 @@ class AccountInfo:
     """
 
     def to_dict(self) -> dict[str, Any]:
-        global_api_key: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.global_api_key, Unset):
-            global_api_key = self.global_api_key.to_dict()
+        global_api_key = self.global_api_key.to_dict()
 
         webhook_events_hmac_secret = self.webhook_events_hmac_secret
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if global_api_key is not UNSET:
-            field_dict["globalApiKey"] = global_api_key
+        field_dict.update(
+            {
+                "globalApiKey": global_api_key,
+            }
+        )
         if webhook_events_hmac_secret is not UNSET:
             field_dict["webhookEventsHmacSecret"] = webhook_events_hmac_secret
 
@@ -87,10 +87,7 @@ class AccountInfo:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        _global_api_key = src_dict.get("globalApiKey", UNSET)
-        global_api_key: APIKey | Unset = UNSET
-        if _global_api_key is not UNSET:
-            global_api_key = _APIKey_from_dict(_global_api_key)
+        global_api_key = _APIKey_from_dict(src_dict["globalApiKey"])
 
         webhook_events_hmac_secret = src_dict.get("webhookEventsHmacSecret", UNSET)
 

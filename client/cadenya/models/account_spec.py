@@ -16,10 +16,10 @@ _new = object.__new__
 
 _KNOWN_KEYS = frozenset(
     {
+        "workspaces",
         "billingEmail",
         "description",
         "domain",
-        "workspaces",
     }
 )
 """The JSON keys of this model's own fields; any other key is an additional property."""
@@ -29,14 +29,14 @@ _KNOWN_KEYS = frozenset(
 class AccountSpec:
     """An account's configuration."""
 
+    workspaces: list[Workspace]
+    """ The account's workspaces that the calling key reaches (all of them for the system key). """
     billing_email: str | Unset = UNSET
     """ Where invoices are sent. """
     description: str | Unset = UNSET
     """ What the account is for, in free text. """
     domain: str | Unset = UNSET
     """ The organization's internet domain. """
-    workspaces: list[Workspace] | Unset = UNSET
-    """ The account's workspaces that the calling key reaches (all of them for the system key). """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _request_id: str | None = _attrs_field(init=False, default=None, eq=False, repr=False)
     """The `X-Request-Id` of the answer this object was read from: quote it when reporting a problem.
@@ -47,30 +47,30 @@ class AccountSpec:
     """
 
     def to_dict(self) -> dict[str, Any]:
+        workspaces = []
+        for workspaces_item_data in self.workspaces:
+            workspaces_item = workspaces_item_data.to_dict()
+            workspaces.append(workspaces_item)
+
         billing_email = self.billing_email
 
         description = self.description
 
         domain = self.domain
 
-        workspaces: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.workspaces, Unset):
-            workspaces = []
-            for workspaces_item_data in self.workspaces:
-                workspaces_item = workspaces_item_data.to_dict()
-                workspaces.append(workspaces_item)
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict.update(
+            {
+                "workspaces": workspaces,
+            }
+        )
         if billing_email is not UNSET:
             field_dict["billingEmail"] = billing_email
         if description is not UNSET:
             field_dict["description"] = description
         if domain is not UNSET:
             field_dict["domain"] = domain
-        if workspaces is not UNSET:
-            field_dict["workspaces"] = workspaces
 
         return field_dict
 
@@ -91,35 +91,32 @@ class AccountSpec:
         return with_nulls(
             self.to_dict(),
             (
+                ("workspaces", self.workspaces),
                 ("billingEmail", self.billing_email),
                 ("description", self.description),
                 ("domain", self.domain),
-                ("workspaces", self.workspaces),
             ),
             self.additional_properties,
         )
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        workspaces = [_Workspace_from_dict(item) for item in src_dict["workspaces"]]
+
         billing_email = src_dict.get("billingEmail", UNSET)
 
         description = src_dict.get("description", UNSET)
 
         domain = src_dict.get("domain", UNSET)
 
-        _workspaces = src_dict.get("workspaces", UNSET)
-        workspaces: list[Workspace] | Unset = UNSET
-        if _workspaces is not UNSET:
-            workspaces = [_Workspace_from_dict(item) for item in _workspaces]
-
         # Built without calling __init__: the model has no validators or post-init hook, and its only
         # converters turn plain dicts into the models decoded here anyway, so setting its slots directly
         # is the same object at a third of the cost of a keyword call; this runs once per object decoded.
         account_spec = _new(cls)
+        account_spec.workspaces = workspaces
         account_spec.billing_email = billing_email
         account_spec.description = description
         account_spec.domain = domain
-        account_spec.workspaces = workspaces
         account_spec._request_id = None
 
         # Usually every key is known: then the test (one call, or a length when every field is required) is all it costs.

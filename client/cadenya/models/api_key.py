@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, json_text, with_nulls
+from ..types import json_text, with_nulls
 
 T = TypeVar("T", bound="APIKey")
 # from_dict makes its objects with this: a module global is quicker to reach than object.__new__ looked up each time.
@@ -35,8 +35,11 @@ class APIKey:
     """ Identity of a resource that belongs to an account but not to a workspace. """
     spec: APIKeySpec
     """ An API key's configuration. """
-    info: APIKeyInfo | Unset = UNSET
-    """ What the server knows about an API key. """
+    info: APIKeyInfo
+    """ What the server knows about an API key. `workspacesPreview` and `workspacesTotal` are always sent;
+    `createdBy` is absent for a key the system provisioned (the account's system key), `lastUsedAt` for a key
+    never used and `revokedAt` for a key still active.
+     """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _request_id: str | None = _attrs_field(init=False, default=None, eq=False, repr=False)
     """The `X-Request-Id` of the answer this object was read from: quote it when reporting a problem.
@@ -51,9 +54,7 @@ class APIKey:
 
         spec = self.spec.to_dict()
 
-        info: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.info, Unset):
-            info = self.info.to_dict()
+        info = self.info.to_dict()
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -61,10 +62,9 @@ class APIKey:
             {
                 "metadata": metadata,
                 "spec": spec,
+                "info": info,
             }
         )
-        if info is not UNSET:
-            field_dict["info"] = info
 
         return field_dict
 
@@ -98,10 +98,7 @@ class APIKey:
 
         spec = _APIKeySpec_from_dict(src_dict["spec"])
 
-        _info = src_dict.get("info", UNSET)
-        info: APIKeyInfo | Unset = UNSET
-        if _info is not UNSET:
-            info = _APIKeyInfo_from_dict(_info)
+        info = _APIKeyInfo_from_dict(src_dict["info"])
 
         # Built without calling __init__: the model has no validators or post-init hook, and its only
         # converters turn plain dicts into the models decoded here anyway, so setting its slots directly
@@ -114,9 +111,7 @@ class APIKey:
 
         # Usually every key is known: then the test (one call, or a length when every field is required) is all it costs.
         api_key.additional_properties = (
-            {}
-            if _KNOWN_KEYS.issuperset(src_dict)
-            else {key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS}
+            {} if len(src_dict) == 3 else {key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS}
         )
         return api_key
 

@@ -17,9 +17,9 @@ _new = object.__new__
 
 _KNOWN_KEYS = frozenset(
     {
-        "createdBy",
         "workspacesPreview",
         "workspacesTotal",
+        "createdBy",
         "revealAvailable",
         "createdAt",
         "lastUsedAt",
@@ -31,18 +31,22 @@ _KNOWN_KEYS = frozenset(
 
 @_attrs_define
 class APIKeyInfo:
-    """What the server knows about an API key."""
+    """What the server knows about an API key. `workspacesPreview` and `workspacesTotal` are always sent;
+    `createdBy` is absent for a key the system provisioned (the account's system key), `lastUsedAt` for a key
+    never used and `revokedAt` for a key still active.
 
+    """
+
+    workspaces_preview: list[BareMetadata]
+    """ A few of the workspaces the key can reach, for display ("Production, Staging and 4 more"), among
+    those the calling key reaches too. The full list is listApiKeyWorkspaces.
+     """
+    workspaces_total: int
+    """ How many workspaces the key can reach, all of them counted. """
     created_by: Profile | Unset = UNSET
     """ A principal at account level: a person or a non-human actor such as an API key. Profiles belong to one
     account and can be granted access to several of its workspaces.
      """
-    workspaces_preview: list[BareMetadata] | Unset = UNSET
-    """ A few of the workspaces the key can reach, for display ("Production, Staging and 4 more"), among
-    those the calling key reaches too. The full list is listApiKeyWorkspaces.
-     """
-    workspaces_total: int | Unset = UNSET
-    """ How many workspaces the key can reach, all of them counted. """
     reveal_available: bool | Unset = UNSET
     """ True when the key was created revealable, so revealApiKey can return its token. """
     created_at: datetime.datetime | Unset = UNSET
@@ -61,18 +65,16 @@ class APIKeyInfo:
     """
 
     def to_dict(self) -> dict[str, Any]:
+        workspaces_preview = []
+        for workspaces_preview_item_data in self.workspaces_preview:
+            workspaces_preview_item = workspaces_preview_item_data.to_dict()
+            workspaces_preview.append(workspaces_preview_item)
+
+        workspaces_total = self.workspaces_total
+
         created_by: dict[str, Any] | Unset = UNSET
         if not isinstance(self.created_by, Unset):
             created_by = self.created_by.to_dict()
-
-        workspaces_preview: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.workspaces_preview, Unset):
-            workspaces_preview = []
-            for workspaces_preview_item_data in self.workspaces_preview:
-                workspaces_preview_item = workspaces_preview_item_data.to_dict()
-                workspaces_preview.append(workspaces_preview_item)
-
-        workspaces_total = self.workspaces_total
 
         reveal_available = self.reveal_available
 
@@ -90,13 +92,14 @@ class APIKeyInfo:
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict.update(
+            {
+                "workspacesPreview": workspaces_preview,
+                "workspacesTotal": workspaces_total,
+            }
+        )
         if created_by is not UNSET:
             field_dict["createdBy"] = created_by
-        if workspaces_preview is not UNSET:
-            field_dict["workspacesPreview"] = workspaces_preview
-        if workspaces_total is not UNSET:
-            field_dict["workspacesTotal"] = workspaces_total
         if reveal_available is not UNSET:
             field_dict["revealAvailable"] = reveal_available
         if created_at is not UNSET:
@@ -125,9 +128,9 @@ class APIKeyInfo:
         return with_nulls(
             self.to_dict(),
             (
-                ("createdBy", self.created_by),
                 ("workspacesPreview", self.workspaces_preview),
                 ("workspacesTotal", self.workspaces_total),
+                ("createdBy", self.created_by),
                 ("revealAvailable", self.reveal_available),
                 ("createdAt", self.created_at),
                 ("lastUsedAt", self.last_used_at),
@@ -138,17 +141,14 @@ class APIKeyInfo:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        workspaces_preview = [_BareMetadata_from_dict(item) for item in src_dict["workspacesPreview"]]
+
+        workspaces_total = src_dict["workspacesTotal"]
+
         _created_by = src_dict.get("createdBy", UNSET)
         created_by: Profile | Unset = UNSET
         if _created_by is not UNSET:
             created_by = _Profile_from_dict(_created_by)
-
-        _workspaces_preview = src_dict.get("workspacesPreview", UNSET)
-        workspaces_preview: list[BareMetadata] | Unset = UNSET
-        if _workspaces_preview is not UNSET:
-            workspaces_preview = [_BareMetadata_from_dict(item) for item in _workspaces_preview]
-
-        workspaces_total = src_dict.get("workspacesTotal", UNSET)
 
         reveal_available = src_dict.get("revealAvailable", UNSET)
 
@@ -171,9 +171,9 @@ class APIKeyInfo:
         # converters turn plain dicts into the models decoded here anyway, so setting its slots directly
         # is the same object at a third of the cost of a keyword call; this runs once per object decoded.
         api_key_info = _new(cls)
-        api_key_info.created_by = created_by
         api_key_info.workspaces_preview = workspaces_preview
         api_key_info.workspaces_total = workspaces_total
+        api_key_info.created_by = created_by
         api_key_info.reveal_available = reveal_available
         api_key_info.created_at = created_at
         api_key_info.last_used_at = last_used_at

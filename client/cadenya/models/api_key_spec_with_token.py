@@ -16,10 +16,10 @@ _new = object.__new__
 
 _KNOWN_KEYS = frozenset(
     {
+        "system",
         "token",
         "description",
         "permissions",
-        "system",
     }
 )
 """The JSON keys of this model's own fields; any other key is an additional property."""
@@ -29,6 +29,9 @@ _KNOWN_KEYS = frozenset(
 class APIKeySpecWithToken:
     """An API key's configuration together with its plaintext token."""
 
+    system: bool
+    """ True for keys the system manages, such as the global key provisioned with the account. They can be rotated
+    but not revoked. """
     token: str = _attrs_field(repr=masked)
     """ The bearer token of the key, in plaintext. """
     description: str | Unset = UNSET
@@ -37,9 +40,6 @@ class APIKeySpecWithToken:
     """ Permissions of the key as `verb:resource` strings, such as `manage:agents`. Stored as given and not
     yet enforced.
      """
-    system: bool | Unset = UNSET
-    """ True for keys the system manages, such as the global key provisioned with the account. They can be rotated
-    but not revoked. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _request_id: str | None = _attrs_field(init=False, default=None, eq=False, repr=False)
     """The `X-Request-Id` of the answer this object was read from: quote it when reporting a problem.
@@ -50,6 +50,8 @@ class APIKeySpecWithToken:
     """
 
     def to_dict(self) -> dict[str, Any]:
+        system = self.system
+
         token = self.token
 
         description = self.description
@@ -58,12 +60,11 @@ class APIKeySpecWithToken:
         if not isinstance(self.permissions, Unset):
             permissions = self.permissions
 
-        system = self.system
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
+                "system": system,
                 "token": token,
             }
         )
@@ -71,8 +72,6 @@ class APIKeySpecWithToken:
             field_dict["description"] = description
         if permissions is not UNSET:
             field_dict["permissions"] = permissions
-        if system is not UNSET:
-            field_dict["system"] = system
 
         return field_dict
 
@@ -93,32 +92,32 @@ class APIKeySpecWithToken:
         return with_nulls(
             self.to_dict(),
             (
+                ("system", self.system),
                 ("token", self.token),
                 ("description", self.description),
                 ("permissions", self.permissions),
-                ("system", self.system),
             ),
             self.additional_properties,
         )
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        system = src_dict["system"]
+
         token = src_dict["token"]
 
         description = src_dict.get("description", UNSET)
 
         permissions = cast(list[str], src_dict.get("permissions", UNSET))
 
-        system = src_dict.get("system", UNSET)
-
         # Built without calling __init__: the model has no validators or post-init hook, and its only
         # converters turn plain dicts into the models decoded here anyway, so setting its slots directly
         # is the same object at a third of the cost of a keyword call; this runs once per object decoded.
         api_key_spec_with_token = _new(cls)
+        api_key_spec_with_token.system = system
         api_key_spec_with_token.token = token
         api_key_spec_with_token.description = description
         api_key_spec_with_token.permissions = permissions
-        api_key_spec_with_token.system = system
         api_key_spec_with_token._request_id = None
 
         # Usually every key is known: then the test (one call, or a length when every field is required) is all it costs.

@@ -27,7 +27,7 @@ _KNOWN_KEYS = frozenset(
 class BareMetadata:
     """A short reference to another resource, its id and, where it has one, its name."""
 
-    id: str | Unset = UNSET
+    id: str
     """ The referenced resource's id. """
     name: str | Unset = UNSET
     """ The referenced resource's name, filled in by the server on reads; absent for resources without a name. """
@@ -47,9 +47,11 @@ class BareMetadata:
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if id is not UNSET:
-            field_dict["id"] = id
+        field_dict.update(
+            {
+                "id": id,
+            }
+        )
         if name is not UNSET:
             field_dict["name"] = name
 
@@ -80,7 +82,7 @@ class BareMetadata:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        id = src_dict.get("id", UNSET)
+        id = src_dict["id"]
 
         name = src_dict.get("name", UNSET)
 

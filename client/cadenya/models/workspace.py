@@ -9,7 +9,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.workspace_status import WorkspaceStatus, check_workspace_status
-from ..types import UNSET, Unset, json_text, with_nulls
+from ..types import json_text, with_nulls
 
 T = TypeVar("T", bound="Workspace")
 # from_dict makes its objects with this: a module global is quicker to reach than object.__new__ looked up each time.
@@ -33,7 +33,7 @@ class Workspace:
     """ Identity of a resource that belongs to an account but not to a workspace. """
     spec: WorkspaceSpec
     """ A workspace's configuration. """
-    status: WorkspaceStatus | Unset = UNSET
+    status: WorkspaceStatus
     """ Where a workspace is in its life. An archived workspace rejects every request scoped to it. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _request_id: str | None = _attrs_field(init=False, default=None, eq=False, repr=False)
@@ -49,9 +49,7 @@ class Workspace:
 
         spec = self.spec.to_dict()
 
-        status: str | Unset = UNSET
-        if not isinstance(self.status, Unset):
-            status = self.status
+        status: str = self.status
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -59,10 +57,9 @@ class Workspace:
             {
                 "metadata": metadata,
                 "spec": spec,
+                "status": status,
             }
         )
-        if status is not UNSET:
-            field_dict["status"] = status
 
         return field_dict
 
@@ -96,10 +93,7 @@ class Workspace:
 
         spec = _WorkspaceSpec_from_dict(src_dict["spec"])
 
-        _status = src_dict.get("status", UNSET)
-        status: WorkspaceStatus | Unset = UNSET
-        if _status is not UNSET:
-            status = check_workspace_status(_status)
+        status = check_workspace_status(src_dict["status"])
 
         # Built without calling __init__: the model has no validators or post-init hook, and its only
         # converters turn plain dicts into the models decoded here anyway, so setting its slots directly
@@ -112,9 +106,7 @@ class Workspace:
 
         # Usually every key is known: then the test (one call, or a length when every field is required) is all it costs.
         workspace.additional_properties = (
-            {}
-            if _KNOWN_KEYS.issuperset(src_dict)
-            else {key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS}
+            {} if len(src_dict) == 3 else {key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS}
         )
         return workspace
 
