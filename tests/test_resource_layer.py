@@ -20,7 +20,11 @@ from cadenya.types import Response
 from tests.helpers import BASE_URL, TOKEN
 from tests.test_user_typing import strict_mypy
 
-KEY = {"metadata": {"id": "apikey_1", "accountId": "acct_1", "name": "ci", "profileId": "prof_1"}, "spec": {}}
+KEY = {
+    "metadata": {"id": "apikey_1", "accountId": "acct_1", "name": "ci", "profileId": "prof_1"},
+    "spec": {"system": False},
+    "info": {"workspacesPreview": [], "workspacesTotal": 0},
+}
 
 
 def _transport(sent: list[httpx.Request]) -> httpx.MockTransport:
