@@ -6,9 +6,14 @@ PORT ?= 8765
 
 .PHONY: generate check lint spec-lint typecheck test pytest matrix release-check example-tests breaking surface contract sandbox demo bench bench-smoke
 
-# A fresh machine needs only python3 and make: the venv is rebuilt whenever pyproject.toml changes.
+# A fresh machine needs only python3 and make: the venv is rebuilt whenever pyproject.toml changes. pip installs
+# uv at the version the dev extra pins; uv installs the rest, from the indexes pip is configured with
+# (scripts/uv_settings.py).
+UV_PIN = $(shell sed -n 's/^ *"\(uv==[^"]*\)".*/\1/p' pyproject.toml)
 $(VENV)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install --quiet -e '.[dev]' && touch $@
+	$(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install --quiet '$(UV_PIN)' \
+	  && $(BIN)/python -m scripts.uv_settings $(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]' \
+	  && touch $@
 
 # Spectral (openapi.yaml's linter) comes from npm, pinned by package-lock.json.
 node_modules/.installed: package.json package-lock.json
@@ -33,8 +38,9 @@ typecheck: $(VENV)/.installed
 surface: $(VENV)/.installed
 	$(BIN)/python scripts/surface.py --write
 
+# The whole suite in the dev venv; make pytest PYTEST_ARGS='-m tooling' runs what `make test` runs once.
 pytest: $(VENV)/.installed
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_ARGS)
 
 # CPython 3.11-3.13 x lowest/newest dependencies (noxfile.py); one Python: make matrix NOX_ARGS='-s tests-3.12'
 matrix: $(VENV)/.installed
@@ -44,10 +50,10 @@ release-check: $(VENV)/.installed
 	$(BIN)/python -m scripts.release
 
 example-tests: $(VENV)/.installed
-	$(BIN)/python -m scripts.example_tests
+	$(BIN)/python -m scripts.example_tests $(EXAMPLE_ARGS)
 
 contract: $(VENV)/.installed
-	$(BIN)/python -m scripts.contract
+	$(BIN)/python -m scripts.contract $(CONTRACT_ARGS)
 
 # make sandbox [PORT=8765] [WEBHOOK_URL=http://...] [FAULTS=1]
 sandbox: $(VENV)/.installed

@@ -1,6 +1,6 @@
 """Contract test: schemathesis, every check and its stateful phase, against a fresh sandbox on loopback.
 
-    python scripts/contract.py [--max-examples N] [--seed S]
+    python scripts/contract.py [--max-examples N] [--seed S] [--junit PATH]
 
 Exits non-zero on any failure and prints how many cases schemathesis generated.
 """
@@ -45,6 +45,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--max-examples", type=int, default=20, help="cases per operation and phase")
     parser.add_argument("--seed", type=int, default=20261124)
+    parser.add_argument("--junit", type=Path, help="write schemathesis's JUnit XML report here (make test reads it)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="cadenya-contract-") as temporary:
         server = SandboxServer(Path(temporary) / "contract.db").start()
@@ -58,6 +59,8 @@ def main() -> int:
                 "--max-examples", str(args.max_examples), "--workers", "1", "--generation-database", "none",
                 "--no-color",
             ]  # fmt: skip
+            if args.junit:
+                command += ["--report", "junit", "--report-junit-path", str(args.junit.resolve())]
             # Run in the temporary directory: schemathesis keeps its cache (.schemathesis/) in the working one.
             result = subprocess.run(command, cwd=temporary, capture_output=True, text=True, check=False, timeout=600)
         finally:

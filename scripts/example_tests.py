@@ -6,11 +6,13 @@
 3. A fresh venv with `cadenya[sandbox]` from the wheel and pytest: examples/testing, copied away from this
    checkout, passes with the plugin's fixtures alone, over 127.0.0.1 and then in process.
 
-Each pytest run's output is printed, so `make test` counts its tests.
+Each pytest run's output is printed; with `--junit-dir DIR` each also writes its JUnit XML report there, which
+`make test` counts.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import subprocess
@@ -22,6 +24,12 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 PYTEST = "pytest==9.2.0"
 PLAIN_TEST = "def test_plain():\n    assert True\n"
+JUNIT_DIR: Path | None = None
+
+
+def junit(name: str) -> list[str]:
+    """pytest's option writing its JUnit report as `name`.xml in --junit-dir, if one was given."""
+    return [f"--junitxml={JUNIT_DIR / name}.xml"] if JUNIT_DIR else []
 
 
 def run(*command: str | Path, cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -42,7 +50,8 @@ def venv(place: Path, *requirements: str | Path) -> Path:
 
 def without_the_extra(python: Path, work: Path) -> None:
     (work / "test_plain.py").write_text(PLAIN_TEST, encoding="utf-8")
-    plain = run(python, "-m", "pytest", "-p", "no:cacheprovider", "-W", "error", "test_plain.py", cwd=work, check=False)
+    plain = run(python, "-m", "pytest", "-p", "no:cacheprovider", "-W", "error", "test_plain.py", *junit("plain"),
+                cwd=work, check=False)  # fmt: skip
     print(plain.stdout, end="")
     fixtures = run(python, "-m", "pytest", "-p", "no:cacheprovider", "--fixtures", "test_plain.py", cwd=work).stdout
     helped = run(python, "-m", "pytest", "--help", cwd=work).stdout
@@ -52,6 +61,12 @@ def without_the_extra(python: Path, work: Path) -> None:
 
 
 def main() -> int:
+    global JUNIT_DIR
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--junit-dir", type=Path, help="write each pytest run's JUnit XML report here")
+    JUNIT_DIR = parser.parse_args().junit_dir
+    if JUNIT_DIR:
+        JUNIT_DIR = JUNIT_DIR.resolve()
     with tempfile.TemporaryDirectory(prefix="cadenya-example-tests-") as temporary:
         place = Path(temporary)
         run(BIN / "python", "-m", "build", "--wheel", "--outdir", place / "dist", cwd=ROOT)
@@ -67,7 +82,8 @@ def main() -> int:
         failed = False
         for mode in ("http", "in-process"):
             print(f"examples/testing, --cadenya-sandbox={mode}, from the installed wheel:")
-            result = run(python, "-m", "pytest", "-p", "no:cacheprovider", f"--cadenya-sandbox={mode}", cwd=application,
+            result = run(python, "-m", "pytest", "-p", "no:cacheprovider", f"--cadenya-sandbox={mode}",
+                         *junit(f"application-{mode}"), cwd=application,
                          check=False)  # fmt: skip
             print(result.stdout, end="")
             failed = failed or result.returncode != 0

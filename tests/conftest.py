@@ -9,6 +9,19 @@ import pytest
 
 from tests.helpers import load_spec, open_files
 from tests.sandbox_support import Caller, SandboxServer, assert_no_spec_violations
+from tests.tiers import SANDBOX_API, SANDBOX_PROCESS, TOOLING, WIRE
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test by the tier tests/tiers.py puts its file in: where `make test` runs it."""
+    for item in items:
+        if item.path.name in TOOLING:
+            item.add_marker(pytest.mark.tooling)
+        elif item.path.name in SANDBOX_PROCESS | SANDBOX_API:
+            item.add_marker(pytest.mark.server)
+        elif item.path.name in WIRE:
+            item.add_marker(pytest.mark.wire)
+
 
 _DATABASE_FILE = re.compile(r"\.db( \(deleted\))?$")
 
