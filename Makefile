@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8765
 
-.PHONY: generate check lint spec-lint typecheck test pytest matrix release-check example-tests breaking surface contract sandbox demo bench bench-smoke
+.PHONY: generate check lint spec-lint typecheck test pytest matrix release-check example-tests breaking surface contract sandbox demo bench bench-smoke spec-bundle
 
 # A fresh machine needs only python3 and make: the venv is rebuilt whenever pyproject.toml changes. pip installs
 # uv at the version the dev extra pins; uv installs the rest, from the indexes pip is configured with

@@ -33,10 +33,16 @@ TOOLING = frozenset(
         "test_ci.py",
         "test_deprecations.py",
         "test_generate.py",
+        "test_generated_size.py",
+        "test_import_graph.py",
+        "test_pagination_overloads.py",
         "test_readme.py",
+        "test_resource_layer.py",
         "test_spec.py",
+        "test_spec_bundle.py",
         "test_spec_contract.py",
         "test_surface.py",
+        "test_template_provenance.py",
         "test_user_typing.py",
         "test_versions.py",
     }
@@ -44,11 +50,13 @@ TOOLING = frozenset(
 SANDBOX_PROCESS = frozenset(
     {
         "test_lib_pytest_plugin.py",
+        "test_make_sandbox.py",
         "test_sandbox.py",
         "test_sandbox_fuzz.py",
         "test_sandbox_input.py",
         "test_sandbox_testing.py",
         "test_sandbox_webhooks.py",
+        "test_sandbox_without_extra.py",
     }
 )
 SANDBOX_API = frozenset({"test_authorization.py", "test_e2e_error_codes.py", "test_e2e_reach.py"})
