@@ -77,7 +77,6 @@ WIRE_CELLS = frozenset(
     {
         ("tests", "3.11", "lowest"),
         ("tests", "3.12", "newest"),
-        ("tests", "3.13", "newest"),
         ("httpx2", "3.11", "newest"),
         ("httpx2", "3.13", "lowest"),
         ("httpx2-only", "3.13", "newest"),
