@@ -4,6 +4,7 @@ venvs install from the indexes pip is configured with."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -190,7 +191,7 @@ def test_the_pool_never_runs_more_suites_at_once_than_its_workers(monkeypatch: p
 
 def test_the_pool_has_one_worker_per_cpu_and_one_more(monkeypatch: pytest.MonkeyPatch) -> None:
     """Its size comes from os.cpu_count(): the extra worker fills the time suites spend waiting."""
-    monkeypatch.setattr(ci.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
     assert ci.workers() == 3
 
 
