@@ -76,5 +76,7 @@ breaking: $(VENV)/.installed
 	$(BIN)/python -m scripts.breaking $(if $(BASE),--base $(BASE))
 
 # Every suite (scripts/ci.py), ending with one line: N passed, N failed.
-test: $(VENV)/.installed node_modules/.installed
+# The two installs are independent: they run side by side.
+test:
+	@$(MAKE) --no-print-directory -j2 $(VENV)/.installed node_modules/.installed
 	$(BIN)/python -m scripts.ci

@@ -75,8 +75,8 @@ def tests_needing_the_generator() -> list[str]:
 # Every cell runs every other test but those run once in the dev venv (`make test`, tests/tiers.py).
 WIRE_CELLS = frozenset(
     {
-        ("tests", "3.12", "lowest"),
-        ("tests", "3.11", "newest"),
+        ("tests", "3.11", "lowest"),
+        ("tests", "3.12", "newest"),
         ("httpx2", "3.11", "newest"),
         ("httpx2", "3.13", "lowest"),
         ("httpx2-only", "3.13", "newest"),

@@ -1,7 +1,7 @@
 """`make test`: every suite of this repository, side by side, summed up in one last line.
 
-The suites (SUITES, and one per nox session of the matrix) do not depend on one another, so a pool of two
-workers per CPU runs them, the longest first. Each suite's output goes to its own log file and
+The suites (SUITES, and one per nox session of the matrix) do not depend on one another, so a pool of one worker
+per CPU, and one more, runs them, the longest first. Each suite's output goes to its own log file and
 is printed whole, under a header, when the suite ends: the output of two suites never interleaves.
 
 Counts come from machine-readable reports, never from a suite's text:
@@ -205,9 +205,9 @@ def run(suite: Suite, work: Path) -> Outcome:
 
 
 def workers() -> int:
-    """Two suites per CPU: a suite spends much of its time waiting (on its sandbox, its subprocesses, the
-    installer), so one per CPU leaves the CPUs idle about a third of the run."""
-    return 2 * max(1, os.cpu_count() or 1)
+    """One suite per CPU, and one more: part of every suite waits on sockets, sleeps and subprocesses, and the
+    extra one runs in those gaps instead of leaving a CPU idle."""
+    return (os.cpu_count() or 1) + 1
 
 
 def run_all(suites: Sequence[Suite], runner: Callable[[Suite, Path], Outcome] = run) -> list[Outcome]:

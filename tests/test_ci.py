@@ -4,6 +4,7 @@ venvs install from the indexes pip is configured with."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -168,7 +169,7 @@ def test_a_suites_output_is_printed_whole_after_it_ends(tmp_path: Path, capsys: 
     )
 
 
-def test_the_pool_runs_as_many_suites_at_once_as_there_are_cpus(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_pool_never_runs_more_suites_at_once_than_its_workers(monkeypatch: pytest.MonkeyPatch) -> None:
     """Never more suites at once than workers(), all of them run, and outcomes come back in the suites' order."""
     monkeypatch.setattr(ci, "workers", lambda: 2)
     running, most, lock = [0], [0], threading.Lock()
@@ -186,6 +187,12 @@ def test_the_pool_runs_as_many_suites_at_once_as_there_are_cpus(monkeypatch: pyt
     outcomes = ci.run_all(suites, runner)
     assert [outcome.suite for outcome in outcomes] == [suite.name for suite in suites]
     assert most[0] == 2
+
+
+def test_the_pool_has_one_worker_per_cpu_and_one_more(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its size comes from os.cpu_count(): the extra worker fills the time suites spend waiting."""
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert ci.workers() == 3
 
 
 def test_the_heaviest_suites_start_first(monkeypatch: pytest.MonkeyPatch) -> None:
